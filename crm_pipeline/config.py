@@ -1,0 +1,309 @@
+"""Pipeline configuration: one YAML file, validated at start-up (operations.md).
+
+Resolution order: an explicit path (``--config`` / ``CRM_PIPELINE_CONFIG``), else
+``WAREHOUSE/config.yaml`` when it exists, else the built-in defaults below. Enumeration
+defaults come from the source contract (quality/contract.yaml); every other default is the
+spec's. An invalid file fails with the key and the reason, never with a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from quality.contract import EnumValue, load_contract
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; the message names the key and the reason."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _contract_enums() -> dict[str, list[EnumValue]]:
+    return {name: list(enum.values) for name, enum in load_contract().enums.items()}
+
+
+class Thresholds(_Section):
+    """Day counts and limits the marts use (marts.md)."""
+
+    no_touch_days: int = Field(14, ge=1)
+    recycle_days: int = Field(60, ge=1)
+    churn_inactive_days: int = Field(180, ge=1)
+    new_customer_days: int = Field(90, ge=1)
+    at_risk_inactive_days: int = Field(90, ge=1)
+    at_risk_satisfaction_window_days: int = Field(90, ge=1)
+    at_risk_max_avg_satisfaction: float = Field(2.5, ge=1, le=5)
+    at_risk_open_complaint_days: int = Field(7, ge=0)
+    churn_watch_days: int = Field(90, ge=1)
+    outlier_amount_multiple: float = Field(100, gt=1)
+
+
+class GradeBand(_Section):
+    """Points for an amount at or above ``min_amount``."""
+
+    min_amount: float = Field(ge=0)
+    points: int
+
+
+class Grading(_Section):
+    """商机分级: a score card over amount, urgency, decision maker and source.
+
+    Score = amount points (highest band reached) + urgency points + decision-maker points
+    + source points. Grade A at ``a_min_score`` or more, B at ``b_min_score`` or more,
+    else C. The defaults give A to large, urgent deals with the decision maker engaged,
+    and C to small, low-urgency leads without one.
+    """
+
+    amount_bands: list[GradeBand] = Field(
+        default_factory=lambda: [
+            GradeBand(min_amount=1_000_000, points=40),
+            GradeBand(min_amount=300_000, points=30),
+            GradeBand(min_amount=100_000, points=20),
+            GradeBand(min_amount=0, points=5),
+        ]
+    )
+    urgency_points: dict[str, int] = Field(
+        default_factory=lambda: {"high": 25, "medium": 15, "low": 5}
+    )
+    decision_maker_points: int = 25
+    source_points: dict[str, int] = Field(
+        default_factory=lambda: {
+            "referral": 10,
+            "expo": 8,
+            "website": 6,
+            "phone": 5,
+            "third_party": 4,
+            "advertising": 3,
+            "other": 0,
+        }
+    )
+    a_min_score: int = 70
+    b_min_score: int = 40
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Grading:
+        if self.b_min_score > self.a_min_score:
+            raise ValueError("b_min_score must not exceed a_min_score")
+        return self
+
+
+class Tiers(_Section):
+    """客户分层 by lifetime-value rank: top ``a_share`` = A, next ``b_share`` = B, rest C."""
+
+    a_share: float = Field(0.2, gt=0, lt=1)
+    b_share: float = Field(0.3, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Tiers:
+        if self.a_share + self.b_share > 1:
+            raise ValueError("a_share + b_share must be at most 1")
+        return self
+
+
+class SlaLimit(_Section):
+    response_hours: float = Field(gt=0)
+    resolution_hours: float = Field(gt=0)
+
+
+def _default_sla() -> dict[str, SlaLimit]:
+    return {
+        "urgent": SlaLimit(response_hours=1, resolution_hours=8),
+        "high": SlaLimit(response_hours=4, resolution_hours=24),
+        "medium": SlaLimit(response_hours=8, resolution_hours=72),
+        "low": SlaLimit(response_hours=24, resolution_hours=168),
+    }
+
+
+class QualityConfig(_Section):
+    """The publish gate's threshold (quality.md), globally or per entity."""
+
+    max_quarantine_rate: float = Field(0.2, ge=0, le=1)
+    max_quarantine_rate_per_entity: dict[str, float] = Field(default_factory=dict)
+
+    def limit_for(self, entity: str) -> float:
+        return self.max_quarantine_rate_per_entity.get(entity, self.max_quarantine_rate)
+
+
+class AlertChannel(_Section):
+    """One notification target, as an apprise URL.
+
+    Secrets are written as ``${ENV_VAR}`` placeholders and filled from the environment
+    when the alert is sent, so no token ever sits in the file.
+    """
+
+    name: str
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _no_literal_secret_check(cls, url: str) -> str:
+        if "://" not in url:
+            raise ValueError("must be a notification URL such as slack://… or mailtos://…")
+        return url
+
+
+class AlertsConfig(_Section):
+    channels: list[AlertChannel] = Field(default_factory=list)
+    send_all_clear: bool = False
+    retries: int = Field(3, ge=0, le=10)
+    retry_wait_seconds: float = Field(2.0, ge=0)
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class ScheduleConfig(_Section):
+    time: str = "06:00"
+    timezone: str | None = None  # defaults to the pipeline timezone
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be HH:MM (24-hour clock)")
+        return value
+
+
+class FolderConfig(_Section):
+    """Per landing folder reading options."""
+
+    encoding: str | None = None  # detected when not set
+    sheet: str | int | None = None  # xlsx: first sheet when not set
+    header_row: int = Field(1, ge=1)  # xlsx: 1-based row holding the headers
+
+
+class Settings(_Section):
+    """The validated configuration of one pipeline installation."""
+
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    currency_rates: dict[str, float] = Field(default_factory=dict)
+    enums: dict[str, list[EnumValue]] = Field(default_factory=_contract_enums)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    grading: Grading = Field(default_factory=Grading)
+    tiers: Tiers = Field(default_factory=Tiers)
+    sla: dict[str, SlaLimit] = Field(default_factory=_default_sla)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    folders: dict[str, FolderConfig] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("must be a three-letter ISO 4217 code such as CNY")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        contract = load_contract()
+        merged = _contract_enums()
+        merged.update(self.enums)
+        self.enums = merged
+        for name in self.enums:
+            if name not in contract.enums:
+                raise ValueError(f"enums.{name}: not an enumeration of the contract")
+        stage_keys = [v.key for v in self.enums["stage"]]
+        for required in ("lead", "won", "lost"):
+            if required not in stage_keys:
+                raise ValueError(f"enums.stage must keep the stage {required!r}")
+        for value in self.enums["stage"]:
+            if value.probability is None:
+                raise ValueError(f"enums.stage.{value.key}: probability is required")
+            if not value.terminal and value.stall_days is None:
+                raise ValueError(f"enums.stage.{value.key}: stall_days is required")
+        missing = set(v.key for v in self.enums["priority"]) - set(self.sla)
+        if missing:
+            raise ValueError(f"sla: no limits for priority {sorted(missing)}")
+        unknown = set(self.folders) - set(contract.entities)
+        if unknown:
+            raise ValueError(f"folders: unknown entity folder {sorted(unknown)}")
+        return self
+
+    # ----------------------------------------------------------------- derived views
+    @property
+    def schedule_timezone(self) -> str:
+        return self.schedule.timezone or self.timezone
+
+    def stages(self) -> list[EnumValue]:
+        return list(self.enums["stage"])
+
+    def alias_map(self, enum: str) -> dict[str, str]:
+        """Normalised key or alias -> canonical key, for one configured enumeration."""
+        from quality.contract import normalise_value
+
+        mapping: dict[str, str] = {}
+        for value in self.enums[enum]:
+            for name in (value.key, *value.aliases):
+                mapping[normalise_value(name)] = value.key
+        return mapping
+
+    def dbt_vars(self, as_of_date: dt.date) -> dict[str, Any]:
+        """Everything the dbt models may not hard-code, passed as ``--vars``."""
+        return {
+            "as_of_date": as_of_date.isoformat(),
+            "timezone": self.timezone,
+            "currency": self.currency,
+            "currency_rates": self.currency_rates,
+            "stages": [
+                {
+                    "key": v.key,
+                    "label_zh": v.label_zh,
+                    "order": i + 1,
+                    "probability": v.probability,
+                    "stall_days": v.stall_days,
+                    "terminal": v.terminal,
+                }
+                for i, v in enumerate(self.enums["stage"])
+            ],
+            "enum_keys": {name: [v.key for v in values] for name, values in self.enums.items()},
+            "thresholds": self.thresholds.model_dump(),
+            "grading": self.grading.model_dump(),
+            "tiers": self.tiers.model_dump(),
+            "sla": {k: v.model_dump() for k, v in self.sla.items()},
+        }
+
+
+def _format_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"invalid configuration: {key}: {first['msg']}"
+
+
+def load_config(path: Path | None = None, warehouse: Path | None = None) -> Settings:
+    """Load and validate the configuration; raise :class:`ConfigError` naming key and reason."""
+    candidate = path
+    if candidate is None and warehouse is not None and (warehouse / "config.yaml").exists():
+        candidate = warehouse / "config.yaml"
+    if candidate is None:
+        return Settings()
+    if not candidate.exists():
+        raise ConfigError(f"configuration file {candidate} does not exist")
+    try:
+        data = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {candidate} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration file {candidate} must hold a mapping of keys")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{candidate}: {_format_error(exc)}") from exc
+

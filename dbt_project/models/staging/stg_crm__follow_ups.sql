@@ -1,0 +1,39 @@
+-- One row per follow-up: the latest clean copy of each follow_up_id (latest updated_at,
+-- then the later file, then the later row). Quarantined copies never count.
+with landed_copies as (
+    select * from {{ source('crm', 'follow_ups') }}
+),
+
+clean_copies as (
+    select *
+    from landed_copies
+    where _row_id not in ({{ quarantined_row_ids('follow_ups') }})
+),
+
+ranked_copies as (
+    select
+        *,
+        row_number() over (
+            partition by follow_up_id
+            order by updated_at desc nulls last, _load_seq desc, _source_row desc
+        ) as copy_rank
+    from clean_copies
+)
+
+select
+    follow_up_id,
+    lead_id,
+    occurred_at,
+    owner,
+    channel,
+    stage_after,
+    next_follow_up_at,
+    notes,
+    updated_at,
+    _row_id,
+    _source_file,
+    _source_row,
+    _load_seq,
+    _loaded_at
+from ranked_copies
+where copy_rank = 1

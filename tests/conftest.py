@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh build database with the raw and data_quality tables, and a
+way to run dbt against it in-process with the configuration's vars."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from crm_pipeline.config import Settings
+from ingestion.raw_schema import create_raw_tables
+from quality.tables import create_quality_tables
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+class DbtHarness:
+    """A DuckDB build database plus helpers to run dbt on it with chosen vars."""
+
+    def __init__(self, db_path: Path, target_path: Path) -> None:
+        self.db_path = db_path
+        self.target_path = target_path
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.db_path), read_only=read_only)
+
+    def run(
+        self,
+        *args: str,
+        as_of: dt.date = dt.date(2026, 3, 31),
+        settings: Settings | None = None,
+        extra_vars: dict[str, Any] | None = None,
+    ) -> dbtRunnerResult:
+        dbt_vars = (settings or Settings()).dbt_vars(as_of)
+        dbt_vars.update(extra_vars or {})
+        cli_args = [
+            *args,
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(self.target_path),
+            "--vars", json.dumps(dbt_vars),
+            "--quiet",
+        ]
+        old = os.environ.get("CRM_BUILD_DB")
+        os.environ["CRM_BUILD_DB"] = str(self.db_path)
+        try:
+            return dbtRunner().invoke(cli_args)
+        finally:
+            if old is None:
+                os.environ.pop("CRM_BUILD_DB", None)
+            else:
+                os.environ["CRM_BUILD_DB"] = old
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.connect() as con:
+            return con.execute(sql).fetchall()
+
+    def query_dicts(self, sql: str) -> list[dict[str, Any]]:
+        with self.connect() as con:
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+@pytest.fixture
+def dbt_harness(tmp_path: Path) -> Iterator[DbtHarness]:
+    """An empty build database with raw.* and data_quality.* created from the contract."""
+    db_path = tmp_path / "build.duckdb"
+    with duckdb.connect(str(db_path)) as con:
+        create_raw_tables(con)
+        create_quality_tables(con)
+    yield DbtHarness(db_path, tmp_path / "dbt_target")
