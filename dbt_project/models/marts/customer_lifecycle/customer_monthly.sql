@@ -1,0 +1,109 @@
+-- One row per month from the first customer's month to D's month (客户月度): customers at
+-- the start, new, churned and at the end of the month, churn and repurchase rates, and the
+-- ratings of service records opened in the month. All facts as known at the end of D.
+-- customers_at_start(M) = acquired before M and not churned before M, which equals the
+-- customers acquired before M minus those churned before M (a customer churns after it is
+-- acquired). Repeat buyers and buyers are counted at month end from won deals closed by then
+-- (churned customers included: 复购率 is about buying again, not about being active).
+with customers as (
+    select
+        {{ lifecycle_month('acquired_at') }} as acquired_month,
+        {{ lifecycle_month('churned_at') }} as churned_month
+    from {{ ref('dim_customers') }}
+),
+
+won_deal_sequence as (
+    select
+        account_key,
+        {{ lifecycle_month('closed_at') }} as closed_month,
+        row_number() over (partition by account_key order by closed_at, lead_id) as deal_number
+    from {{ ref('int_customer__won_deals') }}
+),
+
+months as (
+    {{ lifecycle_month_spine(
+        'select acquired_at from ' ~ ref('dim_customers'), 'acquired_at') }}
+),
+
+new_per_month as (
+    select acquired_month as month, count(*) as new_customers
+    from customers
+    group by acquired_month
+),
+
+churned_per_month as (
+    select churned_month as month, count(*) as churned_customers
+    from customers
+    where churned_month is not null
+    group by churned_month
+),
+
+first_and_second_purchases_per_month as (
+    select
+        closed_month as month,
+        sum(case when deal_number = 1 then 1 else 0 end) as first_purchases,
+        sum(case when deal_number = 2 then 1 else 0 end) as second_purchases
+    from won_deal_sequence
+    where deal_number <= 2
+    group by closed_month
+),
+
+ratings_per_month as (
+    select
+        opened_month as month,
+        count(satisfaction) as rated,
+        sum(satisfaction) as satisfaction_sum,
+        sum(case when satisfaction >= 4 then 1 else 0 end) as satisfied
+    from {{ ref('int_service__records_as_of') }}
+    group by opened_month
+),
+
+monthly_counts as (
+    select
+        months.month,
+        coalesce(new_per_month.new_customers, 0) as new_customers,
+        coalesce(churned_per_month.churned_customers, 0) as churned_customers,
+        coalesce(purchases.first_purchases, 0) as first_purchases,
+        coalesce(purchases.second_purchases, 0) as second_purchases,
+        coalesce(ratings_per_month.rated, 0) as rated,
+        ratings_per_month.satisfaction_sum,
+        coalesce(ratings_per_month.satisfied, 0) as satisfied
+    from months
+    left join new_per_month on months.month = new_per_month.month
+    left join churned_per_month on months.month = churned_per_month.month
+    left join first_and_second_purchases_per_month as purchases
+        on months.month = purchases.month
+    left join ratings_per_month on months.month = ratings_per_month.month
+),
+
+running_totals as (
+    select
+        *,
+        sum(new_customers - churned_customers) over (
+            order by month rows between unbounded preceding and current row
+        ) as customers_at_end,
+        sum(first_purchases) over (
+            order by month rows between unbounded preceding and current row
+        ) as buyers_at_end,
+        sum(second_purchases) over (
+            order by month rows between unbounded preceding and current row
+        ) as repeat_buyers_at_end
+    from monthly_counts
+)
+
+select
+    month,
+    customers_at_end - new_customers + churned_customers as customers_at_start,
+    new_customers,
+    churned_customers,
+    customers_at_end,
+    churned_customers * 1.0
+        / nullif(customers_at_end - new_customers + churned_customers, 0) as churn_rate,
+    repeat_buyers_at_end,
+    buyers_at_end,
+    repeat_buyers_at_end * 1.0 / nullif(buyers_at_end, 0) as repurchase_rate,
+    rated,
+    satisfaction_sum * 1.0 / nullif(rated, 0) as avg_satisfaction,
+    satisfied * 1.0 / nullif(rated, 0) as csat_rate,
+    {{ as_of_date() }} as as_of_date
+from running_totals

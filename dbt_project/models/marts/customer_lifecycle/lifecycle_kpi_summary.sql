@@ -1,0 +1,66 @@
+{{ config(alias='kpi_summary') }}
+-- One row: the customer-lifecycle headline numbers as of D (客户关系管理 KPI).
+-- The 90-day and 30-day windows are part of the column names of the BI contract
+-- (marts.md), so they are named constants here; churned_customers_90d uses the configured
+-- churn watch window (thresholds.churn_watch_days, default 90), like the churn watchlist.
+{%- set satisfaction_window_days = 90 %}
+{%- set response_window_days = 30 %}
+with customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+service_records as (
+    select * from {{ ref('int_service__records_as_of') }}
+),
+
+customer_counts as (
+    select
+        sum(case when lifecycle_status <> 'churned' then 1 else 0 end) as customers,
+        sum(case when acquired_at >= cast({{ lifecycle_as_of_month() }} as timestamp)
+                 then 1 else 0 end) as new_customers_mtd,
+        sum(case when lifecycle_status in ('new', 'active') then 1 else 0 end)
+            as active_customers,
+        sum(case when lifecycle_status = 'at_risk' then 1 else 0 end) as at_risk_customers,
+        sum(case when {{ lifecycle_in_days_ending_d('churned_at',
+                                                   lifecycle_threshold('churn_watch_days')) }}
+                 then 1 else 0 end) as churned_customers_90d,
+        sum(case when is_repeat_buyer then 1 else 0 end) as repeat_buyers,
+        sum(case when won_deals >= 1 then 1 else 0 end) as buyers,
+        sum(case when lifecycle_status <> 'churned' then lifetime_value end)
+            as lifetime_value_not_churned
+    from customers
+),
+
+recent_ratings as (
+    select
+        count(satisfaction) as rated,
+        avg(cast(satisfaction as double precision)) as avg_satisfaction,
+        sum(case when satisfaction >= 4 then 1 else 0 end) as satisfied
+    from service_records
+    where {{ lifecycle_in_days_ending_d('opened_at', satisfaction_window_days) }}
+),
+
+recent_responses as (
+    select
+        percentile_cont(0.5) within group (order by first_response_hours)
+            as median_first_response_hours
+    from service_records
+    where {{ lifecycle_in_days_ending_d('opened_at', response_window_days) }}
+)
+
+select
+    {{ as_of_date() }} as as_of_date,
+    coalesce(customer_counts.customers, 0) as customers,
+    coalesce(customer_counts.new_customers_mtd, 0) as new_customers_mtd,
+    coalesce(customer_counts.active_customers, 0) as active_customers,
+    coalesce(customer_counts.at_risk_customers, 0) as at_risk_customers,
+    coalesce(customer_counts.churned_customers_90d, 0) as churned_customers_90d,
+    customer_counts.repeat_buyers * 1.0 / nullif(customer_counts.buyers, 0) as repurchase_rate,
+    recent_ratings.avg_satisfaction as avg_satisfaction_90d,
+    recent_ratings.satisfied * 1.0 / nullif(recent_ratings.rated, 0) as csat_rate_90d,
+    recent_responses.median_first_response_hours as median_first_response_hours_30d,
+    customer_counts.lifetime_value_not_churned * 1.0
+        / nullif(customer_counts.customers, 0) as avg_lifetime_value
+from customer_counts
+cross join recent_ratings
+cross join recent_responses
