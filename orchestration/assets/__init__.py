@@ -1,0 +1,1 @@
+"""Asset definitions of the daily build: raw → data quality → dbt → publish → alerts."""

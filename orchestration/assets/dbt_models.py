@@ -1,0 +1,55 @@
+"""dbt models and tests as Dagster assets and asset checks (staging → intermediate → marts).
+
+Every run passes the validated configuration as dbt vars, with the partition's date as
+``as_of_date``. dbt failures do not raise here: they are recorded in
+``data_quality.check_results`` and the publish step's gate refuses to publish, so the
+previously published marts stay as they were and the build is reported as blocked.
+"""
+
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.dbt import CrmDbtTranslator
+from orchestration.resources import PipelineResource
+from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+
+
+def build_dbt_assets(
+    manifest_path: Path, partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest_path,
+        dagster_dbt_translator=CrmDbtTranslator(),
+        partitions_def=partitions_def,
+        pool=BUILD_DB_POOL,
+        name="crm_dbt_models",
+    )
+    def crm_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource
+    ) -> Iterator[Any]:
+        from quality.dbt_results import record_dbt_results
+
+        as_of = partition_date(context)
+        paths = pipeline.paths()
+        dbt_vars = pipeline.settings().dbt_vars(as_of)
+        os.environ["CRM_BUILD_DB"] = str(paths.build_db)
+        invocation = dbt.cli(
+            ["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False
+        )
+        yield from invocation.stream()
+        run_results = invocation.get_artifact("run_results.json")
+        with build_connection(paths) as con:
+            failures = record_dbt_results(
+                con, run_results, run_id=context.run_id, as_of_date=as_of
+            )
+        for failure in failures:
+            context.log.warning(f"dbt: {failure}")
+
+    return crm_dbt_models

@@ -1,0 +1,75 @@
+"""Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database."""
+
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+
+import dagster as dg
+
+from orchestration.resources import PipelineResource
+from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from quality.contract import load_contract
+
+RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in load_contract().entities}
+
+
+def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """One multi-asset for the three raw tables: a landing scan loads them together."""
+
+    @dg.multi_asset(
+        name="raw_landing_files",
+        specs=[
+            dg.AssetSpec(
+                key,
+                group_name="raw",
+                kinds={"duckdb"},
+                description=f"Append-only history of every landed {name} row, typed by "
+                "the contract, with file, row, hash and load time.",
+            )
+            for name, key in RAW_KEYS.items()
+        ],
+        partitions_def=partitions_def,
+        pool=BUILD_DB_POOL,
+    )
+    def raw_landing_files(
+        context: dg.AssetExecutionContext, pipeline: PipelineResource
+    ) -> Iterator[dg.MaterializeResult]:
+        from ingestion.loader import load_landing
+
+        as_of = partition_date(context)
+        with build_connection(pipeline.paths()) as con:
+            results = load_landing(
+                con,
+                pipeline.landing(),
+                pipeline.settings(),
+                run_id=context.run_id,
+                as_of_date=as_of,
+                progress=context.log.info,
+            )
+        by_entity = defaultdict(list)
+        for result in results:
+            by_entity[result.entity].append(result)
+            if result.status == "rejected":
+                context.log.warning(f"rejected: {result.error}")
+        for name, key in RAW_KEYS.items():
+            files = by_entity.get(name, [])
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "as_of_date": as_of.isoformat(),
+                    "new_files": len([f for f in files if f.status == "loaded"]),
+                    "duplicate_files": len([f for f in files if f.status == "duplicate"]),
+                    "rejected_files": len([f for f in files if f.status == "rejected"]),
+                    "rows_read": sum(f.rows_read for f in files),
+                    "rows_appended": sum(f.rows_loaded for f in files),
+                    "dagster/row_count": _table_rows(pipeline, name, as_of),
+                },
+            )
+
+    return raw_landing_files
+
+
+def _table_rows(pipeline: PipelineResource, entity: str, as_of: dt.date) -> int:
+    with build_connection(pipeline.paths()) as con:
+        return int(con.execute(f"select count(*) from raw.{entity}").fetchone()[0])

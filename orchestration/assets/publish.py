@@ -1,0 +1,93 @@
+"""Publish: the gate decides, then the audited marts are copied to the serving file.
+
+The asset always records its decision (``data_quality.publish_log`` and the
+``gate_passed`` check): a blocked build leaves ``serving/crm.duckdb`` untouched and is
+still visible in the UI, the report and the alert.
+"""
+
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+
+import dagster as dg
+
+from orchestration.resources import PipelineResource
+from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+
+PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
+
+
+def _run_started_at(context: dg.AssetExecutionContext) -> dt.datetime:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if record is not None and record.start_time:
+        return dt.datetime.fromtimestamp(record.start_time, dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def build_publish_asset(
+    upstream: Iterable[dg.AssetKey], partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=PUBLISH_KEY,
+        deps=list(upstream),
+        group_name="publish",
+        partitions_def=partitions_def,
+        pool=BUILD_DB_POOL,
+        kinds={"duckdb", "parquet"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                "gate_passed",
+                asset=PUBLISH_KEY,
+                description="No rejected file, quarantine rates within limits, every "
+                "error-severity dbt test passed.",
+            )
+        ],
+        description="serving/crm.duckdb and serving/parquet: both marts and data_quality, "
+        "replaced atomically after the gate passed.",
+    )
+    def published_marts(
+        context: dg.AssetExecutionContext, pipeline: PipelineResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        from quality.gate import evaluate_gate
+        from quality.publish import publish_serving, record_publish
+
+        as_of = partition_date(context)
+        paths = pipeline.paths()
+        started_at = _run_started_at(context)
+        with build_connection(paths) as con:
+            decision = evaluate_gate(con, pipeline.settings(), run_id=context.run_id)
+            status = "published" if decision.publish else "blocked"
+            record_publish(
+                con, run_id=context.run_id, as_of_date=as_of, started_at=started_at,
+                status=status, reason=decision.summary,
+            )
+        tables: dict[str, int] = {}
+        if decision.publish:
+            try:
+                tables = publish_serving(paths, run_id=context.run_id).tables
+            except Exception as exc:
+                with build_connection(paths) as con:
+                    record_publish(
+                        con, run_id=context.run_id, as_of_date=as_of, started_at=started_at,
+                        status="failed", reason=f"publishing failed: {exc}",
+                    )
+                raise
+        else:
+            context.log.warning(f"publish blocked: {decision.summary}")
+        yield dg.MaterializeResult(
+            metadata={
+                "as_of_date": as_of.isoformat(),
+                "status": status,
+                "reason": decision.summary,
+                "serving_db": dg.MetadataValue.path(str(paths.serving_db)),
+                "tables": dg.MetadataValue.json(tables),
+            }
+        )
+        yield dg.AssetCheckResult(
+            check_name="gate_passed",
+            passed=decision.publish,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"reasons": "\n".join(decision.reasons) or "none"},
+        )
+
+    return published_marts

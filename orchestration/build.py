@@ -1,0 +1,53 @@
+"""Assemble the Definitions (called lazily by orchestration.definitions)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from crm_pipeline.config import load_config
+from orchestration.assets.data_quality import build_quality_asset
+from orchestration.assets.dbt_models import build_dbt_assets
+from orchestration.assets.ingest import build_raw_assets
+from orchestration.assets.publish import build_publish_asset
+from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
+from orchestration.jobs import daily_build_job
+from orchestration.partitions import daily_partitions
+from orchestration.resources import PipelineResource
+
+
+def _pipeline_timezone() -> str:
+    """The configured timezone, read when definitions load (never at import)."""
+    config = os.environ.get("CRM_PIPELINE_CONFIG")
+    warehouse = os.environ.get("CRM_WAREHOUSE_DIR")
+    settings = load_config(
+        Path(config) if config else None, Path(warehouse) if warehouse else None
+    )
+    return settings.timezone
+
+
+def build_definitions() -> dg.Definitions:
+    partitions_def = daily_partitions(_pipeline_timezone())
+    manifest = ensure_manifest()
+    raw = build_raw_assets(partitions_def)
+    quality = build_quality_asset(partitions_def)
+    models = build_dbt_assets(manifest, partitions_def)
+    publish = build_publish_asset([*models.keys, quality.key], partitions_def)
+    return dg.Definitions(
+        assets=[raw, quality, models, publish],
+        jobs=[daily_build_job(partitions_def)],
+        resources={
+            "pipeline": PipelineResource(
+                landing_dir=dg.EnvVar("CRM_LANDING_DIR"),
+                warehouse_dir=dg.EnvVar("CRM_WAREHOUSE_DIR"),
+            ),
+            "dbt": DbtCliResource(
+                project_dir=dbt_project(),
+                profiles_dir=str(DBT_PROJECT_DIR),
+                dbt_executable=dbt_executable(),
+            ),
+        },
+    )

@@ -1,0 +1,96 @@
+"""The dbt project as Dagster sees it: manifest preparation and asset keys and groups.
+
+Asset keys are ``[schema, table]`` (e.g. ``opportunity_funnel/kpi_summary``), so the two
+marts' ``kpi_summary`` tables stay distinct; groups are the dbt folder = schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+_FINGERPRINT_PATH = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project's venv), so PATH need not be set."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def _project_fingerprint() -> str:
+    """Hash of every file dbt parses, so the manifest is rebuilt exactly when needed."""
+    digest = hashlib.sha256()
+    for folder in ("models", "macros", "tests"):
+        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode())
+                digest.update(path.read_bytes())
+    for name in ("dbt_project.yml", "profiles.yml"):
+        digest.update((DBT_PROJECT_DIR / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_manifest() -> Path:
+    """Parse the dbt project when its files changed since the last parse.
+
+    ``DbtProject.prepare_if_dev()`` only parses under ``dagster dev``; the CLI and tests
+    load definitions outside it, so they need this.
+    """
+    fingerprint = _project_fingerprint()
+    if (
+        MANIFEST_PATH.exists()
+        and _FINGERPRINT_PATH.exists()
+        and _FINGERPRINT_PATH.read_text() == fingerprint
+    ):
+        return MANIFEST_PATH
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--quiet",
+        ]
+    )
+    if not result.success:
+        raise RuntimeError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
+    _FINGERPRINT_PATH.write_text(fingerprint)
+    return MANIFEST_PATH
+
+
+class CrmDbtTranslator(DagsterDbtTranslator):
+    """Keys ``[schema, alias]`` for models, ``[schema, table]`` for sources; group = schema."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = _node(manifest, unique_id)
+        if node["resource_type"] == "source":
+            return spec.replace_attributes(key=dg.AssetKey([node["schema"], node["name"]]))
+        schema = node["config"].get("schema") or node["schema"]
+        alias = node.get("alias") or node["name"]
+        return spec.replace_attributes(key=dg.AssetKey([schema, alias]), group_name=schema)
+
+
+def _node(manifest: Mapping[str, Any], unique_id: str) -> Mapping[str, Any]:
+    if unique_id in manifest.get("sources", {}):
+        return manifest["sources"][unique_id]
+    return manifest["nodes"][unique_id]

@@ -1,0 +1,106 @@
+"""Write-audit-publish: copy the audited marts out of the private build database.
+
+The serving file is written next to its final place under a temporary name, in a DuckDB
+storage version that 1.x drivers (the ones BI tools bundle) read, then moved onto
+``serving/crm.duckdb`` with ``os.replace`` (atomic on one file system). A BI tool holding
+the old file open keeps reading the old snapshot; nobody ever sees a half-written file.
+Parquet copies of every table are replaced file by file the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from crm_pipeline.paths import WarehousePaths
+
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("opportunity_funnel", "customer_lifecycle", "data_quality")
+# Readable by DuckDB 1.0 and later drivers (DBeaver, Metabase, Superset, Power BI ODBC…).
+SERVING_STORAGE_VERSION = "v1.0.0"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    serving_db: Path
+    parquet_dir: Path
+    tables: dict[str, int]  # "schema.table" -> rows
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ? order by table_name",
+        [schema],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
+    """Copy the published schemas to a new serving file and Parquet; swap them in."""
+    paths.serving_dir.mkdir(parents=True, exist_ok=True)
+    temporary = paths.serving_dir / f".crm-{run_id}.duckdb.tmp"
+    temporary.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(paths.build_db))
+    try:
+        con.execute(
+            f"attach '{_quote(temporary)}' as serving "
+            f"(storage_version '{SERVING_STORAGE_VERSION}')"
+        )
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f"create schema if not exists serving.{schema}")
+            for table in _tables(con, schema):
+                con.execute(
+                    f"create table serving.{schema}.{table} as select * from {schema}.{table}"
+                )
+                counts[f"{schema}.{table}"] = int(
+                    con.execute(f"select count(*) from serving.{schema}.{table}").fetchone()[0]
+                )
+        con.execute("detach serving")
+        os.replace(temporary, paths.serving_db)
+        _write_parquet(con, paths, counts)
+    finally:
+        con.close()
+        temporary.unlink(missing_ok=True)
+    return PublishResult(paths.serving_db, paths.parquet_dir, counts)
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, paths: WarehousePaths, counts: dict[str, int]
+) -> None:
+    for qualified in counts:
+        schema, table = qualified.split(".")
+        folder = paths.parquet_dir / schema
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{table}.parquet"
+        temporary = folder / f".{table}.parquet.tmp"
+        con.execute(
+            f"copy (select * from {schema}.{table}) to '{_quote(temporary)}' (format parquet)"
+        )
+        os.replace(temporary, final)
+
+
+def record_publish(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    as_of_date: dt.date,
+    started_at: dt.datetime,
+    status: str,
+    reason: str,
+) -> None:
+    """One publish_log row per build (re-running a run id replaces its row)."""
+    finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute("delete from data_quality.publish_log where run_id = ?", [run_id])
+    con.execute(
+        "insert into data_quality.publish_log values (?, ?, ?, ?, ?, ?)",
+        [run_id, as_of_date, started_at, finished_at, status, reason],
+    )
