@@ -1,0 +1,334 @@
+"""Load new landed files into the append-only raw layer (architecture.md, step 1).
+
+For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity then name order:
+
+1. hash it; a hash already recorded under the same path was seen before: skip it silently;
+   a hash already *loaded* under another path is a re-landed copy: record ``duplicate``;
+2. otherwise stream it in chunks (``ingestion.readers``), map headers by name through the
+   contract, parse every value (``ingestion.parsing``) and append to ``raw.<entity>``;
+3. record one ``data_quality.file_loads`` row.
+
+Steps 2 and 3 of one file run in one transaction: a file that breaks a structure rule is
+rolled back whole (nothing reaches raw) and recorded as ``rejected`` with one sentence
+naming the file and the line or column. Landed files are only ever read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from crm_pipeline.config import FolderConfig, Settings
+from ingestion.landing import LandedFile, landed_files
+from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
+from ingestion.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
+from ingestion.readers import CHUNK_ROWS, Chunk, FileRejected, inspect_file, read_file
+from quality.contract import Entity, load_contract, normalise_header
+from quality.tables import DQ_SCHEMA, create_quality_tables
+
+Status = Literal["loaded", "duplicate", "rejected"]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FileLoadResult:
+    """What happened to one landed file in this load."""
+
+    entity: str
+    file_path: str  # relative to the landing folder
+    file_hash: str
+    status: Status
+    rows_read: int
+    rows_loaded: int  # rows appended to raw
+    error: str | None  # one sentence naming the file and the line or column
+    load_seq: int | None
+
+
+@dataclass(frozen=True)
+class _FileContext:
+    """Everything the chunk writer needs about the file being loaded."""
+
+    entity: Entity
+    rel: str
+    file_hash: str
+    load_seq: int
+    loaded_at: dt.datetime
+    parsers: dict[str, ColumnParser]
+
+
+# --------------------------------------------------------------------------- header mapping
+def map_headers(entity: Entity, headers: list[str]) -> dict[str, int]:
+    """Contract column -> position of the header that feeds it (matched by name).
+
+    Headers are compared after trim + NFKC + case folding. When several headers map to one
+    column, the canonical English name wins over an alias, then the leftmost header; the
+    others (like unknown extra columns) are kept only in ``_raw``.
+    """
+    aliases = entity.header_map()
+    chosen: dict[str, tuple[int, int]] = {}  # column -> (rank, position)
+    for position, header in enumerate(headers):
+        key = normalise_header(header)
+        column = aliases.get(key)
+        if column is None:
+            continue
+        rank = 0 if key == normalise_header(column) else 1
+        if column not in chosen or (rank, position) < chosen[column]:
+            chosen[column] = (rank, position)
+    return {column: position for column, (_, position) in chosen.items()}
+
+
+def missing_required(entity: Entity, present: set[str]) -> list[str]:
+    """Required contract columns absent from the mapped headers.
+
+    ``required_unless`` columns (service_records.account_name) count as present when the
+    column they depend on is present.
+    """
+    missing = [c for c in entity.required_columns if c not in present]
+    for col in entity.columns:
+        if col.required_unless and col.name not in present and col.required_unless not in present:
+            missing.append(col.name)
+    return missing
+
+
+def _missing_sentence(entity: Entity, rel: str, missing: list[str]) -> str:
+    col = entity.column(missing[0])
+    shown = f"'{col.name}'" + (f" ({col.aliases[0]})" if col.aliases else "")
+    if col.required_unless:
+        return (f"{rel}: neither column '{col.name}' nor '{col.required_unless}' is present "
+                "after header mapping.")
+    more = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    return f"{rel}: required column {shown} is missing after header mapping{more}."
+
+
+# --------------------------------------------------------------------------- chunk -> raw
+def _raw_keys(headers: list[str]) -> list[str]:
+    """Header names for the ``_raw`` JSON; repeated names get a ``#2`` suffix."""
+    seen: dict[str, int] = {}
+    keys = []
+    for header in headers:
+        seen[header] = seen.get(header, 0) + 1
+        keys.append(header if seen[header] == 1 else f"{header}#{seen[header]}")
+    return keys
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _chunk_frame(ctx: _FileContext, chunk: Chunk) -> tuple[pd.DataFrame, str]:
+    """The chunk as a DataFrame plus the SELECT that casts it into raw.<entity> columns."""
+    n = len(chunk.rows)
+    positions = map_headers(ctx.entity, chunk.headers)
+    columns = list(zip(*chunk.rows, strict=True)) if n else [() for _ in chunk.headers]
+    frame: dict[str, object] = {}
+    select: list[str] = []
+    errors: list[list[dict[str, str]]] = [[] for _ in range(n)]
+    typed: dict[str, pd.Series] = {}
+    for name, position in positions.items():
+        series, problems = parse_column(ctx.parsers[name], columns[position])
+        typed[name] = series
+        frame[name] = series
+        sql_type = SQL_TYPES[ctx.entity.column(name).type]
+        select.append(f'cast("{name}" as {sql_type}) as "{name}"')
+        for index, problem in sorted(problems.items()):
+            errors[index].append(problem.as_dict())
+    row_numbers = np.asarray(chunk.row_numbers, dtype="int64")
+    prefix = ctx.file_hash[:16] + ":"
+    frame["_row_id"] = [prefix + str(r) for r in chunk.row_numbers]
+    frame["_source_row"] = row_numbers
+    frame["_account_key"] = _account_keys(ctx.entity, typed, n)
+    frame["_errors"] = [json.dumps(e, ensure_ascii=False) if e else "[]" for e in errors]
+    raw_pairs = []
+    for i, key in enumerate(_raw_keys(chunk.headers)):
+        frame[f"_c{i}"] = pd.Series(columns[i], dtype=object)
+        raw_pairs.append(f'{_sql_literal(key)}, "_c{i}"')
+    raw_json = f"cast(json_object({', '.join(raw_pairs)}) as varchar)" if raw_pairs else "'{}'"
+    select += [
+        '"_row_id"',
+        f"{_sql_literal(ctx.file_hash)} as _file_hash",
+        f"{_sql_literal(ctx.rel)} as _source_file",
+        'cast("_source_row" as integer) as _source_row',
+        f"cast({ctx.load_seq} as bigint) as _load_seq",
+        f"cast('{ctx.loaded_at.isoformat(sep=' ')}' as timestamp) as _loaded_at",
+        '"_account_key"',
+        f"{raw_json} as _raw",
+        '"_errors"',
+    ]
+    return pd.DataFrame(frame, index=range(n)), ", ".join(select)
+
+
+def _account_keys(entity: Entity, typed: dict[str, pd.Series], n: int) -> pd.Series:
+    """account_id when given, else the normalised account_name; None without either."""
+    names = set(entity.column_names)
+    if "account_name" not in names and "account_id" not in names:
+        return pd.Series([None] * n, dtype=object)
+    keys = pd.Series([None] * n, dtype=object)
+    if "account_name" in typed:
+        account_names = typed["account_name"]
+        uniques = {v: account_name_key(v) for v in account_names.dropna().unique()}
+        keys = account_names.map(uniques).astype(object)
+        keys = keys.where(keys.notna(), None)
+    if "account_id" in typed:
+        ids = typed["account_id"]
+        keys = ids.where(ids.notna(), keys)
+    return keys.astype(object)
+
+
+def _append_chunk(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunk: Chunk) -> None:
+    frame, select = _chunk_frame(ctx, chunk)
+    con.register("_landing_chunk", frame)
+    try:
+        con.execute(
+            f"insert into {RAW_SCHEMA}.{ctx.entity.name} by name "
+            f"select {select} from _landing_chunk"
+        )
+    finally:
+        con.unregister("_landing_chunk")
+
+
+# --------------------------------------------------------------------------- one file
+def _load_rows(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunks: Iterator[Chunk],
+               progress: Progress | None) -> int:
+    """Append every chunk; return rows read. Raises FileRejected on a structure failure."""
+    rows = 0
+    present: set[str] = set()
+    checked = False
+    fixed_header = not ctx.rel.lower().endswith(".jsonl")
+    try:
+        for chunk in chunks:
+            present |= set(map_headers(ctx.entity, chunk.headers))
+            if fixed_header and not checked:
+                _check_required(ctx, present, rows)
+                checked = True
+            if chunk.rows:
+                _append_chunk(con, ctx, chunk)
+                rows += len(chunk.rows)
+                if progress is not None:
+                    progress(f"{ctx.rel}: {rows:,} rows")
+    except FileRejected as exc:
+        exc.rows_read = max(exc.rows_read, rows)
+        raise
+    _check_required(ctx, present, rows)
+    return rows
+
+
+def _check_required(ctx: _FileContext, present: set[str], rows: int) -> None:
+    missing = missing_required(ctx.entity, present)
+    if missing:
+        raise _SentenceRejected(_missing_sentence(ctx.entity, ctx.rel, missing), rows)
+
+
+class _SentenceRejected(FileRejected):
+    """A rejection whose reason is already a whole sentence naming the file."""
+
+
+def _record(con: duckdb.DuckDBPyConnection, result: FileLoadResult, loaded_at: dt.datetime,
+            run_id: str, as_of_date: dt.date) -> None:
+    """One data_quality.file_loads row (rows_read = rows_loaded + rows_quarantined)."""
+    quarantined = result.rows_read - result.rows_loaded
+    con.execute(
+        f"insert into {DQ_SCHEMA}.file_loads (file_path, file_hash, entity, loaded_at, "
+        "rows_read, rows_loaded, rows_quarantined, status, error, run_id, as_of_date, load_seq) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [result.file_path, result.file_hash, result.entity, loaded_at, result.rows_read,
+         result.rows_loaded, quarantined, result.status, result.error, run_id, as_of_date,
+         result.load_seq],
+    )
+
+
+def _prior_loads(con: duckdb.DuckDBPyConnection, file_hash: str) -> list[tuple[str, str]]:
+    return con.execute(
+        f"select file_path, status from {DQ_SCHEMA}.file_loads where file_hash = ?",
+        [file_hash],
+    ).fetchall()
+
+
+def _next_load_seq(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"select coalesce(max(load_seq), 0) from {DQ_SCHEMA}.file_loads").fetchone()
+    return int(row[0] if row else 0) + 1
+
+
+def load_file(con: duckdb.DuckDBPyConnection, landed: LandedFile, settings: Settings, *,
+              run_id: str, as_of_date: dt.date, progress: Progress | None = None,
+              chunk_rows: int = CHUNK_ROWS) -> FileLoadResult | None:
+    """Load one landed file; ``None`` when this path with this content was seen before."""
+    facts = inspect_file(landed.path)
+    prior = _prior_loads(con, facts.sha256)
+    if any(path == landed.relative_path for path, _ in prior):
+        return None
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if any(status == "loaded" for _, status in prior):
+        result = FileLoadResult(landed.entity, landed.relative_path, facts.sha256, "duplicate",
+                                0, 0, None, None)
+        _record(con, result, loaded_at, run_id, as_of_date)
+        if progress is not None:
+            progress(f"{landed.relative_path}: same content as an earlier file, skipped")
+        return result
+
+    entity = load_contract().entity(landed.entity)
+    folder = settings.folders.get(landed.entity, FolderConfig())
+    ctx = _FileContext(
+        entity=entity, rel=landed.relative_path, file_hash=facts.sha256,
+        load_seq=_next_load_seq(con), loaded_at=loaded_at,
+        parsers={c.name: column_parser(c, settings) for c in entity.columns},
+    )
+    encoding = folder.encoding or facts.encoding
+    con.execute("begin transaction")
+    try:
+        chunks = read_file(landed.path, encoding, folder, chunk_rows)
+        rows = _load_rows(con, ctx, chunks, progress)
+        result = FileLoadResult(landed.entity, ctx.rel, facts.sha256, "loaded", rows, rows, None,
+                                ctx.load_seq)
+    except FileRejected as exc:
+        con.execute("rollback")
+        con.execute("begin transaction")
+        sentence = exc.reason if isinstance(exc, _SentenceRejected) else f"{ctx.rel}: {exc.reason}."
+        result = FileLoadResult(landed.entity, ctx.rel, facts.sha256, "rejected", exc.rows_read,
+                                0, sentence, None)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    _record(con, result, loaded_at, run_id, as_of_date)
+    con.execute("commit")
+    if progress is not None:
+        progress(_summary(result))
+    return result
+
+
+def _summary(result: FileLoadResult) -> str:
+    if result.status == "rejected":
+        return f"rejected: {result.error}"
+    return f"{result.file_path}: loaded {result.rows_loaded:,} rows"
+
+
+def load_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    settings: Settings,
+    *,
+    run_id: str,
+    as_of_date: dt.date,
+    progress: Progress | None = None,
+) -> list[FileLoadResult]:
+    """Load every new file under ``landing_dir`` into raw.*; one result per newly seen file.
+
+    Files seen before (same path, same content) are skipped and not reported again.
+    Creates the raw and data_quality tables when missing.
+    """
+    create_raw_tables(con)
+    create_quality_tables(con)
+    results: list[FileLoadResult] = []
+    for landed in landed_files(Path(landing_dir)):
+        result = load_file(con, landed, settings, run_id=run_id, as_of_date=as_of_date,
+                           progress=progress)
+        if result is not None:
+            results.append(result)
+    return results

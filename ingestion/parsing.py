@@ -1,0 +1,402 @@
+"""Turn the text of landed cells into typed values, one contract column at a time.
+
+Every parser takes any string and never raises: it returns the typed value, or ``None``
+with a :class:`Problem` naming the column and the rule (sources.md, quality.md):
+
+- ``type``: the text is not a value of the column's type (``not a date``, ``not an amount``);
+- ``enumeration``: no configured key or alias matched; the trimmed original text is kept in
+  the typed column so the later in-set check still sees it.
+
+Ranges (budget < 0, satisfaction outside 1-5, probability outside 0-100) are the quality
+step's business: parsed out-of-range numbers are returned as they are. Empty or
+whitespace-only text is *missing*, not unparseable: ``None`` without a problem.
+
+Details never echo personal data: for ``pii`` columns they only say what is wrong; for
+other columns they quote at most 40 characters of the value.
+
+Columns are parsed in bulk (:func:`parse_column`): a vectorised fast path for the common
+canonical forms, then the per-value parser (cached, values repeat) for the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from crm_pipeline.config import Settings
+from quality.contract import Column, normalise_value
+
+MAX_ECHO = 40
+# Money is stored as decimal(18, 2): at most 16 digits before the point.
+MONEY_LIMIT = Decimal("1e16")
+INT_LIMIT = 2**31 - 1  # raw integer columns are 32-bit
+YEAR_RANGE = (1900, 2200)  # plausible CRM years; also keeps pandas timestamps in range
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A parse problem of one value: column, rule (``type`` / ``enumeration``), detail."""
+
+    column: str
+    rule: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"column": self.column, "rule": self.rule, "detail": self.detail}
+
+
+# A per-value parser: stripped, non-empty text -> (value, detail of a problem or None).
+ValueParser = Callable[[str], tuple[Any, str | None]]
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def echo(value: str, pii: bool = False) -> str:
+    """The value as a detail may quote it: nothing for personal data, else <= 40 chars."""
+    if pii:
+        return "(value withheld: personal data)"
+    text = value.strip()
+    if len(text) > MAX_ECHO:
+        text = text[: MAX_ECHO - 1] + "…"
+    return repr(text)
+
+
+# --------------------------------------------------------------------------- timestamps
+_TS_RE = re.compile(
+    r"""^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?
+        (?:(?:\s+|T|\s*T\s*)
+           (?P<H>\d{1,2})\s*[:时點点]\s*(?P<M>\d{1,2})
+           (?:\s*[:分]\s*(?P<S>\d{1,2})(?:[.,](?P<f>\d{1,9}))?\s*秒?|\s*分)?
+        )?
+        \s*(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def _to_datetime(text: str, timezone: str) -> tuple[dt.datetime | None, str | None]:
+    """Parse a timestamp in any accepted form to a naive local datetime (or a reason)."""
+    match = _TS_RE.match(_nfkc(text))
+    if match is None:
+        return None, "not a date or timestamp"
+    parts = match.groupdict()
+    year, month, day = int(parts["y"]), int(parts["m"]), int(parts["d"])
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        return None, f"year {year} is out of range"
+    micro = int((parts["f"] or "0")[:6].ljust(6, "0"))
+    try:
+        value = dt.datetime(
+            year, month, day, int(parts["H"] or 0), int(parts["M"] or 0), int(parts["S"] or 0),
+            micro,
+        )
+    except ValueError:
+        return None, "not a valid calendar date or time"
+    offset = parts["tz"]
+    if offset:
+        value = value.replace(tzinfo=_offset(offset))
+        value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    return value, None
+
+
+def _offset(text: str) -> dt.tzinfo:
+    if text.upper() in ("Z", "UTC", "GMT"):
+        return dt.UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def timestamp_parser(timezone: str) -> ValueParser:
+    """Per-value timestamp parser for the configured time zone."""
+
+    def parse(text: str) -> tuple[dt.datetime | None, str | None]:
+        return _to_datetime(text, timezone)
+
+    return parse
+
+
+def date_parser(timezone: str) -> ValueParser:
+    """Per-value date parser: the date part of any accepted timestamp form."""
+
+    def parse(text: str) -> tuple[dt.date | None, str | None]:
+        value, reason = _to_datetime(text, timezone)
+        if value is None:
+            return None, (reason or "not a date").replace("or timestamp", "").strip()
+        return value.date(), None
+
+    return parse
+
+
+# --------------------------------------------------------------------------- numbers
+_MONEY_RE = re.compile(
+    r"""^(?P<s1>[+-])?\s*(?:¥|\$|rmb|cny|人民币)?\s*(?P<s2>[+-])?\s*
+        (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*
+        (?P<unit>万|亿|千|k|w)?\s*(?:元|rmb|cny)?$""",
+    re.VERBOSE,
+)
+_UNITS = {"万": Decimal(10_000), "w": Decimal(10_000), "亿": Decimal(100_000_000),
+          "千": Decimal(1_000), "k": Decimal(1_000), None: Decimal(1)}
+
+
+def parse_money(text: str) -> tuple[Decimal | None, str | None]:
+    """Amounts: 1200000, 1,200,000.00, ¥1,200,000, ￥…, RMB/CNY prefix, 120万, 1.2亿."""
+    match = _MONEY_RE.match(_nfkc(text).casefold().replace(" ", ""))
+    if match is None:
+        return None, "not an amount"
+    if match["s1"] and match["s2"]:
+        return None, "not an amount"
+    negative = (match["s1"] or match["s2"]) == "-"
+    try:
+        value = Decimal(match["num"].replace(",", "")) * _UNITS[match["unit"]]
+    except InvalidOperation:
+        return None, "not an amount"
+    if abs(value) >= MONEY_LIMIT:
+        return None, "amount is too large"
+    value = value.quantize(Decimal("0.01"))
+    return (-value if negative else value), None
+
+
+def _money_text(text: str) -> tuple[str | None, str | None]:
+    """:func:`parse_money` as exact decimal text (how money reaches the raw table)."""
+    value, reason = parse_money(text)
+    return (None if value is None else str(value)), reason
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:e[+-]?\d+)?%?$")
+
+
+def _to_decimal(text: str) -> Decimal | None:
+    cleaned = _nfkc(text).casefold().replace(" ", "")
+    if not cleaned or not _NUMBER_RE.match(cleaned) or not any(c.isdigit() for c in cleaned):
+        return None
+    try:
+        value = Decimal(cleaned.rstrip("%").replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def parse_number(text: str) -> tuple[float | None, str | None]:
+    """Decimal numbers; a trailing % is allowed (``35%`` -> 35, probabilities are 0-100)."""
+    value = _to_decimal(text)
+    if value is None or abs(value) >= Decimal("1e300"):
+        return None, "not a number"
+    return float(value), None
+
+
+def parse_integer(text: str) -> tuple[int | None, str | None]:
+    """Whole numbers (``4`` and ``4.0`` both give 4; ``4.5`` is not a whole number)."""
+    value = _to_decimal(text)
+    if value is None:
+        return None, "not a whole number"
+    if value != value.to_integral_value():
+        return None, "not a whole number"
+    if abs(value) > INT_LIMIT:
+        return None, "number is too large"
+    return int(value), None
+
+
+# --------------------------------------------------------------------------- small types
+_TRUE = {"true", "yes", "y", "1", "是", "t", "对", "有", "已接触", "√", "✓"}
+_FALSE = {"false", "no", "n", "0", "否", "f", "错", "无", "未接触", "×", "✗"}
+
+
+def parse_boolean(text: str) -> tuple[bool | None, str | None]:
+    """true/false, yes/no, y/n, 1/0, t/f, 是/否 (and 对/错, 有/无)."""
+    key = normalise_value(text)
+    if key in _TRUE:
+        return True, None
+    if key in _FALSE:
+        return False, None
+    return None, "not a yes/no value"
+
+
+_CURRENCY_SYMBOLS = {"¥": "CNY", "人民币": "CNY", "元": "CNY", "rmb": "CNY", "us$": "USD",
+                     "美元": "USD", "€": "EUR", "欧元": "EUR", "港币": "HKD", "港元": "HKD"}
+
+
+def parse_currency(text: str) -> tuple[str | None, str | None]:
+    """ISO 4217 codes, upper-cased; ¥ / 人民币 / RMB mean CNY."""
+    key = _nfkc(text).casefold()
+    if key in _CURRENCY_SYMBOLS:
+        return _CURRENCY_SYMBOLS[key], None
+    code = key.upper()
+    if re.fullmatch(r"[A-Z]{3}", code):
+        return code, None
+    return None, "not a three-letter currency code"
+
+
+def enum_parser(aliases: dict[str, str]) -> ValueParser:
+    """Configured key or alias (matched after NFKC, trim, case folding) -> canonical key.
+
+    No match keeps the trimmed original text and reports an ``enumeration`` problem.
+    """
+
+    def parse(text: str) -> tuple[str, str | None]:
+        key = aliases.get(normalise_value(text))
+        if key is None:
+            return text.strip(), "not a configured value"
+        return key, None
+
+    return parse
+
+
+# --------------------------------------------------------------------------- accounts
+_SPACES = re.compile(r"\s+")
+
+
+def account_name_key(name: str | None) -> str | None:
+    """The normalised account name: NFKC, trimmed, inner whitespace collapsed, lower case.
+
+    ``ＡＢＣ科技 `` and ``abc科技`` give the same key (sources.md, "Accounts").
+    """
+    if name is None:
+        return None
+    key = _SPACES.sub(" ", unicodedata.normalize("NFKC", name)).strip().lower()
+    return key or None
+
+
+# --------------------------------------------------------------------------- columns
+@dataclass(frozen=True)
+class ColumnParser:
+    """How one contract column is parsed: per-value parser, problem rule and pandas dtype."""
+
+    column: Column
+    parse_value: ValueParser
+    fast: Callable[[pd.Series], pd.Series] | None
+    dtype: str
+
+    @property
+    def rule(self) -> str:
+        return "enumeration" if self.column.type == "enum" else "type"
+
+
+def _fast_timestamp(fmt: str) -> Callable[[pd.Series], pd.Series]:
+    def fast(values: pd.Series) -> pd.Series:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        years = parsed.dt.year
+        in_range = (years >= YEAR_RANGE[0]) & (years <= YEAR_RANGE[1])
+        return parsed.where(in_range)
+
+    return fast
+
+
+def _fast_number(values: pd.Series) -> pd.Series:
+    # Plain decimal notation only; anything else (commas, units, exponents) takes the
+    # per-value path so both paths accept exactly the same texts.
+    plain = values.str.fullmatch(r"[+-]?\d{1,15}(?:\.\d{1,2})?", na=False)
+    return pd.to_numeric(values.where(plain), errors="coerce")
+
+
+def _fast_money(values: pd.Series) -> pd.Series:
+    # Money travels as exact decimal text and is cast to decimal(18, 2) on insert.
+    plain = values.str.fullmatch(r"[+-]?\d{1,16}(?:\.\d{1,2})?", na=False)
+    return values.where(plain)
+
+
+def column_parser(column: Column, settings: Settings) -> ColumnParser:
+    """The parser of one contract column under the given configuration."""
+    kind = column.type
+    if kind == "timestamp":
+        return ColumnParser(column, timestamp_parser(settings.timezone),
+                            _fast_timestamp("%Y-%m-%d %H:%M:%S"), "datetime64[us]")
+    if kind == "date":
+        return ColumnParser(column, date_parser(settings.timezone),
+                            _fast_timestamp("%Y-%m-%d"), "datetime64[us]")
+    if kind == "money":
+        return ColumnParser(column, _money_text, _fast_money, "object")
+    if kind == "number":
+        return ColumnParser(column, parse_number, _fast_number, "float64")
+    if kind == "integer":
+        return ColumnParser(column, parse_integer, None, "Int64")
+    if kind == "boolean":
+        return ColumnParser(column, parse_boolean, None, "boolean")
+    if kind == "currency":
+        return ColumnParser(column, parse_currency, None, "object")
+    if kind == "enum":
+        return ColumnParser(column, enum_parser(settings.alias_map(column.enum or "")), None,
+                            "object")
+    return ColumnParser(column, lambda text: (text.strip(), None), None, "object")
+
+
+def parse_value(parser: ColumnParser, text: object) -> tuple[Any, Problem | None]:
+    """Parse one value of any kind; never raises. Empty -> (None, None)."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return None, None
+    raw = text if isinstance(text, str) else str(text)
+    if not raw.strip():
+        return None, None
+    try:
+        value, reason = parser.parse_value(raw)
+    except Exception:  # noqa: BLE001 - a parser bug must not stop a load
+        value, reason = None, "could not be read"
+    if reason is None:
+        return value, None
+    detail = f"{parser.column.name}: {reason}: {echo(raw, parser.column.pii is not None)}"
+    return value, Problem(parser.column.name, parser.rule, detail)
+
+
+def parse_column(
+    parser: ColumnParser, values: Iterable[str | None]
+) -> tuple[pd.Series, dict[int, Problem]]:
+    """Parse a whole column: typed Series (pandas dtype of the type) and problems by index.
+
+    Text is stripped first; empty text is missing. Unique remaining values are parsed once
+    (enumerations, flags and dates repeat a lot), after a vectorised fast path where one
+    exists (canonical timestamps and plain numbers).
+    """
+    text = pd.Series(list(values) if not isinstance(values, pd.Series) else values,
+                     dtype=object)
+    n = len(text)
+    stripped = text.where(text.notna(), "").astype(str).str.strip()
+    present = stripped != ""
+    out = np.empty(n, dtype=object)
+    out[:] = None
+    problems: dict[int, Problem] = {}
+    todo = present.to_numpy()
+    if parser.fast is not None and todo.any():
+        fast = parser.fast(stripped.where(present))
+        hit = fast.notna().to_numpy() & todo
+        if hit.any():
+            out[hit] = fast.to_numpy(dtype=object)[hit]
+            todo = todo & ~hit
+    if todo.any():
+        cache: dict[str, tuple[Any, Problem | None]] = {}
+        idx = np.flatnonzero(todo)
+        raw_values = text.to_numpy(dtype=object)
+        for i in idx:
+            raw = raw_values[i]
+            if raw not in cache:
+                cache[raw] = parse_value(parser, raw)
+            value, problem = cache[raw]
+            out[i] = value
+            if problem is not None:
+                problems[int(i)] = problem
+    return _typed(out, parser), problems
+
+
+def _typed(values: np.ndarray, parser: ColumnParser) -> pd.Series:
+    """Object array of parsed values -> Series of the column's pandas dtype."""
+    kind = parser.column.type
+    if kind in ("timestamp", "date"):
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[us]")
+    if kind == "number":
+        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+    if kind == "integer":
+        return pd.Series(pd.array(list(values), dtype="Int64"))
+    if kind == "boolean":
+        return pd.Series(pd.array(list(values), dtype="boolean"))
+    return pd.Series(values, dtype=object)
+
