@@ -521,8 +521,12 @@ def _write_xlsx(
 
     openpyxl stamps the archive members with the wall clock; rewriting the zip with a
     fixed member time and fixed document properties makes the file byte-deterministic.
+    The rewrite also adds the ``<dimension>`` element Excel writes (openpyxl's streaming
+    writer cannot know it up front), so readers pad rows whose trailing cells are empty.
     """
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.xml.functions import tostring
 
     workbook = Workbook(write_only=True)
     workbook.properties.created = stamp
@@ -543,7 +547,22 @@ def _write_xlsx(
                 member = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
                 member.compress_type = zipfile.ZIP_DEFLATED
                 member.external_attr = 0o644 << 16
+                if info.filename == "docProps/core.xml":
+                    # save() stamps `modified` with the wall clock: write the fixed one
+                    workbook.properties.modified = stamp
+                    target.writestr(member, tostring(workbook.properties.to_tree()))
+                    continue
                 with source.open(info) as src, target.open(member, "w") as dst:
+                    if info.filename.startswith("xl/worksheets/sheet"):
+                        head = src.read(1 << 16)
+                        ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+                        dst.write(
+                            head.replace(
+                                b"<sheetViews>",
+                                f'<dimension ref="{ref}" /><sheetViews>'.encode(),
+                                1,
+                            )
+                        )
                     shutil.copyfileobj(src, dst, 1 << 20)
     finally:
         raw.unlink(missing_ok=True)
