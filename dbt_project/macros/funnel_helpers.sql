@@ -1,0 +1,134 @@
+{#- Helpers of the opportunity-funnel mart (marts.md, schema opportunity_funnel).
+    Every configurable number comes from dbt vars (stages, thresholds, grading); the SQL
+    they expand to is portable (dbt cross-database macros, CASE, no engine-only syntax). -#}
+
+{#- First day of the local calendar month of a timestamp or date, as a date. -#}
+{% macro funnel_month(expression) -%}
+    cast({{ dbt.date_trunc('month', expression) }} as date)
+{%- endmacro %}
+
+{#- Whole days from the local date of `start_expression` to the date `end_date`. -#}
+{% macro funnel_days_between(start_expression, end_date) -%}
+    {{ dbt.datediff('cast(' ~ start_expression ~ ' as date)', 'cast(' ~ end_date ~ ' as date)', 'day') }}
+{%- endmacro %}
+
+{#- numerator ÷ denominator as a decimal ratio; NULL when the denominator is 0 or NULL. -#}
+{% macro funnel_ratio(numerator, denominator) -%}
+    (1.0 * ({{ numerator }})) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{#- Median (mean of the two middle values for an even count); an ordered-set aggregate that
+    PostgreSQL, DuckDB and Trino-compatible engines accept. -#}
+{% macro funnel_median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{#- The configured non-terminal (open) stages, in funnel order. -#}
+{% macro funnel_open_stages() -%}
+    {%- set open_stages = [] -%}
+    {%- for stage in var("stages") | sort(attribute="order") -%}
+        {%- if not stage.terminal -%}{%- do open_stages.append(stage) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(open_stages) }}
+{%- endmacro %}
+
+{#- Rank of a stage for "reached" (marts.md): the configured order for open stages, and
+    `won` above every open stage whatever its configured position. Other terminal stages
+    (lost) rank NULL: they are never "reached". -#}
+{% macro funnel_reach_rank(stage_column) -%}
+    {%- set open_stages = funnel_open_stages() -%}
+    case {{ stage_column }}
+    {%- for stage in open_stages %}
+        when '{{ stage.key }}' then {{ stage.order }}
+    {%- endfor %}
+        when 'won' then {{ (open_stages | map(attribute="order") | max) + 1 }}
+    end
+{%- endmacro %}
+
+{#- One row per open stage: stage, stage_order, stage_label_zh, stall_days, reach_rank and
+    the rank a lead must reach to count as advanced past it (the next open stage, or `won`
+    after the last one). A select usable as a CTE body. -#}
+{% macro funnel_open_stage_rows() -%}
+    {%- set open_stages = funnel_open_stages() -%}
+    {%- set won_rank = (open_stages | map(attribute="order") | max) + 1 -%}
+    {%- for stage in open_stages %}
+    select
+        '{{ stage.key }}' as stage,
+        {{ stage.order }} as stage_order,
+        '{{ stage.label_zh }}' as stage_label_zh,
+        {{ stage.stall_days }} as stall_days,
+        {{ stage.order }} as reach_rank,
+        {% if loop.last %}{{ won_rank }}{% else %}{{ open_stages[loop.index].order }}{% endif %} as next_reach_rank
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Key of the entry stage: the first stage of the ordered list. -#}
+{% macro funnel_entry_stage() -%}
+    {{ return((var("stages") | sort(attribute="order") | first).key) }}
+{%- endmacro %}
+
+{#- 商机分级 score (grading vars): points of the highest amount band reached, plus urgency,
+    decision-maker and source points. Unknown or missing values score 0. -#}
+{% macro funnel_grade_score(amount, urgency, decision_maker_reached, source) -%}
+    {%- set grading = var("grading") -%}
+    (
+        case
+        {%- for band in grading.amount_bands | sort(attribute="min_amount", reverse=true) %}
+            when {{ amount }} >= {{ band.min_amount }} then {{ band.points }}
+        {%- endfor %}
+            else 0
+        end
+        + case {{ urgency }}
+        {%- for key, points in grading.urgency_points.items() %}
+            when '{{ key }}' then {{ points }}
+        {%- endfor %}
+            else 0
+        end
+        + case when {{ decision_maker_reached }} then {{ grading.decision_maker_points }} else 0 end
+        + case {{ source }}
+        {%- for key, points in grading.source_points.items() %}
+            when '{{ key }}' then {{ points }}
+        {%- endfor %}
+            else 0
+        end
+    )
+{%- endmacro %}
+
+{#- Grade A / B / C from a score and the configured minimum scores. -#}
+{% macro funnel_grade(score) -%}
+    case
+        when {{ score }} >= {{ var("grading").a_min_score }} then 'A'
+        when {{ score }} >= {{ var("grading").b_min_score }} then 'B'
+        else 'C'
+    end
+{%- endmacro %}
+
+{#- A month spine: every first-of-month date from `start_month` to `end_month` (both date
+    expressions, inclusive). dbt.generate_series is portable; 1200 months (a century)
+    bounds it without a query at compile time, so it works in unit tests too. -#}
+{% macro funnel_month_spine(start_month, end_month) -%}
+    with month_offsets as (
+        {{ dbt.generate_series(1200) }}
+    )
+
+    select
+        cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', start_month) }} as date)
+            as month
+    from month_offsets
+    where cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', start_month) }} as date)
+        <= {{ end_month }}
+{%- endmacro %}
+
+{#- The stage key of a reach rank (inverse of funnel_reach_rank). -#}
+{% macro funnel_stage_of_reach_rank(rank_column) -%}
+    {%- set open_stages = funnel_open_stages() -%}
+    case {{ rank_column }}
+    {%- for stage in open_stages %}
+        when {{ stage.order }} then '{{ stage.key }}'
+    {%- endfor %}
+        when {{ (open_stages | map(attribute="order") | max) + 1 }} then 'won'
+    end
+{%- endmacro %}

@@ -1,0 +1,94 @@
+-- Stage events of every lead existing as of D, in the order that builds its stage history
+-- (marts.md, "Stage history"): (1) the entry stage at created_at, (2) each follow-up's
+-- stage_after at occurred_at, (3) each version's stage at its updated_at, or at closed_at
+-- for won and lost when given. Events after the end of D are ignored. event_seq orders a
+-- lead's events by time; at equal times (1) before (2) before (3), then within a kind by
+-- the follow-up id, or by the version's updated_at, file and row.
+with leads_as_of as (
+    select lead_id, created_at
+    from {{ ref('int_leads__as_of') }}
+),
+
+creation_events as (
+    select
+        lead_id,
+        '{{ funnel_entry_stage() }}' as stage,
+        created_at as event_at,
+        1 as event_kind,
+        'created' as event_source,
+        cast(null as {{ dbt.type_timestamp() }}) as version_updated_at,
+        cast(null as bigint) as version_load_seq,
+        cast(null as integer) as version_source_row,
+        cast(null as {{ dbt.type_string() }}) as follow_up_id
+    from leads_as_of
+),
+
+follow_up_events as (
+    select
+        follow_ups.lead_id,
+        follow_ups.stage_after as stage,
+        follow_ups.occurred_at as event_at,
+        2 as event_kind,
+        'follow_up' as event_source,
+        cast(null as {{ dbt.type_timestamp() }}) as version_updated_at,
+        cast(null as bigint) as version_load_seq,
+        cast(null as integer) as version_source_row,
+        follow_ups.follow_up_id
+    from {{ ref('stg_crm__follow_ups') }} as follow_ups
+    inner join leads_as_of
+        on follow_ups.lead_id = leads_as_of.lead_id
+    where follow_ups.stage_after is not null
+),
+
+version_events as (
+    select
+        versions.lead_id,
+        versions.stage,
+        case
+            when versions.stage in ('won', 'lost') and versions.closed_at is not null
+                then versions.closed_at
+            else versions.updated_at
+        end as event_at,
+        3 as event_kind,
+        'version' as event_source,
+        versions.updated_at as version_updated_at,
+        versions._load_seq as version_load_seq,
+        versions._source_row as version_source_row,
+        cast(null as {{ dbt.type_string() }}) as follow_up_id
+    from {{ ref('stg_crm__leads') }} as versions
+    inner join leads_as_of
+        on versions.lead_id = leads_as_of.lead_id
+    where versions.updated_at < {{ as_of_end() }}
+),
+
+all_events as (
+    select * from creation_events
+    union all
+    select * from follow_up_events
+    union all
+    select * from version_events
+),
+
+events_until_d as (
+    select *
+    from all_events
+    where event_at < {{ as_of_end() }}
+)
+
+select
+    lead_id,
+    row_number() over (
+        partition by lead_id
+        order by
+            event_at,
+            event_kind,
+            follow_up_id,
+            version_updated_at,
+            version_load_seq,
+            version_source_row
+    ) as event_seq,
+    stage,
+    event_at,
+    event_kind,
+    event_source
+from events_until_d

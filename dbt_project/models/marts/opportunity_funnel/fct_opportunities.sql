@@ -1,0 +1,140 @@
+-- 商机: one row per lead existing as of D, with its version as of D, its stage history
+-- facts, follow-up activity, the manager's flags and its grade (marts.md, opportunity_funnel).
+-- No contact name, phone, e-mail or note reaches this table.
+with leads_as_of as (
+    select * from {{ ref('int_leads__as_of') }}
+),
+
+stage_entries as (
+    select * from {{ ref('int_funnel__stage_entries') }}
+),
+
+current_entries as (
+    select lead_id, entered_at as current_stage_entered_at
+    from stage_entries
+    where is_current
+),
+
+furthest_reach as (
+    select
+        lead_id,
+        max({{ funnel_reach_rank('stage') }}) as furthest_reach_rank
+    from stage_entries
+    group by lead_id
+),
+
+follow_up_summary as (
+    select * from {{ ref('int_funnel__follow_up_summary') }}
+),
+
+opportunities as (
+    select
+        leads_as_of.lead_id,
+        leads_as_of.account_key,
+        leads_as_of.account_name,
+        leads_as_of.source,
+        leads_as_of.owner,
+        leads_as_of.team,
+        leads_as_of.stage,
+        {{ stage_attribute('leads_as_of.stage', 'label_zh') }} as stage_label_zh,
+        {{ stage_attribute('leads_as_of.stage', 'order') }} as stage_order,
+        leads_as_of.status,
+        leads_as_of.created_at,
+        leads_as_of.closed_at,
+        leads_as_of.amount,
+        leads_as_of.probability,
+        leads_as_of.stated_probability,
+        leads_as_of.weighted_amount,
+        leads_as_of.expected_close_date,
+        leads_as_of.loss_reason,
+        leads_as_of.urgency,
+        leads_as_of.decision_maker_reached,
+        furthest_reach.furthest_reach_rank,
+        coalesce(current_entries.current_stage_entered_at, leads_as_of.created_at)
+            as current_stage_entered_at,
+        coalesce(follow_up_summary.follow_up_count, 0) as follow_up_count,
+        follow_up_summary.last_follow_up_at,
+        follow_up_summary.next_follow_up_at,
+        {{ stage_attribute('leads_as_of.stage', 'stall_days') }} as stall_days
+    from leads_as_of
+    left join current_entries
+        on leads_as_of.lead_id = current_entries.lead_id
+    left join furthest_reach
+        on leads_as_of.lead_id = furthest_reach.lead_id
+    left join follow_up_summary
+        on leads_as_of.lead_id = follow_up_summary.lead_id
+),
+
+with_days as (
+    select
+        *,
+        case
+            when status in ('won', 'lost')
+                then {{ funnel_days_between('created_at', 'closed_at') }}
+        end as sales_cycle_days,
+        {{ funnel_days_between('current_stage_entered_at', as_of_date()) }}
+            as days_in_current_stage,
+        {{ funnel_days_between('coalesce(last_follow_up_at, created_at)', as_of_date()) }}
+            as days_since_last_touch,
+        {{ funnel_grade_score('amount', 'urgency', 'decision_maker_reached', 'source') }}
+            as grade_score
+    from opportunities
+)
+
+select
+    lead_id,
+    account_key,
+    account_name,
+    source,
+    owner,
+    team,
+    stage,
+    stage_label_zh,
+    stage_order,
+    status,
+    created_at,
+    closed_at,
+    amount,
+    probability,
+    stated_probability,
+    weighted_amount,
+    expected_close_date,
+    sales_cycle_days,
+    current_stage_entered_at,
+    days_in_current_stage,
+    stall_days,
+    follow_up_count,
+    last_follow_up_at,
+    next_follow_up_at,
+    days_since_last_touch,
+    case
+        when status = 'open' and days_in_current_stage > stall_days then true else false
+    end as is_stalled,
+    case
+        when status = 'open'
+            and next_follow_up_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+            and last_follow_up_at <= next_follow_up_at
+            then true
+        else false
+    end as is_overdue_follow_up,
+    case
+        when next_follow_up_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+            then {{ funnel_days_between('next_follow_up_at', as_of_date()) }}
+    end as days_since_planned_follow_up,
+    case
+        when status = 'open' and days_since_last_touch > {{ var('thresholds').no_touch_days }}
+            then true
+        else false
+    end as is_no_touch,
+    case
+        when status = 'open' and days_since_last_touch > {{ var('thresholds').recycle_days }}
+            then true
+        else false
+    end as is_recycle_candidate,
+    grade_score,
+    {{ funnel_grade('grade_score') }} as grade,
+    loss_reason,
+    {{ funnel_stage_of_reach_rank('furthest_reach_rank') }} as furthest_stage,
+    furthest_reach_rank,
+    {{ as_of_date() }} as as_of_date
+from with_days
