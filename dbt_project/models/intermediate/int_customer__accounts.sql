@@ -60,7 +60,7 @@ services as (
         account_key,
         min(opened_at) as first_service_at,
         count(*) as service_requests,
-        sum(case when type = 'complaint' then 1 else 0 end) as complaints,
+        count(case when type = 'complaint' then 1 end) as complaints,
         sum(renewal_amount) as renewal_amount,
         count(satisfaction) as rated_requests,
         avg(cast(satisfaction as double precision)) as avg_satisfaction

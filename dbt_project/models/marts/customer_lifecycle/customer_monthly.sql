@@ -41,8 +41,8 @@ churned_per_month as (
 first_and_second_purchases_per_month as (
     select
         closed_month as month,
-        sum(case when deal_number = 1 then 1 else 0 end) as first_purchases,
-        sum(case when deal_number = 2 then 1 else 0 end) as second_purchases
+        count(case when deal_number = 1 then 1 end) as first_purchases,
+        count(case when deal_number = 2 then 1 end) as second_purchases
     from won_deal_sequence
     where deal_number <= 2
     group by closed_month
@@ -53,7 +53,7 @@ ratings_per_month as (
         opened_month as month,
         count(satisfaction) as rated,
         sum(satisfaction) as satisfaction_sum,
-        sum(case when satisfaction >= 4 then 1 else 0 end) as satisfied
+        count(case when satisfaction >= 4 then 1 end) as satisfied
     from {{ ref('int_service__records_as_of') }}
     group by opened_month
 ),
@@ -79,15 +79,15 @@ monthly_counts as (
 running_totals as (
     select
         *,
-        sum(new_customers - churned_customers) over (
+        cast(sum(new_customers - churned_customers) over (
             order by month rows between unbounded preceding and current row
-        ) as customers_at_end,
-        sum(first_purchases) over (
+        ) as {{ dbt.type_bigint() }}) as customers_at_end,
+        cast(sum(first_purchases) over (
             order by month rows between unbounded preceding and current row
-        ) as buyers_at_end,
-        sum(second_purchases) over (
+        ) as {{ dbt.type_bigint() }}) as buyers_at_end,
+        cast(sum(second_purchases) over (
             order by month rows between unbounded preceding and current row
-        ) as repeat_buyers_at_end
+        ) as {{ dbt.type_bigint() }}) as repeat_buyers_at_end
     from monthly_counts
 )
 

@@ -15,17 +15,17 @@ service_records as (
 
 customer_counts as (
     select
-        sum(case when lifecycle_status <> 'churned' then 1 else 0 end) as customers,
-        sum(case when acquired_at >= cast({{ lifecycle_as_of_month() }} as timestamp)
-                 then 1 else 0 end) as new_customers_mtd,
-        sum(case when lifecycle_status in ('new', 'active') then 1 else 0 end)
+        count(case when lifecycle_status <> 'churned' then 1 end) as customers,
+        count(case when acquired_at >= cast({{ lifecycle_as_of_month() }} as timestamp)
+                 then 1 end) as new_customers_mtd,
+        count(case when lifecycle_status in ('new', 'active') then 1 end)
             as active_customers,
-        sum(case when lifecycle_status = 'at_risk' then 1 else 0 end) as at_risk_customers,
-        sum(case when {{ lifecycle_in_days_ending_d('churned_at',
+        count(case when lifecycle_status = 'at_risk' then 1 end) as at_risk_customers,
+        count(case when {{ lifecycle_in_days_ending_d('churned_at',
                                                    lifecycle_threshold('churn_watch_days')) }}
-                 then 1 else 0 end) as churned_customers_90d,
-        sum(case when is_repeat_buyer then 1 else 0 end) as repeat_buyers,
-        sum(case when won_deals >= 1 then 1 else 0 end) as buyers,
+                 then 1 end) as churned_customers_90d,
+        count(case when is_repeat_buyer then 1 end) as repeat_buyers,
+        count(case when won_deals >= 1 then 1 end) as buyers,
         sum(case when lifecycle_status <> 'churned' then lifetime_value end)
             as lifetime_value_not_churned
     from customers
@@ -35,7 +35,7 @@ recent_ratings as (
     select
         count(satisfaction) as rated,
         avg(cast(satisfaction as double precision)) as avg_satisfaction,
-        sum(case when satisfaction >= 4 then 1 else 0 end) as satisfied
+        count(case when satisfaction >= 4 then 1 end) as satisfied
     from service_records
     where {{ lifecycle_in_days_ending_d('opened_at', satisfaction_window_days) }}
 ),

@@ -25,18 +25,18 @@ monthly_service as (
         opened_month as month,
         priority,
         count(*) as requests,
-        sum(case when type = 'complaint' then 1 else 0 end) as complaints,
-        sum(case when is_resolved then 1 else 0 end) as resolved,
+        count(case when type = 'complaint' then 1 end) as complaints,
+        count(case when is_resolved then 1 end) as resolved,
         percentile_cont(0.5) within group (order by first_response_hours)
             as median_first_response_hours,
         percentile_cont(0.9) within group (order by first_response_hours)
             as p90_first_response_hours,
         percentile_cont(0.5) within group (order by resolution_hours)
             as median_resolution_hours,
-        sum(case when is_sla_breach then 1 else 0 end) as sla_breaches,
+        count(case when is_sla_breach then 1 end) as sla_breaches,
         count(satisfaction) as rated,
         avg(cast(satisfaction as double precision)) as avg_satisfaction,
-        sum(case when satisfaction >= 4 then 1 else 0 end) as satisfied
+        count(case when satisfaction >= 4 then 1 end) as satisfied
     from service_records
     group by opened_month, priority
 )

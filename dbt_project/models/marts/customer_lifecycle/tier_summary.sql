@@ -14,7 +14,7 @@ customers_per_tier as (
         tier,
         count(*) as customers,
         sum(lifetime_value) as lifetime_value,
-        sum(case when is_repeat_buyer then 1 else 0 end) as repeat_buyers
+        count(case when is_repeat_buyer then 1 end) as repeat_buyers
     from customers
     group by tier
 ),
