@@ -24,6 +24,11 @@ TABLES: dict[str, str] = {
         column_name varchar, detail varchar, first_quarantined_at timestamp,
         released_at timestamp, row_id varchar
     """,
+    "plausibility_findings": """
+        run_id varchar, as_of_date date, entity varchar, source_file varchar,
+        source_row integer, record_id varchar, owner varchar, rule varchar,
+        column_name varchar, detail varchar, row_id varchar
+    """,
     "file_loads": """
         file_path varchar, file_hash varchar, entity varchar, loaded_at timestamp,
         rows_read bigint, rows_loaded bigint, rows_quarantined bigint, status varchar,

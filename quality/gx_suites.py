@@ -1,0 +1,287 @@
+"""Great Expectations suites generated from the contract, run on pandas chunks.
+
+Every expectation is derived from ``quality/contract.yaml`` (through
+:func:`quality.contract.load_contract`) and the configured enumerations; nothing here names
+a contract column. GX runs on pandas DataFrames (its SQL data source does not work with
+DuckDB), with ``result_format`` COMPLETE so that every failing row comes back by its
+``_row_id`` and can be quarantined on its own.
+
+A GX ``exception_info`` with ``raised_exception`` set means GX could not evaluate an
+expectation: that is an *infrastructure* error, reported separately (it blocks the
+publish) and never counted as failing data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from crm_pipeline.config import Settings
+from quality.contract import Entity
+from quality.masking import scrub
+
+ROW_ID = "_row_id"
+MAX_ECHO = 40
+
+
+@dataclass(frozen=True)
+class ContractCheck:
+    """One expectation derived from the contract, with the quality rule it enforces."""
+
+    key: str  # unique within the entity, e.g. "required:owner"
+    entity: str
+    rule: str  # required | conditional | range | enumeration
+    column: str
+    kind: str  # not_null | in_set | between | pair_not_before
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class GxFinding:
+    """A failing row: which check, which row, and a detail free of personal data."""
+
+    check: ContractCheck
+    row_id: str
+    detail: str
+
+
+@dataclass
+class GxChunkResult:
+    findings: list[GxFinding] = field(default_factory=list)
+    infrastructure_errors: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------- the check plan
+def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
+    """Required, conditional, range and enumeration checks of one entity, from the contract."""
+    checks: list[ContractCheck] = []
+    for col in entity.columns:
+        if col.required:
+            checks.append(
+                ContractCheck(f"required:{col.name}", entity.name, "required", col.name,
+                              "not_null", description=f"{col.name} must be filled")
+            )
+        if col.required_unless:
+            checks.append(
+                ContractCheck(
+                    f"required:{col.name}", entity.name, "required", col.name, "not_null",
+                    {"unless_null": col.required_unless},
+                    f"{col.name} must be filled unless {col.required_unless} is given",
+                )
+            )
+        if col.required_when:
+            values = list(col.required_when.in_)
+            checks.append(
+                ContractCheck(
+                    f"conditional:{col.name}", entity.name, "conditional", col.name, "not_null",
+                    {"when_column": col.required_when.column, "when_in": values},
+                    f"{col.name} must be filled when {col.required_when.column} is "
+                    + " or ".join(values),
+                )
+            )
+        low = col.min if col.min is not None else (0.0 if col.type == "money" else None)
+        if col.type in {"money", "integer", "number"} and (low is not None or col.max is not None):
+            checks.append(
+                ContractCheck(
+                    f"range:{col.name}", entity.name, "range", col.name, "between",
+                    {"min": low, "max": col.max}, _range_text(col.name, low, col.max),
+                )
+            )
+        if col.type == "enum" and col.enum:
+            keys = [v.key for v in settings.enums[col.enum]]
+            checks.append(
+                ContractCheck(
+                    f"enumeration:{col.name}", entity.name, "enumeration", col.name, "in_set",
+                    {"values": keys, "enum": col.enum},
+                    f"{col.name} must be one of the configured {col.enum} values",
+                )
+            )
+    for rule in entity.rules:
+        checks.append(
+            ContractCheck(
+                f"conditional:{rule.name}", entity.name, "conditional", rule.column,
+                "pair_not_before", {"other": rule.not_before, "rule_name": rule.name},
+                rule.description,
+            )
+        )
+    return checks
+
+
+def _range_text(column: str, low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{column} must be between {low:g} and {high:g}"
+    if low is not None:
+        return f"{column} must be at least {low:g}"
+    return f"{column} must be at most {high:g}"
+
+
+# ----------------------------------------------------------------------- GX plumbing
+def _quiet_gx() -> None:
+    """No progress bars, no usage statistics, no chatter in the pipeline's logs."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in ("great_expectations", "great_expectations.core", "tqdm"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class GxValidator:
+    """One ephemeral GX context per build (creating it is slow), one suite per entity."""
+
+    def __init__(self) -> None:
+        _quiet_gx()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
+        self._source = self.context.data_sources.add_pandas("crm_new_rows")
+        self._batches: dict[str, Any] = {}
+        self._suites: dict[str, Any] = {}
+        self._checks: dict[str, dict[str, ContractCheck]] = {}
+
+    @property
+    def registered(self) -> set[str]:
+        """Entities whose suite exists in this context."""
+        return set(self._suites)
+
+    def register(self, entity: str, checks: Iterable[ContractCheck]) -> None:
+        """Build the entity's suite and its whole-dataframe batch definition."""
+        gx = self._gx
+        asset = self._source.add_dataframe_asset(entity)
+        self._batches[entity] = asset.add_batch_definition_whole_dataframe(f"{entity}_chunk")
+        suite = gx.ExpectationSuite(name=f"crm_{entity}")
+        by_key: dict[str, ContractCheck] = {}
+        for check in checks:
+            suite.add_expectation(_expectation(check))
+            by_key[check.key] = check
+        self._suites[entity] = self.context.suites.add(suite)
+        self._checks[entity] = by_key
+
+    def validate(self, entity: str, frame: pd.DataFrame) -> GxChunkResult:
+        """Validate one chunk; failing rows by ``_row_id``, GX failures as infrastructure."""
+        outcome = GxChunkResult()
+        if frame.empty or not self._checks.get(entity):
+            return outcome
+        try:
+            batch = self._batches[entity].get_batch(batch_parameters={"dataframe": frame})
+            result = batch.validate(
+                self._suites[entity],
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [ROW_ID],
+                    "return_unexpected_index_query": False,
+                },
+            )
+        except Exception as exc:  # GX itself failed: not a data problem
+            outcome.infrastructure_errors.append(
+                f"Great Expectations could not validate {entity}: {type(exc).__name__}: "
+                f"{scrub(str(exc))}"
+            )
+            return outcome
+        for item in result.results:
+            check = self._checks[entity].get(str(item.expectation_config.meta.get("check")))
+            if check is None:
+                continue
+            error = _raised(item.exception_info)
+            if error is not None:
+                outcome.infrastructure_errors.append(
+                    f"Great Expectations could not evaluate {check.rule} check on "
+                    f"{entity}.{check.column}: {scrub(error)}"
+                )
+                continue
+            if item.success:
+                continue
+            for entry in item.result.get("unexpected_index_list") or []:
+                if isinstance(entry, dict) and entry.get(ROW_ID) is not None:
+                    outcome.findings.append(
+                        GxFinding(check, str(entry[ROW_ID]), failure_detail(check, entry))
+                    )
+        return outcome
+
+
+def _raised(info: Any) -> str | None:
+    """The message of a raised exception in a GX ``exception_info`` (flat or per metric)."""
+    if not isinstance(info, dict) or not info:
+        return None
+    if "raised_exception" in info:
+        if info.get("raised_exception"):
+            return str(info.get("exception_message") or "unknown error")
+        return None
+    for nested in info.values():
+        message = _raised(nested)
+        if message is not None:
+            return message
+    return None
+
+
+def _expectation(check: ContractCheck) -> Any:
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    meta = {"check": check.key}
+    p = check.params
+    if check.kind == "not_null":
+        condition = None
+        if "when_column" in p:
+            condition = Column(p["when_column"]).is_in(p["when_in"])
+        elif "unless_null" in p:
+            condition = Column(p["unless_null"]).is_null()
+        if condition is None:
+            return gxe.ExpectColumnValuesToNotBeNull(column=check.column, meta=meta)
+        return gxe.ExpectColumnValuesToNotBeNull(
+            column=check.column, row_condition=condition, meta=meta
+        )
+    if check.kind == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(
+            column=check.column, value_set=p["values"], meta=meta
+        )
+    if check.kind == "between":
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=check.column, min_value=p["min"], max_value=p["max"], meta=meta
+        )
+    if check.kind == "pair_not_before":
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=check.column, column_B=p["other"], or_equal=True,
+            ignore_row_if="either_value_is_missing", meta=meta,
+        )
+    raise ValueError(f"unknown check kind {check.kind!r}")
+
+
+def _echo(value: Any) -> str:
+    """A value as a detail may show it: masked, at most 40 characters."""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = scrub(str(value)) or ""
+    return repr(text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…")
+
+
+def failure_detail(check: ContractCheck, entry: dict[str, Any]) -> str:
+    """One sentence on why the row failed; values only from non-personal columns."""
+    p = check.params
+    if check.kind == "not_null":
+        if "when_column" in p:
+            return f"{check.column} is missing although {p['when_column']} is " + " or ".join(
+                p["when_in"]
+            )
+        if "unless_null" in p:
+            return f"{check.column} is missing and {p['unless_null']} is not given"
+        return f"{check.column} is missing"
+    value = entry.get(check.column)
+    if check.kind == "in_set":
+        return f"{check.column} {_echo(value)} is not a configured {p['enum']} value"
+    if check.kind == "between":
+        return f"{check.column} {_echo(value)} is out of range ({check.description})"
+    if check.kind == "pair_not_before":
+        other = entry.get(p["other"])
+        return f"{check.column} {_echo(value)} is before {p['other']} {_echo(other)}"
+    return check.description
