@@ -8,9 +8,13 @@ For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity the
    contract, parse every value (``ingestion.parsing``) and append to ``raw.<entity>``;
 3. record one ``data_quality.file_loads`` row.
 
-Steps 2 and 3 of one file run in one transaction: a file that breaks a structure rule is
-rolled back whole (nothing reaches raw) and recorded as ``rejected`` with one sentence
-naming the file and the line or column. Landed files are only ever read.
+Chunks are committed as they are written (one transaction over a 5-million-row file would
+hold it all in memory). A file that breaks a structure rule is therefore rolled back by
+hand: its rows (same ``_file_hash`` and ``_load_seq``) are deleted before the ``rejected``
+row is recorded, so nothing of it stays in raw. Rows of a load that never got its
+``file_loads`` row (the process died half-way) are removed the same way at the start of the
+next load, before the file is loaded again. Apart from these never-recorded rows the raw
+layer is append-only. Landed files are only ever read.
 """
 
 from __future__ import annotations
@@ -252,8 +256,8 @@ def _prior_loads(con: duckdb.DuckDBPyConnection, file_hash: str) -> list[tuple[s
 
 
 def _next_load_seq(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute(f"select coalesce(max(load_seq), 0) from {DQ_SCHEMA}.file_loads").fetchone()
-    return int(row[0] if row else 0) + 1
+    row = con.execute(f"select coalesce(max(load_seq), 0) from {DQ_SCHEMA}.file_loads").fetchall()
+    return int(row[0][0] if row else 0) + 1
 
 
 def load_file(con: duckdb.DuckDBPyConnection, landed: LandedFile, settings: Settings, *,
@@ -281,26 +285,54 @@ def load_file(con: duckdb.DuckDBPyConnection, landed: LandedFile, settings: Sett
         parsers={c.name: column_parser(c, settings) for c in entity.columns},
     )
     encoding = folder.encoding or facts.encoding
-    con.execute("begin transaction")
     try:
         chunks = read_file(landed.path, encoding, folder, chunk_rows)
         rows = _load_rows(con, ctx, chunks, progress)
         result = FileLoadResult(landed.entity, ctx.rel, facts.sha256, "loaded", rows, rows, None,
                                 ctx.load_seq)
     except FileRejected as exc:
-        con.execute("rollback")
-        con.execute("begin transaction")
+        _undo(con, ctx)
         sentence = exc.reason if isinstance(exc, _SentenceRejected) else f"{ctx.rel}: {exc.reason}."
         result = FileLoadResult(landed.entity, ctx.rel, facts.sha256, "rejected", exc.rows_read,
                                 0, sentence, None)
     except BaseException:
-        con.execute("rollback")
+        _undo(con, ctx)
         raise
     _record(con, result, loaded_at, run_id, as_of_date)
-    con.execute("commit")
     if progress is not None:
         progress(_summary(result))
     return result
+
+
+def _undo(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> None:
+    """Remove the rows this load appended (the file is being rejected or the load failed)."""
+    con.execute(
+        f"delete from {RAW_SCHEMA}.{ctx.entity.name} where _file_hash = ? and _load_seq = ?",
+        [ctx.file_hash, ctx.load_seq],
+    )
+
+
+def remove_unrecorded_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete raw rows whose load was never recorded as ``loaded`` (an interrupted load).
+
+    Returns how many rows were removed. Recorded loads are never touched.
+    """
+    removed = 0
+    for name in load_contract().entities:
+        row = con.execute(
+            f"select count(*) from {RAW_SCHEMA}.{name} r where not exists ("
+            f"select 1 from {DQ_SCHEMA}.file_loads f where f.status = 'loaded' "
+            "and f.file_hash = r._file_hash and f.load_seq = r._load_seq)"
+        ).fetchall()
+        count = int(row[0][0]) if row else 0
+        if count:
+            con.execute(
+                f"delete from {RAW_SCHEMA}.{name} r where not exists ("
+                f"select 1 from {DQ_SCHEMA}.file_loads f where f.status = 'loaded' "
+                "and f.file_hash = r._file_hash and f.load_seq = r._load_seq)"
+            )
+            removed += count
+    return removed
 
 
 def _summary(result: FileLoadResult) -> str:
@@ -325,6 +357,9 @@ def load_landing(
     """
     create_raw_tables(con)
     create_quality_tables(con)
+    removed = remove_unrecorded_rows(con)
+    if removed and progress is not None:
+        progress(f"removed {removed:,} rows of an interrupted earlier load")
     results: list[FileLoadResult] = []
     for landed in landed_files(Path(landing_dir)):
         result = load_file(con, landed, settings, run_id=run_id, as_of_date=as_of_date,

@@ -238,7 +238,7 @@ def parse_currency(text: str) -> tuple[str | None, str | None]:
     return None, "not a three-letter currency code"
 
 
-def enum_parser(aliases: dict[str, str]) -> ValueParser:
+def enum_parser(aliases: dict[str, str], name: str = "") -> ValueParser:
     """Configured key or alias (matched after NFKC, trim, case folding) -> canonical key.
 
     No match keeps the trimmed original text and reports an ``enumeration`` problem.
@@ -247,7 +247,7 @@ def enum_parser(aliases: dict[str, str]) -> ValueParser:
     def parse(text: str) -> tuple[str, str | None]:
         key = aliases.get(normalise_value(text))
         if key is None:
-            return text.strip(), "not a configured value"
+            return text.strip(), f"not a configured {name} value"
         return key, None
 
     return parse
@@ -326,7 +326,7 @@ def column_parser(column: Column, settings: Settings) -> ColumnParser:
     if kind == "currency":
         return ColumnParser(column, parse_currency, None, "object")
     if kind == "enum":
-        return ColumnParser(column, enum_parser(settings.alias_map(column.enum or "")), None,
+        return ColumnParser(column, enum_parser(settings.alias_map(column.enum or ""), column.enum or ""), None,
                             "object")
     return ColumnParser(column, lambda text: (text.strip(), None), None, "object")
 
@@ -353,50 +353,52 @@ def parse_column(
 ) -> tuple[pd.Series, dict[int, Problem]]:
     """Parse a whole column: typed Series (pandas dtype of the type) and problems by index.
 
-    Text is stripped first; empty text is missing. Unique remaining values are parsed once
-    (enumerations, flags and dates repeat a lot), after a vectorised fast path where one
-    exists (canonical timestamps and plain numbers).
+    Text is stripped first; empty text is missing. A vectorised fast path takes the
+    canonical forms (plain timestamps and numbers); the remaining *distinct* values are
+    parsed once each (enumerations, flags and dates repeat a lot) and mapped back.
     """
-    text = pd.Series(list(values) if not isinstance(values, pd.Series) else values,
-                     dtype=object)
+    text = pd.Series(values if isinstance(values, pd.Series) else list(values), dtype=object)
+    text = text.reset_index(drop=True)
     n = len(text)
-    stripped = text.where(text.notna(), "").astype(str).str.strip()
-    present = stripped != ""
-    out = np.empty(n, dtype=object)
-    out[:] = None
+    stripped = text.str.strip()
+    present = (stripped.notna() & (stripped != "")).to_numpy(dtype=bool)
+    result = _empty(parser, n)
     problems: dict[int, Problem] = {}
-    todo = present.to_numpy()
+    if parser.column.type == "text":
+        result[present] = stripped[present]
+        return result, problems
+    todo = present
     if parser.fast is not None and todo.any():
-        fast = parser.fast(stripped.where(present))
-        hit = fast.notna().to_numpy() & todo
+        fast = parser.fast(stripped.where(present)).reset_index(drop=True)
+        hit = fast.notna().to_numpy(dtype=bool) & todo
         if hit.any():
-            out[hit] = fast.to_numpy(dtype=object)[hit]
+            result[hit] = fast[hit].astype(result.dtype)
             todo = todo & ~hit
     if todo.any():
-        cache: dict[str, tuple[Any, Problem | None]] = {}
-        idx = np.flatnonzero(todo)
-        raw_values = text.to_numpy(dtype=object)
-        for i in idx:
-            raw = raw_values[i]
-            if raw not in cache:
-                cache[raw] = parse_value(parser, raw)
-            value, problem = cache[raw]
-            out[i] = value
-            if problem is not None:
-                problems[int(i)] = problem
-    return _typed(out, parser), problems
+        rest = stripped[todo]
+        parsed = {u: parse_value(parser, u) for u in rest.unique()}
+        mapped = rest.map({u: value for u, (value, _) in parsed.items()})
+        result[todo] = _convert(mapped, parser, result.dtype)
+        bad = {u: problem for u, (_, problem) in parsed.items() if problem is not None}
+        if bad:
+            for index, value in rest[rest.isin(list(bad))].items():
+                problems[int(index)] = bad[value]
+    return result, problems
 
 
-def _typed(values: np.ndarray, parser: ColumnParser) -> pd.Series:
-    """Object array of parsed values -> Series of the column's pandas dtype."""
-    kind = parser.column.type
-    if kind in ("timestamp", "date"):
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[us]")
-    if kind == "number":
-        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
-    if kind == "integer":
-        return pd.Series(pd.array(list(values), dtype="Int64"))
-    if kind == "boolean":
-        return pd.Series(pd.array(list(values), dtype="boolean"))
-    return pd.Series(values, dtype=object)
+def _empty(parser: ColumnParser, n: int) -> pd.Series:
+    """An all-missing Series of the column's pandas dtype."""
+    if parser.dtype == "object":
+        return pd.Series([None] * n, dtype=object)
+    return pd.Series(pd.array([None] * n, dtype=parser.dtype)) if parser.dtype in (
+        "Int64", "boolean") else pd.Series(np.full(n, np.nan), dtype=parser.dtype)
 
+
+def _convert(values: pd.Series, parser: ColumnParser, dtype: object) -> pd.Series:
+    """Per-value parse results (objects, None for failures) -> the column's dtype."""
+    values = values.astype(object).where(values.notna(), None)
+    if parser.dtype == "datetime64[us]":
+        return pd.to_datetime(values).astype(dtype)
+    if parser.dtype == "object":
+        return values
+    return pd.Series(pd.array(list(values), dtype=dtype), index=values.index)

@@ -132,7 +132,12 @@ class _Lines:
 
 
 def _blank(cells: list[str] | tuple[Any, ...]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+    """True when no cell holds anything but whitespace."""
+    if not any(cells):
+        return True
+    return not "".join(c for c in cells if isinstance(c, str)).strip() and all(
+        c is None or isinstance(c, str) for c in cells
+    )
 
 
 def _header_names(cells: list[Any]) -> list[str]:
