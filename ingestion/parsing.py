@@ -326,8 +326,8 @@ def column_parser(column: Column, settings: Settings) -> ColumnParser:
     if kind == "currency":
         return ColumnParser(column, parse_currency, None, "object")
     if kind == "enum":
-        return ColumnParser(column, enum_parser(settings.alias_map(column.enum or ""), column.enum or ""), None,
-                            "object")
+        name = column.enum or ""
+        return ColumnParser(column, enum_parser(settings.alias_map(name), name), None, "object")
     return ColumnParser(column, lambda text: (text.strip(), None), None, "object")
 
 
