@@ -5,19 +5,53 @@ landing and warehouse folders through environment variables (which is how Dagste
 resources are configured everywhere else too), keeps the Dagster instance under
 ``WAREHOUSE/dagster`` unless ``DAGSTER_HOME`` is set, and turns the run's outcome into the
 exit codes of spec/operations.md: 0 published, 2 blocked by the gate, 1 error.
+
+One writer at a time: the whole run holds the build database's file lock
+(``crm_pipeline.build_lock``); a second build waits for it, saying what it waits for. The
+instance's ``dagster.yaml`` (written once, never overwritten) limits the daemon's runs on
+the build database to one at a time as well (pool ``crm_build_db`` and the run tag
+``crm/build_db``), so ``dagster dev`` on the same DAGSTER_HOME obeys the same rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from crm_pipeline.build_lock import BuildLockBusy, build_db_lock
 from crm_pipeline.config import load_config
 from crm_pipeline.paths import WarehousePaths
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
+
+CLI_TRIGGER_TAG = "crm/trigger"
+CLI_TRIGGER = "cli"
+
+# The local instance's dagster.yaml (deploy/dagster.yaml has the same concurrency section
+# on PostgreSQL storage; a unit test keeps the two equal).
+INSTANCE_YAML = """\
+# Dagster instance of this warehouse, written by crm-pipeline (edit freely; never overwritten).
+# Writers to the build database never run concurrently:
+#  - every step writing it is in pool crm_build_db; a limit of 1 per pool, enforced per run,
+#    lets the run queue start one such run at a time (ad-hoc UI materialisations included);
+#  - daily_build runs carry the tag crm/build_db and are queued one at a time;
+#  - command-line builds run in-process and share the file lock WAREHOUSE/build/build.lock.
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: run
+  runs:
+    tag_concurrency_limits:
+      - key: crm/build_db
+        limit: 1
+telemetry:
+  enabled: false
+"""
 
 
 @dataclass(frozen=True)
@@ -40,9 +74,22 @@ def configure_environment(landing: Path, warehouse: Path, config: Path | None) -
     if config is not None:
         os.environ["CRM_PIPELINE_CONFIG"] = str(config.resolve())
     if not os.environ.get("DAGSTER_HOME"):
-        paths.dagster_home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    write_instance_config(Path(os.environ["DAGSTER_HOME"]))
     return paths
+
+
+def write_instance_config(dagster_home: Path) -> Path:
+    """Create ``DAGSTER_HOME/dagster.yaml`` with the one-writer limits, unless it exists.
+
+    An existing file is the operator's (e.g. a production instance on PostgreSQL) and is
+    left alone.
+    """
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    return config
 
 
 def _publish_status(paths: WarehousePaths, run_id: str) -> tuple[str, str] | None:
@@ -64,8 +111,14 @@ def run_build(
     config: Path | None = None,
     *,
     verbose: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> BuildOutcome:
-    """Execute the daily build job for ``as_of_date`` and report how it ended."""
+    """Execute the daily build job for ``as_of_date`` and report how it ended.
+
+    The run holds the build database's lock from start to end; while another build holds
+    it, ``notify`` (default: standard error) says so once and the build waits (up to
+    ``CRM_BUILD_LOCK_TIMEOUT`` seconds, then it ends as ``failed`` with that reason).
+    """
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
     paths = configure_environment(landing, warehouse, config)
@@ -78,18 +131,52 @@ def run_build(
 
     job = build_definitions().resolve_job_def(DAILY_BUILD_JOB)
     log_level = "INFO" if verbose else "ERROR"
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            partition_key=as_of_date.isoformat(),
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
+    purpose = f"crm-pipeline build as of {as_of_date.isoformat()}"
+    try:
+        with (
+            build_db_lock(paths.lock_file, purpose, notify=notify or _to_stderr),
+            DagsterInstance.get() as instance,
+        ):
+            _close_abandoned_cli_runs(instance)
+            result = job.execute_in_process(
+                partition_key=as_of_date.isoformat(),
+                instance=instance,
+                raise_on_error=False,
+                tags={CLI_TRIGGER_TAG: CLI_TRIGGER},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+    except BuildLockBusy as exc:
+        return BuildOutcome(as_of_date, None, "failed", str(exc))
     recorded = _publish_status(paths, result.run_id)
     if result.success and recorded:
         return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
     failure = _first_failure(result)
     return BuildOutcome(as_of_date, result.run_id, "failed", failure)
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _close_abandoned_cli_runs(instance: Any) -> None:
+    """Mark command-line runs left ``STARTED`` by a killed process as failed.
+
+    Called while holding the build lock: a live command-line build holds that lock for
+    its whole run, so any other one still marked in progress has died. Left alone, it
+    would count against the instance's one-run-at-a-time limits and hold the daemon's
+    queue forever.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    stale = instance.get_runs(
+        RunsFilter(
+            statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
+            tags={CLI_TRIGGER_TAG: CLI_TRIGGER},
+        )
+    )
+    for run in stale:
+        instance.report_run_failed(run, "the command-line build process ended without finishing")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def _first_failure(result: object) -> str:

@@ -14,9 +14,13 @@ from orchestration.assets.dbt_models import build_dbt_assets
 from orchestration.assets.ingest import build_raw_assets
 from orchestration.assets.publish import build_publish_asset
 from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
+from orchestration.freshness import with_mart_freshness
 from orchestration.jobs import daily_build_job
 from orchestration.partitions import daily_partitions
 from orchestration.resources import PipelineResource
+from orchestration.runtime import settings_from_environment
+from orchestration.schedules import daily_build_schedule
+from orchestration.sensors import landing_files_sensor
 
 
 def _pipeline_timezone() -> str:
@@ -34,11 +38,14 @@ def build_definitions() -> dg.Definitions:
     manifest = ensure_manifest()
     raw = build_raw_assets(partitions_def)
     quality = build_quality_asset(partitions_def)
-    models = build_dbt_assets(manifest, partitions_def)
+    models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
     publish = build_publish_asset([*models.keys, quality.key], partitions_def)
+    job = daily_build_job(partitions_def)
     return dg.Definitions(
         assets=[raw, quality, models, publish],
-        jobs=[daily_build_job(partitions_def)],
+        jobs=[job],
+        schedules=[daily_build_schedule(job, settings_from_environment())],
+        sensors=[landing_files_sensor(job)],
         resources={
             "pipeline": PipelineResource(
                 landing_dir=dg.EnvVar("CRM_LANDING_DIR"),

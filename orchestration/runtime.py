@@ -1,14 +1,18 @@
-"""Small run-time helpers shared by the asset modules."""
+"""Small run-time helpers shared by the asset, schedule and sensor modules."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from crm_pipeline.build_lock import build_db_lock
+from crm_pipeline.config import Settings, load_config
 from crm_pipeline.paths import WarehousePaths
 from ingestion.raw_schema import create_raw_tables
 from quality.tables import create_quality_tables
@@ -17,20 +21,55 @@ from quality.tables import create_quality_tables
 # limits it to one (dagster.yaml / the CLI's instance), so writers never overlap.
 BUILD_DB_POOL = "crm_build_db"
 
+# Runs carrying this tag are queued one at a time (run queue tag_concurrency_limits in
+# dagster.yaml), so a schedule tick and a sensor-triggered build never interleave.
+BUILD_DB_RUN_TAG = "crm/build_db"
+
 
 def partition_date(context: dg.AssetExecutionContext) -> dt.date:
     """The build's business date D, from the run's partition key (YYYY-MM-DD)."""
     return dt.date.fromisoformat(context.partition_key)
 
 
+def settings_from_environment() -> Settings:
+    """The validated settings the definitions use, read when Dagster loads them.
+
+    Same resolution as the resources: ``CRM_PIPELINE_CONFIG``, else
+    ``CRM_WAREHOUSE_DIR/config.yaml``, else the built-in defaults.
+    """
+    config = os.environ.get("CRM_PIPELINE_CONFIG")
+    warehouse = os.environ.get("CRM_WAREHOUSE_DIR")
+    return load_config(Path(config) if config else None, Path(warehouse) if warehouse else None)
+
+
 @contextmanager
-def build_connection(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the private build database, tables ensured."""
+def build_writer(
+    paths: WarehousePaths, purpose: str = "a build step", log: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the build database's OS-level writer lock (re-entrant within one thread).
+
+    Inside ``crm-pipeline build`` the run already holds it, so this costs nothing; under
+    the Dagster daemon each writing step takes it, so a command-line build and a daemon
+    step never write at the same time.
+    """
+    with build_db_lock(paths.lock_file, purpose, notify=log):
+        yield
+
+
+@contextmanager
+def build_connection(
+    paths: WarehousePaths, log: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the private build database, tables ensured.
+
+    The connection is opened under the writer lock (see :func:`build_writer`).
+    """
     paths.ensure()
-    con = duckdb.connect(str(paths.build_db))
-    try:
-        create_raw_tables(con)
-        create_quality_tables(con)
-        yield con
-    finally:
-        con.close()
+    with build_writer(paths, "a build step", log):
+        con = duckdb.connect(str(paths.build_db))
+        try:
+            create_raw_tables(con)
+            create_quality_tables(con)
+            yield con
+        finally:
+            con.close()

@@ -1,0 +1,105 @@
+"""`crm-pipeline backfill`: one daily build per date, in order, resumable.
+
+Each date runs the same Dagster job as ``crm-pipeline build`` (:func:`run_build`), so each
+publishes, or is blocked, exactly like a daily build, and ``pipeline_snapshot`` gains one
+set of rows per date. Dates whose latest build is already ``published`` (per
+``data_quality.publish_log``) are skipped unless ``force``: after an error, running the
+same command again resumes where it stopped. The first error stops the backfill, since
+later dates build on earlier ones (snapshots, reference re-checks).
+
+Exit code: 1 if a build failed (the backfill stops there), else 2 if any build was blocked
+by the gate, else 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from crm_pipeline.build_lock import build_db_lock
+from crm_pipeline.paths import WarehousePaths
+from crm_pipeline.runner import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, run_build
+
+_LATEST_STATUS_SQL = """
+with ranked_builds as (
+    select
+        as_of_date,
+        status,
+        row_number() over (
+            partition by as_of_date order by finished_at desc, started_at desc
+        ) as recency
+    from data_quality.publish_log
+)
+select as_of_date from ranked_builds where recency = 1 and status = 'published'
+"""
+
+
+def dates_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every date from ``start`` to ``end`` inclusive; a reversed range is an error."""
+    if end < start:
+        raise ValueError(f"--end {end} is before --start {start}")
+    return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def published_dates(paths: WarehousePaths) -> set[dt.date]:
+    """As-of dates whose most recent build published (read under the writer lock)."""
+    if not paths.build_db.exists():
+        return set()
+    with (
+        build_db_lock(paths.lock_file, "crm-pipeline backfill (reading publish_log)"),
+        duckdb.connect(str(paths.build_db), read_only=True) as con,
+    ):
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'data_quality' and table_name = 'publish_log'"
+        ).fetchone()[0]
+        if not exists:
+            return set()
+        return {row[0] for row in con.execute(_LATEST_STATUS_SQL).fetchall()}
+
+
+def run_backfill(
+    landing: Path,
+    warehouse: Path,
+    start: dt.date,
+    end: dt.date,
+    config: Path | None,
+    progress: Callable[[str], None],
+    *,
+    force: bool = False,
+) -> int:
+    """Build every date from ``start`` to ``end`` in order; return the worst exit code."""
+    dates = dates_between(start, end)
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing folder {landing} does not exist")
+    done = set() if force else published_dates(WarehousePaths(warehouse.resolve()))
+    total = len(dates)
+    progress(f"backfill {start} → {end}: {total} daily build(s), in order")
+    counts = {"published": 0, "blocked": 0, "skipped": 0}
+    for number, as_of in enumerate(dates, start=1):
+        step = f"[{number}/{total}] {as_of}"
+        if as_of in done:
+            counts["skipped"] += 1
+            progress(f"{step}: already published, skipped (use --force to rebuild)")
+            continue
+        progress(f"{step}: building …")
+        began = time.monotonic()
+        outcome = run_build(landing, warehouse, as_of, config, notify=progress)
+        elapsed = time.monotonic() - began
+        progress(f"{step}: {outcome.status} in {elapsed:.1f} s ({outcome.reason})")
+        if outcome.exit_code == EXIT_ERROR:
+            progress(
+                f"backfill stopped at {as_of}: fix the cause and run the same command again "
+                "(dates already published are skipped)"
+            )
+            return EXIT_ERROR
+        counts[outcome.status] += 1
+    progress(
+        f"backfill done: {counts['published']} published, {counts['blocked']} blocked, "
+        f"{counts['skipped']} skipped"
+    )
+    return EXIT_BLOCKED if counts["blocked"] else EXIT_PUBLISHED
