@@ -392,8 +392,8 @@ class _Presenter:
 
     def __init__(self, contract: Contract, options: GeneratorOptions) -> None:
         self.zh = options.headers == "zh"
-        # U+00A5 is not in GBK; a GBK export writes no yen sign rather than a lookalike
-        self.yen = options.encoding != "gbk"
+        # U+00A5 is not in GBK: Chinese Excel writes the full-width sign (NFKC maps it back)
+        self.yen = "￥" if options.encoding == "gbk" else "¥"
         self.aliases: dict[str, dict[str, tuple[str, ...]]] = {
             name: {v.key: (v.aliases or (v.label_zh,)) for v in enum.values}
             for name, enum in contract.enums.items()
@@ -402,11 +402,12 @@ class _Presenter:
     def ts(self, rng: random.Random, value: dt.datetime) -> str:
         if self.zh:
             r = rng.random()
-            if r < 0.15:
-                return f"{value.year}/{value.month}/{value.day} {value:%H:%M}"
             if r < 0.25:
-                return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
-        return f"{value:%Y-%m-%d %H:%M:%S}"
+                clock = f"{value.hour:02d}:{value.minute:02d}"
+                if r < 0.15:
+                    return f"{value.year}/{value.month}/{value.day} {clock}"
+                return f"{value.year}年{value.month}月{value.day}日 {clock}"
+        return value.isoformat(" ")  # 2026-03-31 14:05:00 (times carry no seconds)
 
     @staticmethod
     def date(value: dt.date) -> str:
@@ -420,8 +421,8 @@ class _Presenter:
             return str(value)
         if r < 0.72:
             return f"{value:,.2f}"
-        if r < 0.84 and self.yen:
-            return f"¥{value:,}"
+        if r < 0.84:
+            return f"{self.yen}{value:,}"
         if value % 100 == 0:
             wan = f"{value / 10_000:.4f}".rstrip("0").rstrip(".")
             return f"{wan}万"
@@ -693,7 +694,7 @@ class _Simulator:
     def _emit(self, entity: str, when: dt.datetime, key: SortKey, row: Row) -> None:
         values = [row.pop(c, None) for c in self.columns[entity]]
         if row:
-            raise KeyError(f"generator wrote columns not in the contract: {sorted(row)}")
+            raise ValueError(f"generator wrote {entity} columns not in the contract: {sorted(row)}")
         self.spool.add(entity, (when.date() - self.start).days, key, values)
         self.rows[entity] += 1
 
@@ -980,7 +981,7 @@ class _Simulator:
             self._dirty_lead(row, lead, dirt)
             self.dirty["leads"] += 1
         lead.versions += 1
-        self._emit("leads", when, (f"{when:%Y-%m-%d %H:%M}", 0, lead.index, lead.versions), row)
+        self._emit("leads", when, (when.isoformat(" "), 0, lead.index, lead.versions), row)
         return when
 
     def _follow_up(
@@ -1037,9 +1038,7 @@ class _Simulator:
         if self.options.dirty_rate > 0 and dirt.random() < self.options.dirty_rate:
             self._dirty_follow_up(row, dirt)
             self.dirty["follow_ups"] += 1
-        self._emit(
-            "follow_ups", when, (f"{when:%Y-%m-%d %H:%M}", 0, lead.index, lead.follow_ups), row
-        )
+        self._emit("follow_ups", when, (when.isoformat(" "), 0, lead.index, lead.follow_ups), row)
         return when
 
     # ---- service records --------------------------------------------------------------
@@ -1183,7 +1182,7 @@ class _Simulator:
             self.dirty["service_records"] += 1
         if key[0] == 1:
             self.customer_services += 1
-        self._emit("service_records", opened, (f"{opened:%Y-%m-%d %H:%M}", *key), row)
+        self._emit("service_records", opened, (opened.isoformat(" "), *key), row)
 
     # ---- deliberate faults ------------------------------------------------------------
 
