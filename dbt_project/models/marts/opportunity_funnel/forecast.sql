@@ -39,10 +39,10 @@ open_and_won as (
 
 select
     expected_close_month,
-    sum(open_count) as open_count,
+    cast(sum(open_count) as {{ dbt.type_bigint() }}) as open_count,
     sum(open_amount) as open_amount,
     sum(weighted_amount) as weighted_amount,
-    sum(won_count) as won_count,
+    cast(sum(won_count) as {{ dbt.type_bigint() }}) as won_count,
     sum(won_amount) as won_amount,
     {{ as_of_date() }} as as_of_date
 from open_and_won

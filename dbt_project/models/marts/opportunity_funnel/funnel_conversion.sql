@@ -24,16 +24,15 @@ cohort_stage_counts as (
         cohort_months.cohort_month,
         open_stages.stage,
         open_stages.stage_order,
-        sum(case when opportunities.furthest_reach_rank >= open_stages.reach_rank then 1 else 0 end)
+        count(case when opportunities.furthest_reach_rank >= open_stages.reach_rank then 1 end)
             as reached_count,
-        sum(case when opportunities.furthest_reach_rank >= open_stages.next_reach_rank then 1 else 0 end)
+        count(case when opportunities.furthest_reach_rank >= open_stages.next_reach_rank then 1 end)
             as advanced_count,
-        sum(
+        count(
             case
                 when opportunities.furthest_reach_rank >= open_stages.reach_rank
                     and opportunities.status = 'won'
                     then 1
-                else 0
             end
         ) as won_count
     from cohort_months

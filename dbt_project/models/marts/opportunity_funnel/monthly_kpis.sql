@@ -23,8 +23,8 @@ created_per_month as (
 closed_per_month as (
     select
         {{ funnel_month('closed_at') }} as month,
-        sum(case when status = 'won' then 1 else 0 end) as won_count,
-        sum(case when status = 'lost' then 1 else 0 end) as lost_count,
+        count(case when status = 'won' then 1 end) as won_count,
+        count(case when status = 'lost' then 1 end) as lost_count,
         coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
         coalesce(sum(case when status = 'lost' then amount end), 0) as lost_amount
     from opportunities

@@ -31,8 +31,8 @@ closed_by_owner as (
     select
         {{ funnel_month('closed_at') }} as month,
         owner,
-        sum(case when status = 'won' then 1 else 0 end) as won_count,
-        sum(case when status = 'lost' then 1 else 0 end) as lost_count,
+        count(case when status = 'won' then 1 end) as won_count,
+        count(case when status = 'lost' then 1 end) as lost_count,
         coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
         avg(case when status = 'won' then 1.0 * sales_cycle_days end) as avg_sales_cycle_days
     from opportunities
@@ -52,7 +52,7 @@ open_pipeline_by_owner as (
         owner,
         count(*) as open_count,
         sum(weighted_amount) as weighted_pipeline,
-        sum(case when is_stalled then 1 else 0 end) as stalled_count
+        count(case when is_stalled then 1 end) as stalled_count
     from opportunities
     where status = 'open'
     group by owner

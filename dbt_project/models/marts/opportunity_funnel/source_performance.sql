@@ -15,8 +15,8 @@ per_cohort_source as (
         cohort_month,
         source,
         count(*) as leads,
-        sum(case when status = 'won' then 1 else 0 end) as won_count,
-        sum(case when status = 'lost' then 1 else 0 end) as lost_count,
+        count(case when status = 'won' then 1 end) as won_count,
+        count(case when status = 'lost' then 1 end) as lost_count,
         coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
         avg(case when status = 'won' then 1.0 * sales_cycle_days end) as avg_sales_cycle_days
     from opportunities
