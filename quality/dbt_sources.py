@@ -1,11 +1,13 @@
-"""Write the dbt source and staging-test definitions from the source contract.
+"""Write the dbt source and staging-test definitions and the column reference from the
+source contract.
 
 ``python -m quality.dbt_sources`` regenerates
 ``dbt_project/models/staging/_crm__sources.yml`` (raw tables, their columns and warn-level
-source tests: raw keeps quarantined rows, so failures there are reported, not blocking)
-and ``dbt_project/models/staging/_crm__contract_tests.yml`` (error-level tests on the
+source tests: raw keeps quarantined rows, so failures there are reported, not blocking),
+``dbt_project/models/staging/_crm__contract_tests.yml`` (error-level tests on the
 staging models, which hold only rows that passed quarantine: a failure there is a real
-defect and blocks the publish). A unit test keeps the committed files equal to the output.
+defect and blocks the publish) and ``docs/contract.md`` (the column reference for people).
+A unit test keeps the committed files equal to the output.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ingestion.raw_schema import META_COLUMNS, RAW_SCHEMA
 from quality.contract import Column, Contract, Entity, load_contract
 from quality.tables import DQ_SCHEMA
 
-STAGING_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "models" / "staging"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
+CONTRACT_DOC = REPO_ROOT / "docs" / "contract.md"
 SOURCES_FILE = STAGING_DIR / "_crm__sources.yml"
 TESTS_FILE = STAGING_DIR / "_crm__contract_tests.yml"
 HEADER = "# Generated from quality/contract.yaml by `python -m quality.dbt_sources`. Do not edit.\n"
@@ -30,6 +34,8 @@ def _describe(col: Column) -> str:
     parts = [col.description or col.name]
     if col.required:
         parts.append("required")
+    if col.required_unless:
+        parts.append(f"required unless {col.required_unless} is given")
     if col.required_when:
         parts.append(f"required when {col.required_when.column} in {list(col.required_when.in_)}")
     if col.pii:
@@ -122,10 +128,14 @@ def render(document: dict[str, Any]) -> str:
 
 
 def expected_files() -> dict[Path, str]:
+    """Every generated file and the text it must hold."""
+    from ingestion.contract_docs import contract_markdown
+
     contract = load_contract()
     return {
         SOURCES_FILE: render(sources_document(contract)),
         TESTS_FILE: render(tests_document(contract)),
+        CONTRACT_DOC: contract_markdown(contract),
     }
 
 
