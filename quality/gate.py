@@ -2,7 +2,9 @@
 
 A build publishes only when (1) no file of this build was rejected, (2) for each entity,
 quarantined rows ÷ rows in this build's new files is within ``max_quarantine_rate`` and
-(3) every dbt test of severity error passed (and every model built). Everything is read
+(3) every dbt test of severity error passed (and every model built), and (4) the quality
+checks themselves ran (a Great Expectations failure is an infrastructure error, never
+counted as bad data, and it blocks the publish). Everything is read
 from the ``data_quality`` tables the earlier steps wrote, so the decision can be explained
 row by row.
 """
@@ -78,13 +80,23 @@ def _dbt_failures(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return [f"dbt check failed: {rule} ({failed or 0} rows)" for rule, failed in rows]
 
 
+def _infrastructure_errors(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    rows = con.execute(
+        "select detail from data_quality.check_results "
+        "where run_id = ? and rule = 'infrastructure' and not passed order by detail",
+        [run_id],
+    ).fetchall()
+    return [f"quality checks could not run: {detail}" for (detail,) in rows]
+
+
 def evaluate_gate(
     con: duckdb.DuckDBPyConnection, settings: Settings, *, run_id: str
 ) -> GateDecision:
-    """Apply the three gate rules to what this run recorded."""
+    """Apply the gate rules to what this run recorded."""
     reasons = (
         _rejected_files(con, run_id)
         + _rate_breaches(con, settings, run_id)
         + _dbt_failures(con, run_id)
+        + _infrastructure_errors(con, run_id)
     )
     return GateDecision(publish=not reasons, reasons=reasons)
