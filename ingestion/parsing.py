@@ -372,13 +372,14 @@ def parse_column(
         fast = parser.fast(stripped.where(present)).reset_index(drop=True)
         hit = fast.notna().to_numpy(dtype=bool) & todo
         if hit.any():
-            result[hit] = fast[hit].astype(result.dtype)
+            result[hit] = fast[hit].astype(result.dtype).to_numpy()
             todo = todo & ~hit
     if todo.any():
         rest = stripped[todo]
         parsed = {u: parse_value(parser, u) for u in rest.unique()}
         mapped = rest.map({u: value for u, (value, _) in parsed.items()})
-        result[todo] = _convert(mapped, parser, result.dtype)
+        # assign plain arrays: assigning a Series turns None into NaN in object columns
+        result[todo] = _convert(mapped, parser, result.dtype).to_numpy()
         bad = {u: problem for u, (_, problem) in parsed.items() if problem is not None}
         if bad:
             for index, value in rest[rest.isin(list(bad))].items():
@@ -396,9 +397,14 @@ def _empty(parser: ColumnParser, n: int) -> pd.Series:
 
 def _convert(values: pd.Series, parser: ColumnParser, dtype: object) -> pd.Series:
     """Per-value parse results (objects, None for failures) -> the column's dtype."""
-    values = values.astype(object).where(values.notna(), None)
+    cleaned = [None if _missing(v) else v for v in values]
     if parser.dtype == "datetime64[us]":
-        return pd.to_datetime(values).astype(dtype)
+        return pd.Series(pd.to_datetime(pd.Series(cleaned, dtype=object)).astype(dtype).to_numpy(),
+                         index=values.index)
     if parser.dtype == "object":
-        return values
-    return pd.Series(pd.array(list(values), dtype=dtype), index=values.index)
+        return pd.Series(cleaned, index=values.index, dtype=object)
+    return pd.Series(pd.array(cleaned, dtype=dtype), index=values.index)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
