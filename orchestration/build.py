@@ -13,6 +13,7 @@ from orchestration.assets.data_quality import build_quality_asset
 from orchestration.assets.dbt_models import build_dbt_assets
 from orchestration.assets.ingest import build_raw_assets
 from orchestration.assets.publish import build_publish_asset
+from orchestration.assets.report import build_report_asset
 from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
 from orchestration.freshness import with_mart_freshness
 from orchestration.jobs import daily_build_job
@@ -40,9 +41,10 @@ def build_definitions() -> dg.Definitions:
     quality = build_quality_asset(partitions_def)
     models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
     publish = build_publish_asset([*models.keys, quality.key], partitions_def)
+    report = build_report_asset(partitions_def)
     job = daily_build_job(partitions_def)
     return dg.Definitions(
-        assets=[raw, quality, models, publish],
+        assets=[raw, quality, models, publish, report],
         jobs=[job],
         schedules=[daily_build_schedule(job, settings_from_environment())],
         sensors=[landing_files_sensor(job)],

@@ -5,6 +5,10 @@ storage version that 1.x drivers (the ones BI tools bundle) read, then moved ont
 ``serving/crm.duckdb`` with ``os.replace`` (atomic on one file system). A BI tool holding
 the old file open keeps reading the old snapshot; nobody ever sees a half-written file.
 Parquet copies of every table are replaced file by file the same way.
+
+Temporary files left by a build killed mid-publish are removed by the next publish (only
+one build writes at a time, so any temporary file found then is stale); the serving file
+itself is never opened for writing, so it is either the old or the new complete snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from crm_pipeline.paths import WarehousePaths
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("opportunity_funnel", "customer_lifecycle", "data_quality")
 # Readable by DuckDB 1.0 and later drivers (DBeaver, Metabase, Superset, Power BI ODBC…).
 SERVING_STORAGE_VERSION = "v1.0.0"
+TEMP_PREFIX = ".crm-"
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,28 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def clean_stale_temporaries(paths: WarehousePaths) -> list[Path]:
+    """Remove temporary serving and Parquet files of an earlier, interrupted publish."""
+    stale: list[Path] = []
+    if paths.serving_dir.is_dir():
+        stale += sorted(paths.serving_dir.glob(f"{TEMP_PREFIX}*.duckdb.tmp*"))
+    if paths.parquet_dir.is_dir():
+        stale += sorted(paths.parquet_dir.rglob(".*.parquet.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _temporary_path(paths: WarehousePaths, run_id: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_id)
+    return paths.serving_dir / f"{TEMP_PREFIX}{safe}.duckdb.tmp"
+
+
 def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
     """Copy the published schemas to a new serving file and Parquet; swap them in."""
     paths.serving_dir.mkdir(parents=True, exist_ok=True)
-    temporary = paths.serving_dir / f".crm-{run_id}.duckdb.tmp"
-    temporary.unlink(missing_ok=True)
+    clean_stale_temporaries(paths)
+    temporary = _temporary_path(paths, run_id)
     counts: dict[str, int] = {}
     con = duckdb.connect(str(paths.build_db))
     try:
@@ -69,7 +91,8 @@ def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
         _write_parquet(con, paths, counts)
     finally:
         con.close()
-        temporary.unlink(missing_ok=True)
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     return PublishResult(paths.serving_db, paths.parquet_dir, counts)
 
 
