@@ -28,6 +28,8 @@ WITHHELD = "(withheld: personal data)"
 def mask_phone(value: str) -> str:
     """``13812345678`` -> ``138****5678``; shorter numbers keep at most their last digits."""
     digits = re.sub(r"\D", "", value)
+    if len(digits) == 13 and digits.startswith("86"):  # +86 country code
+        digits = digits[2:]
     if len(digits) >= 11:
         return f"{digits[:3]}****{digits[-4:]}"
     if len(digits) >= 8:
@@ -44,10 +46,7 @@ def mask_email(value: str) -> str:
 
 
 def _mask_phone_match(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return mask_phone(digits)
+    return mask_phone(match.group(0))
 
 
 def scrub(text: str | None) -> str | None:
