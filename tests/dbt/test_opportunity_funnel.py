@@ -67,7 +67,8 @@ def insert_landing_into_raw(con: duckdb.DuckDBPyConnection, landing: Path) -> No
             )
             cols = ", ".join(f'"{c}"' for c in values)
             marks = ", ".join("?" for _ in values)
-            con.execute(f"insert into raw.{entity} ({cols}) values ({marks})", list(values.values()))
+            sql = f"insert into raw.{entity} ({cols}) values ({marks})"
+            con.execute(sql, list(values.values()))
 
 
 def assert_dbt_ok(result: Any) -> None:
@@ -248,8 +249,29 @@ def test_attention_list(funnel_db: DbtHarness) -> None:
         ("L07", "recycle_candidate", 70, Decimal("50000")),
         ("L07", "stalled", 70, Decimal("50000")),
     ]
-    details = " ".join(r[0] for r in funnel_db.query("select detail from opportunity_funnel.attention_list"))
-    assert "needs_confirmed" in details and "1380000" not in details
+    details = dict(
+        funnel_db.query(
+            "select lead_id || ':' || reason, detail from opportunity_funnel.attention_list"
+        )
+    )
+    assert details["L04:stalled"] == "stage needs_confirmed (需求确认) for 43 days, limit 21"
+    assert details["L06:overdue_follow_up"] == (
+        "follow-up planned for 2026-03-25 not done, 6 days overdue"
+    )
+
+
+def test_no_personal_data_in_any_funnel_table(funnel_db: DbtHarness) -> None:
+    # The landing files carry phones 1380000000x, e-mails …@….example and a note quoting a
+    # phone; none of it may reach a mart table.
+    tables = funnel_db.query(
+        "select table_name from information_schema.tables where table_schema = 'opportunity_funnel'"
+    )
+    assert len(tables) == 13  # the 12 tables of marts.md + forecast_snapshot
+    for (table,) in tables:
+        text = " ".join(
+            str(row) for row in funnel_db.query(f"select * from opportunity_funnel.{table}")
+        )
+        assert "1380000" not in text and ".example" not in text, table
 
 
 def test_rep_performance_for_march(funnel_db: DbtHarness) -> None:
@@ -269,8 +291,17 @@ def test_rep_performance_for_march(funnel_db: DbtHarness) -> None:
         "Zhao": (None, 0, 0, Decimal("0"), 0, None, 1, None, 0, 0.0, 0),
     }
     cols = (
-        "team", "new_opportunities", "won_count", "won_amount", "lost_count", "win_rate",
-        "follow_ups", "avg_sales_cycle_days", "open_count", "weighted_pipeline", "stalled_count",
+        "team",
+        "new_opportunities",
+        "won_count",
+        "won_amount",
+        "lost_count",
+        "win_rate",
+        "follow_ups",
+        "avg_sales_cycle_days",
+        "open_count",
+        "weighted_pipeline",
+        "stalled_count",
     )
     assert {owner: tuple(row[c] for c in cols) for owner, row in reps.items()} == expected
     # Pipeline columns belong to D's month only.
