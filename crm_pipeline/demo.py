@@ -108,11 +108,11 @@ def print_summary(paths: WarehousePaths, landing: Path) -> None:
         return
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         tables = con.execute(
-            "select table_schema, table_name, estimated_size from duckdb_tables() "
-            "order by table_schema, table_name"
+            "select schema_name, table_name from duckdb_tables() "
+            "order by schema_name, table_name"
         ).fetchall()
         _say("\nPublished tables (rows):")
-        for schema, table, _ in tables:
+        for schema, table in tables:
             rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             _say(f"  {schema}.{table:<24} {rows:>8,}")
         funnel = _scalar_row(con, "select * from opportunity_funnel.kpi_summary")
