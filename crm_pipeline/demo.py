@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -96,7 +97,7 @@ def _scalar_row(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, object]:
 def _fmt(value: object) -> str:
     if value is None:
         return "—"
-    if isinstance(value, float):
+    if isinstance(value, float | Decimal):
         return f"{value:,.2f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
