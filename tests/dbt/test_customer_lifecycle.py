@@ -42,6 +42,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from ingestion.raw_schema import create_raw_tables, raw_columns
 from quality.contract import load_contract
@@ -49,6 +50,9 @@ from quality.tables import create_quality_tables
 from tests.conftest import DbtHarness
 
 LANDING = Path(__file__).resolve().parent.parent / "e2e" / "fixtures" / "customer_landing"
+MART_YML = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts"
+            / "customer_lifecycle" / "_customer_lifecycle__models.yml")
+TABLE_OF_MODEL = {"lifecycle_kpi_summary": "kpi_summary"}
 AS_OF = dt.date(2026, 3, 31)
 LEGACY = "老客户有限公司"
 
@@ -125,6 +129,8 @@ def test_build_passes_unit_tests_and_data_tests(built: tuple[DbtHarness, Any]) -
     # every mart model and every intermediate model with logic has hand-worked unit tests
     for model in (
         "int_service__records_as_of",
+        "int_customer__won_deals",
+        "int_customer__activities",
         "int_customer__accounts",
         "int_customer__churn",
         "int_customer__risk_signals",
@@ -354,3 +360,22 @@ def test_no_personal_data_in_any_mart_table(built: tuple[DbtHarness, Any]) -> No
         text = json.dumps(harness.query(f"select * from customer_lifecycle.{table}"),
                           default=str, ensure_ascii=False)
         assert "138123" not in text and "example.com" not in text, table
+
+
+def test_every_published_column_is_documented_in_english_and_chinese(
+    built: tuple[DbtHarness, Any],
+) -> None:
+    harness, _ = built
+    models = yaml.safe_load(MART_YML.read_text(encoding="utf-8"))["models"]
+    assert len(models) == 7
+    for model in models:
+        table = TABLE_OF_MODEL.get(model["name"], model["name"])
+        built_columns = [r[0] for r in harness.query(
+            "select column_name from information_schema.columns "
+            f"where table_schema = 'customer_lifecycle' and table_name = '{table}'")]
+        documented = {c["name"]: c.get("description", "") for c in model["columns"]}
+        assert built_columns and set(built_columns) == set(documented), table
+        for name, text in documented.items():
+            has_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+            has_english = any("a" <= ch.lower() <= "z" for ch in text.replace(name, ""))
+            assert has_chinese and has_english, (table, name)
