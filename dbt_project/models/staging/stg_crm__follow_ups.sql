@@ -4,10 +4,16 @@ with landed_copies as (
     select * from {{ source('crm', 'follow_ups') }}
 ),
 
+-- not exists rather than not in: one quarantine row without a row_id (a file-level or
+-- aggregate finding) must not empty the whole model.
 clean_copies as (
-    select *
+    select landed_copies.*
     from landed_copies
-    where _row_id not in ({{ quarantined_row_ids('follow_ups') }})
+    where not exists (
+        select 1
+        from ({{ quarantined_row_ids('follow_ups') }}) as held_back
+        where held_back.row_id = landed_copies._row_id
+    )
 ),
 
 ranked_copies as (

@@ -5,10 +5,16 @@ with landed_versions as (
     select * from {{ source('crm', 'leads') }}
 ),
 
+-- not exists rather than not in: one quarantine row without a row_id (a file-level or
+-- aggregate finding) must not empty the whole model.
 clean_versions as (
-    select *
+    select landed_versions.*
     from landed_versions
-    where _row_id not in ({{ quarantined_row_ids('leads') }})
+    where not exists (
+        select 1
+        from ({{ quarantined_row_ids('leads') }}) as held_back
+        where held_back.row_id = landed_versions._row_id
+    )
 ),
 
 defaulted as (

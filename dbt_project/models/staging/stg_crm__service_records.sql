@@ -1,13 +1,20 @@
--- One row per service record: the latest clean copy of each service_id, with priority
--- defaulted to medium and renewal amounts in the configured currency.
+-- One row per service record: the latest clean copy of each service_id (latest updated_at,
+-- then the later file, then the later row), with priority defaulted to medium.
+-- Service records carry no currency column: renewal_amount is in the configured currency.
 with landed_copies as (
     select * from {{ source('crm', 'service_records') }}
 ),
 
+-- not exists rather than not in: one quarantine row without a row_id (a file-level or
+-- aggregate finding) must not empty the whole model.
 clean_copies as (
-    select *
+    select landed_copies.*
     from landed_copies
-    where _row_id not in ({{ quarantined_row_ids('service_records') }})
+    where not exists (
+        select 1
+        from ({{ quarantined_row_ids('service_records') }}) as held_back
+        where held_back.row_id = landed_copies._row_id
+    )
 ),
 
 ranked_copies as (
