@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_pipeline.build_lock import BuildLockBusy, build_db_lock
-from crm_pipeline.config import load_config
+from crm_pipeline.config import Settings, load_config
 from crm_pipeline.paths import WarehousePaths
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
@@ -122,7 +122,7 @@ def run_build(
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
     paths = configure_environment(landing, warehouse, config)
-    load_config(config, paths.root)  # fail fast, with key and reason, before Dagster starts
+    settings = load_config(config, paths.root)  # fail fast, with key and reason
 
     from dagster import DagsterInstance
 
@@ -132,9 +132,10 @@ def run_build(
     job = build_definitions().resolve_job_def(DAILY_BUILD_JOB)
     log_level = "INFO" if verbose else "ERROR"
     purpose = f"crm-pipeline build as of {as_of_date.isoformat()}"
+    say = notify or _to_stderr
     try:
         with (
-            build_db_lock(paths.lock_file, purpose, notify=notify or _to_stderr),
+            build_db_lock(paths.lock_file, purpose, notify=say),
             DagsterInstance.get() as instance,
         ):
             _close_abandoned_cli_runs(instance)
@@ -145,13 +146,37 @@ def run_build(
                 tags={CLI_TRIGGER_TAG: CLI_TRIGGER},
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
+            recorded = _publish_status(paths, result.run_id)
+            if result.success and recorded:
+                return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
+            failure = _first_failure(result)
+            _report_failure(instance, paths, settings, result.run_id, as_of_date, failure, say)
+            return BuildOutcome(as_of_date, result.run_id, "failed", failure)
     except BuildLockBusy as exc:
         return BuildOutcome(as_of_date, None, "failed", str(exc))
-    recorded = _publish_status(paths, result.run_id)
-    if result.success and recorded:
-        return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
-    failure = _first_failure(result)
-    return BuildOutcome(as_of_date, result.run_id, "failed", failure)
+
+
+def _report_failure(
+    instance: Any,
+    paths: WarehousePaths,
+    settings: Settings,
+    run_id: str,
+    as_of_date: dt.date,
+    reason: str,
+    say: Callable[[str], None],
+) -> None:
+    """Record ``failed`` in publish_log and alert, as the daemon's failure sensor does."""
+    from orchestration.failures import report_failed_build
+
+    record = instance.get_run_record_by_id(run_id)
+    started = record.start_time if record is not None and record.start_time else None
+    started_at = (
+        dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
+    ).replace(tzinfo=None)
+    report_failed_build(
+        paths, settings, run_id=run_id, as_of_date=as_of_date, started_at=started_at,
+        reason=reason, log=say,
+    )
 
 
 def _to_stderr(message: str) -> None:

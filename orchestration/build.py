@@ -21,7 +21,7 @@ from orchestration.partitions import daily_partitions
 from orchestration.resources import PipelineResource
 from orchestration.runtime import settings_from_environment
 from orchestration.schedules import daily_build_schedule
-from orchestration.sensors import landing_files_sensor
+from orchestration.sensors import build_failure_sensor, landing_files_sensor
 
 
 def _pipeline_timezone() -> str:
@@ -47,7 +47,7 @@ def build_definitions() -> dg.Definitions:
         assets=[raw, quality, models, publish, report],
         jobs=[job],
         schedules=[daily_build_schedule(job, settings_from_environment())],
-        sensors=[landing_files_sensor(job)],
+        sensors=[landing_files_sensor(job), build_failure_sensor(job)],
         resources={
             "pipeline": PipelineResource(
                 landing_dir=dg.EnvVar("CRM_LANDING_DIR"),

@@ -44,7 +44,10 @@ def settings_from_environment() -> Settings:
 
 @contextmanager
 def build_writer(
-    paths: WarehousePaths, purpose: str = "a build step", log: Callable[[str], None] | None = None
+    paths: WarehousePaths,
+    purpose: str = "a build step",
+    log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> Iterator[None]:
     """Hold the build database's OS-level writer lock (re-entrant within one thread).
 
@@ -52,20 +55,23 @@ def build_writer(
     the Dagster daemon each writing step takes it, so a command-line build and a daemon
     step never write at the same time.
     """
-    with build_db_lock(paths.lock_file, purpose, notify=log):
+    with build_db_lock(paths.lock_file, purpose, notify=log, timeout=timeout):
         yield
 
 
 @contextmanager
 def build_connection(
-    paths: WarehousePaths, log: Callable[[str], None] | None = None
+    paths: WarehousePaths,
+    log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the private build database, tables ensured.
 
-    The connection is opened under the writer lock (see :func:`build_writer`).
+    The connection is opened under the writer lock (see :func:`build_writer`; ``timeout``
+    defaults to ``CRM_BUILD_LOCK_TIMEOUT``).
     """
     paths.ensure()
-    with build_writer(paths, "a build step", log):
+    with build_writer(paths, "a build step", log, timeout):
         con = duckdb.connect(str(paths.build_db))
         try:
             create_raw_tables(con)

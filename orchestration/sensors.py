@@ -141,3 +141,60 @@ def landing_files_sensor(
         return dg.SensorResult(run_requests=[request], cursor=changes.cursor)
 
     return landing_sensor
+
+
+def failure_reason(context: dg.RunFailureSensorContext) -> str:
+    """The first failed step and its error (inner cause, not Dagster's wrapper), one line."""
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        error = data.error if data is not None else None
+        while error is not None and error.cause is not None and "dagster" in error.cls_name.lower():
+            error = error.cause
+        if error is not None:
+            first_line = (error.message.strip().splitlines() or ["(no message)"])[0]
+            return f"step {event.step_key} failed: {first_line}"
+    message = context.failure_event.message or "the run failed before any step finished"
+    return message.strip().splitlines()[0]
+
+
+def _run_started_at(context: dg.RunFailureSensorContext) -> dt.datetime:
+    record = context.instance.get_run_record_by_id(context.dagster_run.run_id)
+    if record is not None and record.start_time:
+        return dt.datetime.fromtimestamp(record.start_time, dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    """Alert managers, and record ``failed`` in publish_log, when a daily build run fails."""
+
+    @dg.run_failure_sensor(
+        name=RUN_FAILURE_SENSOR,
+        monitored_jobs=[job],
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="When a daily_build run fails: alert the configured channels (Chinese "
+        "and English) and record the failed build in data_quality.publish_log.",
+    )
+    def daily_build_failure_alert(
+        context: dg.RunFailureSensorContext, pipeline: PipelineResource
+    ) -> None:
+        from crm_pipeline.runner import CLI_TRIGGER, CLI_TRIGGER_TAG
+        from orchestration.failures import report_failed_build
+
+        run = context.dagster_run
+        if run.tags.get(CLI_TRIGGER_TAG) == CLI_TRIGGER:
+            return  # crm-pipeline build reports its own failures
+        partition = run.tags.get("dagster/partition")
+        if not partition:
+            context.log.warning(f"run {run.run_id} failed without a partition; not alerted")
+            return
+        report_failed_build(
+            pipeline.paths(),
+            pipeline.settings(),
+            run_id=run.run_id,
+            as_of_date=dt.date.fromisoformat(partition),
+            started_at=_run_started_at(context),
+            reason=failure_reason(context),
+            log=context.log.warning,
+        )
+
+    return daily_build_failure_alert

@@ -1,0 +1,86 @@
+"""A build run that failed: record it and tell the managers.
+
+A failed run (a step raised after its retries) never reaches the publish step, so nothing
+else would say so. :func:`report_failed_build` writes the ``failed`` row of
+``data_quality.publish_log`` and sends one alert (Chinese and English) through
+``quality.alerts`` to the configured channels, logged in ``data_quality.alert_log``. It is
+called by the run-failure sensor for runs the daemon launched, and by
+``crm_pipeline.runner.run_build`` for command-line runs (which the sensor skips, so a
+failure is alerted once). It never raises: alerting must not turn one failure into two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from crm_pipeline.build_lock import BuildLockBusy
+from crm_pipeline.config import Settings
+from crm_pipeline.paths import WarehousePaths
+from quality.masking import scrub
+
+logger = logging.getLogger(__name__)
+
+# The sensor evaluation has about a minute; a build holding the database longer means the
+# failure row and alert log entry are skipped (the alert itself is still sent).
+RECORD_LOCK_TIMEOUT_SECONDS = 30.0
+
+
+def failure_message(as_of_date: dt.date, run_id: str, reason: str) -> tuple[str, str]:
+    """Subject and body of the alert; the reason is scrubbed of personal data."""
+    safe_reason = scrub(reason.strip().splitlines()[0] if reason.strip() else "") or "unknown"
+    subject = f"[CRM] 构建失败 Build FAILED — {as_of_date.isoformat()}"
+    body = (
+        f"业务日期 Business date: {as_of_date.isoformat()}\n"
+        "结果 Outcome: 构建失败，未发布；BI 仍显示上次发布的数据。\n"
+        "The build failed and published nothing; BI tools keep the last published marts.\n"
+        f"原因 Reason: {safe_reason}\n"
+        f"Dagster run: {run_id}\n"
+        "重跑安全 Re-running the build is safe (crm-pipeline build --as-of "
+        f"{as_of_date.isoformat()}, or re-execute the run in the Dagster UI)."
+    )
+    return subject, body
+
+
+def report_failed_build(
+    paths: WarehousePaths,
+    settings: Settings,
+    *,
+    run_id: str,
+    as_of_date: dt.date,
+    started_at: dt.datetime,
+    reason: str,
+    log: Callable[[str], None] = logger.warning,
+) -> bool:
+    """Record the failed build and alert; returns whether the failure row was written."""
+    import duckdb
+
+    from quality.alerts import record_alert, send_alert
+    from quality.publish import record_publish
+
+    subject, body = failure_message(as_of_date, run_id, reason)
+    try:
+        results = send_alert(settings, subject, body)
+    except Exception as exc:  # defensive: send_alert is documented never to raise
+        log(f"failure alert could not be sent: {type(exc).__name__}")
+        results = []
+    for result in results:
+        if result.status != "sent":
+            log(f"failure alert channel {result.channel}: {result.status}: {result.error}")
+    from orchestration.runtime import build_connection
+
+    try:
+        with build_connection(paths, timeout=RECORD_LOCK_TIMEOUT_SECONDS) as con:
+            record_publish(
+                con, run_id=run_id, as_of_date=as_of_date, started_at=started_at,
+                status="failed", reason=scrub(reason) or "failed",
+            )
+            record_alert(
+                con, run_id=run_id, as_of_date=as_of_date, subject=subject, body=body,
+                results=results,
+            )
+    except (BuildLockBusy, duckdb.Error, OSError) as exc:
+        log(f"the failed build could not be recorded in data_quality: {scrub(str(exc))}")
+        return False
+    return True
