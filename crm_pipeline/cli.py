@@ -76,7 +76,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from crm_pipeline.backfill import run_backfill
 
     landing, warehouse, config = _locations(args)
-    return run_backfill(landing, warehouse, args.start, args.end, config, progress=_say)
+    return run_backfill(
+        landing, warehouse, args.start, args.end, config, progress=_say, force=args.force
+    )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -128,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_locations(backfill)
     backfill.add_argument("--start", required=True, type=_date)
     backfill.add_argument("--end", required=True, type=_date)
+    backfill.add_argument(
+        "--force", action="store_true", help="rebuild dates already published (default: skip)"
+    )
     backfill.set_defaults(func=cmd_backfill)
 
     validate = sub.add_parser("validate", help="quality checks only; publishes nothing")
