@@ -1,0 +1,217 @@
+"""Benchmark of the daily build (spec/operations.md, "Performance targets").
+
+For each size (leads; follow-ups and service records scale with it) it:
+
+1. generates a landing folder (cached between runs under ``--out``), all but its last day;
+2. runs a **full build** through the real Dagster job in a child process and reports each
+   step's wall time and rows per second, plus the process's peak memory (the child and
+   its dbt subprocess, from ``getrusage``);
+3. replays the SQL that dbt compiled for the marts **directly in DuckDB** on a copy of the
+   build database, so the pipeline's overhead over plain SQL is visible;
+4. lands the last day's files and runs the **daily build** for the next date, to compare its
+   cost with the full build.
+
+Usage: ``python benchmarks/run_benchmark.py [--sizes 10000 100000 1000000] [--out DIR]``.
+Results are printed as a table and written to ``OUT/results.json``. Nothing here is a test:
+timings are measurements on this machine, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+START = dt.date(2026, 1, 1)
+END = dt.date(2026, 3, 31)
+
+
+def _landing_for(out: Path, leads: int) -> tuple[Path, Path]:
+    """Generate (once) the export for ``leads``; return (export dir, landing dir)."""
+    from crm_pipeline.generator import GeneratorOptions, generate
+
+    export = out / f"export-{leads}"
+    marker = export / ".complete"
+    if not marker.exists():
+        shutil.rmtree(export, ignore_errors=True)
+        began = time.perf_counter()
+        summary = generate(
+            export, GeneratorOptions(leads=leads, start=START, end=END, seed=7, dirty_rate=0.01)
+        )
+        seconds = time.perf_counter() - began
+        marker.write_text(json.dumps({"rows": summary.rows, "seconds": seconds}))
+    landing = out / f"landing-{leads}"
+    shutil.rmtree(landing, ignore_errors=True)
+    for source in export.glob("*/*"):
+        if source.name.startswith(END.isoformat()):
+            continue  # the last day lands later, for the daily build
+        target = landing / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+    return export, landing
+
+
+def _child_build(landing: Path, warehouse: Path, as_of: dt.date) -> dict[str, Any]:
+    """Run one build in a child process (so its peak memory is its own)."""
+    code = (
+        "import json, resource, sys, datetime as dt\n"
+        "from pathlib import Path\n"
+        "from benchmarks.run_benchmark import build_and_measure\n"
+        "print(json.dumps(build_and_measure(Path(sys.argv[1]), Path(sys.argv[2]), "
+        "dt.date.fromisoformat(sys.argv[3]))))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code, str(landing), str(warehouse), as_of.isoformat()],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"benchmark build failed:\n{completed.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def build_and_measure(landing: Path, warehouse: Path, as_of: dt.date) -> dict[str, Any]:
+    """Run the daily build job; return step durations and peak memory (in this process)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from crm_pipeline.runner import run_build
+
+    began = time.perf_counter()
+    outcome = run_build(landing, warehouse, as_of)
+    total = time.perf_counter() - began
+    steps: dict[str, float] = {}
+    with DagsterInstance.get() as instance:
+        starts: dict[str, float] = {}
+        for record in instance.all_logs(outcome.run_id or ""):
+            event = record.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type == DagsterEventType.STEP_START:
+                starts[event.step_key] = record.timestamp
+            elif event.event_type == DagsterEventType.STEP_SUCCESS and event.step_key in starts:
+                steps[event.step_key] = record.timestamp - starts[event.step_key]
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "total_seconds": total,
+        "steps": steps,
+        "peak_rss_mb": own / 1024,
+        "peak_child_rss_mb": children / 1024,
+    }
+
+
+def _row_counts(build_db: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        return {
+            name: int(con.execute(f"select count(*) from raw.{name}").fetchone()[0])
+            for name in ("leads", "follow_ups", "service_records")
+        }
+
+
+def _direct_sql_seconds(build_db: Path, scratch: Path) -> float | None:
+    """Replay dbt's compiled model SQL (in dbt's execution order) directly in DuckDB."""
+    import duckdb
+
+    target = REPO / "dbt_project" / "target"
+    runs = sorted(target.glob("crm_dbt_models-*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        return None
+    results = json.loads(runs[-1].read_text())["results"]
+    # Same file name as the build database: compiled SQL names it as the catalog.
+    (scratch / "direct").mkdir(exist_ok=True)
+    copy = scratch / "direct" / build_db.name
+    shutil.copyfile(build_db, copy)
+    statements = []
+    for result in results:
+        unique_id = result["unique_id"]
+        if not unique_id.startswith("model."):
+            continue
+        compiled = result.get("compiled_code")
+        relation = result.get("relation_name")
+        if not compiled or not relation:
+            continue
+        statements.append(f"create or replace table {relation} as {compiled}")
+    with duckdb.connect(str(copy)) as con:
+        began = time.perf_counter()
+        for sql in statements:
+            con.execute(sql)
+        elapsed = time.perf_counter() - began
+    copy.unlink(missing_ok=True)
+    return elapsed
+
+
+def benchmark(leads: int, out: Path) -> dict[str, Any]:
+    export, landing = _landing_for(out, leads)
+    generated = json.loads((export / ".complete").read_text())
+    warehouse = out / f"warehouse-{leads}"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    full = _child_build(landing, warehouse, END - dt.timedelta(days=1))
+    rows = _row_counts(warehouse / "build" / "crm.duckdb")
+    direct = _direct_sql_seconds(warehouse / "build" / "crm.duckdb", out)
+    for source in export.glob(f"*/{END.isoformat()}*"):
+        target = landing / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+    daily = _child_build(landing, warehouse, END)
+    return {
+        "leads": leads,
+        "generated_rows": generated["rows"],
+        "generate_seconds": generated["seconds"],
+        "raw_rows": rows,
+        "full_build": full,
+        "direct_sql_seconds": direct,
+        "daily_build": daily,
+    }
+
+
+def _print(result: dict[str, Any]) -> None:
+    rows = result["raw_rows"]
+    total_rows = sum(rows.values())
+    full, daily = result["full_build"], result["daily_build"]
+    print(f"\n== {result['leads']:,} leads: raw rows {rows} ==")
+    print(f"generate: {result['generate_seconds']:.1f}s")
+    print(
+        f"full build ({full['status']}): {full['total_seconds']:.1f}s, peak memory "
+        f"{full['peak_rss_mb']:.0f} MB (dbt subprocess {full['peak_child_rss_mb']:.0f} MB)"
+    )
+    for step, seconds in full["steps"].items():
+        rate = total_rows / seconds if seconds else 0
+        print(f"  {step:<40} {seconds:8.1f}s  {rate:12,.0f} rows/s")
+    dbt_step = next((s for k, s in full["steps"].items() if "dbt" in k), None)
+    if result["direct_sql_seconds"] and dbt_step:
+        print(f"  same model SQL directly in DuckDB: {result['direct_sql_seconds']:.1f}s "
+              f"(dbt step overhead ×{dbt_step / result['direct_sql_seconds']:.2f})")
+    print(f"daily build (one more day of files, {daily['status']}): {daily['total_seconds']:.1f}s "
+          f"= {daily['total_seconds'] / full['total_seconds']:.0%} of the full build")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for leads in args.sizes:
+        result = benchmark(leads, args.out.resolve())
+        _print(result)
+        results.append(result)
+        (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
