@@ -134,6 +134,24 @@ def contract_markdown(contract: Contract) -> str:
         "value of the column's type is stored as NULL and listed in `_errors` "
         "(`{column, rule: type, detail}`); ranges are checked by the quality step.",
         "",
+        "## File structure rules (a failing file is rejected whole)",
+        "",
+        "- Encoding: a UTF-8 byte-order mark means UTF-8; bytes valid as UTF-8 throughout "
+        "mean UTF-8; anything else is read as GB18030 (the superset of GBK). Per-folder "
+        "`folders.<entity>.encoding` overrides detection. Undecodable bytes reject the file.",
+        "- No header row (CSV, xlsx) or no JSON object (jsonl): the file is empty.",
+        "- A required column (see the tables above) missing after header mapping.",
+        "- A row with more fields than the header; a row with fewer fields than the header "
+        "(called *truncated* when it is the last line and the file has no final line break); "
+        "an unterminated quoted field at the end of the file; a jsonl line that is not a "
+        "JSON object.",
+        "- Blank rows and rows whose cells are all empty are skipped, not counted, and keep "
+        "their place in the row numbering (`_source_row`: header row = 1 for CSV and xlsx, "
+        "or the configured `header_row`; the line number for jsonl).",
+        "- xlsx: first sheet unless `folders.<entity>.sheet` (a name, or a 1-based "
+        "position); every cell is read as text (whole numbers without `.0`, dates as ISO "
+        "text, text cells as stored, so leading zeros stay).",
+        "",
         "## Lineage columns of every raw table",
         "",
         "| column | SQL type | meaning |",

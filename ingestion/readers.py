@@ -169,7 +169,7 @@ def read_csv(path: Path, encoding: str, header_row: int = 1,
                     headers = _header_names(cells)
                     chunk = Chunk(headers)
                     continue
-                if not cells or _blank(cells):
+                if not cells or (not cells[0].strip() and _blank(cells)):
                     continue
                 if len(cells) != len(headers):
                     raise FileRejected(_width_reason(lines, len(cells), len(headers)), rows_read)
