@@ -17,8 +17,8 @@ creation_events as (
         1 as event_kind,
         'created' as event_source,
         cast(null as {{ dbt.type_timestamp() }}) as version_updated_at,
-        cast(null as bigint) as version_load_seq,
-        cast(null as integer) as version_source_row,
+        cast(null as {{ dbt.type_bigint() }}) as version_load_seq,
+        cast(null as {{ dbt.type_int() }}) as version_source_row,
         cast(null as {{ dbt.type_string() }}) as follow_up_id
     from leads_as_of
 ),
@@ -31,8 +31,8 @@ follow_up_events as (
         2 as event_kind,
         'follow_up' as event_source,
         cast(null as {{ dbt.type_timestamp() }}) as version_updated_at,
-        cast(null as bigint) as version_load_seq,
-        cast(null as integer) as version_source_row,
+        cast(null as {{ dbt.type_bigint() }}) as version_load_seq,
+        cast(null as {{ dbt.type_int() }}) as version_source_row,
         follow_ups.follow_up_id
     from {{ ref('stg_crm__follow_ups') }} as follow_ups
     inner join leads_as_of

@@ -9,10 +9,30 @@ stage_entries as (
     select * from {{ ref('int_funnel__stage_entries') }}
 ),
 
+-- The spec guarantees that the history's current stage is the version's stage; should a
+-- follow-up after the latest version say otherwise, the stage still comes from the version
+-- and its days from the latest entry into that stage (history_stage shows the mismatch,
+-- a warn-severity test reports it).
 current_entries as (
-    select lead_id, entered_at as current_stage_entered_at
+    select lead_id, stage as history_stage
     from stage_entries
     where is_current
+),
+
+entries_by_recency_per_stage as (
+    select
+        lead_id,
+        stage,
+        entered_at,
+        row_number() over (partition by lead_id, stage order by entry_number desc)
+            as recency_rank
+    from stage_entries
+),
+
+latest_entries_per_stage as (
+    select lead_id, stage, entered_at
+    from entries_by_recency_per_stage
+    where recency_rank = 1
 ),
 
 furthest_reach as (
@@ -50,7 +70,8 @@ opportunities as (
         leads_as_of.urgency,
         leads_as_of.decision_maker_reached,
         furthest_reach.furthest_reach_rank,
-        coalesce(current_entries.current_stage_entered_at, leads_as_of.created_at)
+        current_entries.history_stage,
+        coalesce(latest_entries_per_stage.entered_at, leads_as_of.created_at)
             as current_stage_entered_at,
         coalesce(follow_up_summary.follow_up_count, 0) as follow_up_count,
         follow_up_summary.last_follow_up_at,
@@ -59,6 +80,9 @@ opportunities as (
     from leads_as_of
     left join current_entries
         on leads_as_of.lead_id = current_entries.lead_id
+    left join latest_entries_per_stage
+        on leads_as_of.lead_id = latest_entries_per_stage.lead_id
+        and leads_as_of.stage = latest_entries_per_stage.stage
     left join furthest_reach
         on leads_as_of.lead_id = furthest_reach.lead_id
     left join follow_up_summary
@@ -134,6 +158,7 @@ select
     grade_score,
     {{ funnel_grade('grade_score') }} as grade,
     loss_reason,
+    history_stage,
     {{ funnel_stage_of_reach_rank('furthest_reach_rank') }} as furthest_stage,
     furthest_reach_rank,
     {{ as_of_date() }} as as_of_date
