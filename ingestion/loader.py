@@ -34,7 +34,14 @@ from crm_pipeline.config import FolderConfig, Settings
 from ingestion.landing import LandedFile, landed_files
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
 from ingestion.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
-from ingestion.readers import CHUNK_ROWS, Chunk, FileRejected, inspect_file, read_file
+from ingestion.readers import (
+    CHUNK_ROWS,
+    Chunk,
+    FileRejected,
+    excel_serial_text,
+    inspect_file,
+    read_file,
+)
 from quality.contract import Entity, load_contract, normalise_header
 from quality.tables import DQ_SCHEMA, create_quality_tables
 
@@ -137,7 +144,12 @@ def _chunk_frame(ctx: _FileContext, chunk: Chunk) -> tuple[pd.DataFrame, str]:
     errors: list[list[dict[str, str]]] = [[] for _ in range(n)]
     typed: dict[str, pd.Series] = {}
     for name, position in positions.items():
-        series, problems = parse_column(ctx.parsers[name], columns[position])
+        values = columns[position]
+        if ctx.rel.lower().endswith(".xlsx") and ctx.entity.column(name).type in (
+            "timestamp", "date"
+        ):
+            values = [excel_serial_text(v) for v in values]
+        series, problems = parse_column(ctx.parsers[name], values)
         typed[name] = series
         frame[name] = series
         sql_type = SQL_TYPES[ctx.entity.column(name).type]

@@ -31,6 +31,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -222,6 +223,27 @@ def cell_text(value: Any) -> str | None:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return str(value)
+
+
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def excel_serial_text(text: str | None) -> str | None:
+    """An Excel date serial number (a date cell without date format) as ISO text.
+
+    Only for date and timestamp columns of workbooks: 46112 -> ``2026-03-31 00:00:00``,
+    46112.5 -> ``2026-03-31 12:00:00``. Serials 20000-80000 (1954-2119) are converted;
+    other text passes unchanged.
+    """
+    if text is None or not _SERIAL.fullmatch(text):
+        return text
+    days = float(text)
+    if not 20000 <= days <= 80000:
+        return text
+    moment = _EXCEL_EPOCH + dt.timedelta(days=days)
+    moment = moment.replace(microsecond=0) + dt.timedelta(seconds=round(moment.microsecond / 1e6))
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def read_xlsx(path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:

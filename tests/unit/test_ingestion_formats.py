@@ -308,3 +308,23 @@ def test_unknown_enum_value_is_kept_with_an_enumeration_problem(tmp_path: Path) 
     assert [(p["column"], p["rule"]) for p in json.loads(f2[4])] == [("occurred_at", "type")]
     # personal data in notes never reaches a problem detail
     assert "13800001111" not in f1[4]
+
+
+def test_xlsx_date_serial_numbers_in_date_columns(tmp_path: Path) -> None:
+    # a date typed into a cell without date format stays a number: 46112 = 2026-03-31
+    # (days since 1899-12-30: 2026-01-01 is 46023, plus 31 + 28 + 30 = 89 days);
+    # .25 of a day = 06:00. The same number in a money column stays a number.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["lead_id", "created_at", "source", "account_name", "contact_name",
+                  "requirement", "budget", "owner", "stage", "expected_close_date"])
+    sheet.append(["L1", 46112.25, "官网", "甲", "张", "x", 46112, "王", "线索", 46112])
+    path = tmp_path / "leads" / "a.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook.save(path)
+    con, results = load(tmp_path)
+    assert results[0].status == "loaded"
+    assert con.execute(
+        "select created_at, expected_close_date, budget, _errors from raw.leads"
+    ).fetchall() == [(dt.datetime(2026, 3, 31, 6), dt.date(2026, 3, 31), Decimal("46112.00"),
+                      "[]")]
