@@ -1,7 +1,8 @@
 -- Churn of each customer as of D (marts.md, "Churn"), one row per customer:
 -- (a) cancellation: a cancellation record at or before D with no won deal or renewal after
---     it. churned_at is the first such cancellation after the customer's last won deal or
---     renewal (the moment it left; later cancellations repeat it);
+--     it (a purchase at the very same time is not after it). churned_at is the first such
+--     cancellation since the customer's last won deal or renewal (the moment it left; later
+--     cancellations repeat it);
 -- (b) else inactive: D - local date of last_activity_at > var thresholds.churn_inactive_days;
 --     churned_at = last_activity_at + churn_inactive_days days.
 -- Customers that are not churned have churned_at and churn_reason NULL.
@@ -37,7 +38,7 @@ standing_cancellations as (
     where service_records.type = 'cancellation'
       and (
           last_purchase_or_renewal.last_purchase_or_renewal_at is null
-          or service_records.opened_at > last_purchase_or_renewal.last_purchase_or_renewal_at
+          or service_records.opened_at >= last_purchase_or_renewal.last_purchase_or_renewal_at
       )
     group by service_records.account_key
 ),
