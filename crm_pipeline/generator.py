@@ -301,6 +301,10 @@ _ALL_POOLS: tuple[tuple[str, ...], ...] = (
 # fmt: on
 
 
+# Share of leads that come from a company an earlier lead already brought.
+REPEAT_BUSINESS_SHARE = 0.2
+
+
 def generation_strings() -> list[str]:
     """Every fixed string the generator can emit (for the GBK-encodability test)."""
     return [s for pool in _ALL_POOLS for s in pool]
@@ -719,25 +723,42 @@ class _Simulator:
             counts[d] += 1
         return counts
 
+    def _account_index(self, index: int) -> int:
+        """Which company lead ``index`` comes from: its own, or an earlier lead's.
+
+        About one lead in five is repeat business from a company an earlier lead (within
+        the previous 3,000) already brought, so some customers buy again (repurchase
+        rate, repeat buyers). Decided per lead from the seed alone, so the data streams.
+        """
+        k = index
+        while k >= 20:
+            pick = random.Random(f"{self.options.seed}/repeat/{k}")
+            if pick.random() >= REPEAT_BUSINESS_SHARE:
+                break
+            k = pick.randrange(max(0, k - 3000), k)
+        return k
+
     def _new_lead(self, rng: random.Random, index: int, day: dt.date) -> _Lead:
-        r = rng.random()
+        # the company's identity comes from its own stream, shared by its repeat leads
+        arng = random.Random(f"{self.options.seed}/account/{self._account_index(index)}")
+        r = arng.random()
         if r < 0.10:  # English company
-            brand = rng.choice(_EN_BRANDS)
-            noun, industry = rng.choice(_EN_NOUNS)
-            account = f"{brand} {noun} {rng.choice(_EN_SUFFIXES)}"
-            city, region = rng.choice(_EN_CITIES)
+            brand = arng.choice(_EN_BRANDS)
+            noun, industry = arng.choice(_EN_NOUNS)
+            account = f"{brand} {noun} {arng.choice(_EN_SUFFIXES)}"
+            city, region = arng.choice(_EN_CITIES)
             domain = f"{brand.lower()}{noun.lower()}.com"
         else:
-            city = self.cities.pick(rng)
+            city = self.cities.pick(arng)
             region = self.city_region[city]
-            word = self.industry_words.pick(rng)
+            word = self.industry_words.pick(arng)
             industry = self.industry_of[word]
-            (c1, p1), (c2, p2) = rng.sample(_BRAND_CHARS, 2)
+            (c1, p1), (c2, p2) = arng.sample(_BRAND_CHARS, 2)
             brand = c1 + c2
             domain = f"{p1}{p2}.com.cn"
-            form = rng.random()
+            form = arng.random()
             if r < 0.15:  # Latin abbreviation, e.g. ABC科技
-                brand = "".join(chr(65 + rng.randrange(26)) for _ in range(3))
+                brand = "".join(chr(65 + arng.randrange(26)) for _ in range(3))
                 domain = f"{brand.lower()}.com.cn"
                 account = f"{brand}{word}"
             elif form < 0.80:
