@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from ingestion.raw_schema import create_raw_tables
 from quality.tables import create_quality_tables
@@ -387,3 +388,29 @@ def test_forecast_accuracy_uses_first_day_snapshots_up_to_d(funnel_db: DbtHarnes
     assert (month, as_of) == (dt.date(2026, 3, 1), D)
     assert float(forecast) == approx(912500) and float(actual) == approx(1120000)
     assert ratio == approx(1120000 / 912500)
+
+
+# ------------------------------------------------------------------------- documentation
+def test_every_column_is_documented_in_english_and_chinese(funnel_db: DbtHarness) -> None:
+    docs_path = (
+        Path(__file__).resolve().parents[2]
+        / "dbt_project/models/marts/opportunity_funnel/_opportunity_funnel__models.yml"
+    )
+    models = yaml.safe_load(docs_path.read_text(encoding="utf-8"))["models"]
+    documented = {
+        m.get("config", {}).get("alias", m["name"]): {
+            c["name"]: c["description"] for c in m["columns"]
+        }
+        for m in models
+    }
+    built = funnel_db.query(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'opportunity_funnel'"
+    )
+    missing = [f"{t}.{c}" for t, c in built if c not in documented.get(t, {})]
+    assert missing == []
+    for table, columns in documented.items():
+        for column, description in columns.items():
+            has_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in description)
+            has_english = any("a" <= ch.lower() <= "z" for ch in description)
+            assert has_chinese and has_english, f"{table}.{column}"
