@@ -379,3 +379,48 @@ def test_every_published_column_is_documented_in_english_and_chinese(
             has_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text)
             has_english = any("a" <= ch.lower() <= "z" for ch in text.replace(name, ""))
             assert has_chinese and has_english, (table, name)
+
+
+@pytest.fixture(scope="module")
+def built_end_of_february(tmp_path_factory: pytest.TempPathFactory) -> DbtHarness:
+    """The same raw rows rebuilt as of an earlier D, 2026-02-28 (models only)."""
+    root = tmp_path_factory.mktemp("customer_lifecycle_feb")
+    db_path = root / "build.duckdb"
+    with duckdb.connect(str(db_path)) as con:
+        create_raw_tables(con)
+        create_quality_tables(con)
+        insert_landing_rows(con, LANDING)
+    harness = DbtHarness(db_path, root / "dbt_target")
+    result = harness.run("run", "--select", "+path:models/marts/customer_lifecycle",
+                         as_of=dt.date(2026, 2, 28))
+    assert result.success, result.exception
+    return harness
+
+
+def test_rebuild_for_an_earlier_date_only_sees_what_was_known_then(
+    built_end_of_february: DbtHarness,
+) -> None:
+    """As of D = 2026-02-28 (hand-derived): N001's deal (03-20) and every March service record
+    are in the future, so N001 is no customer and C001's cancellation (03-05) has not happened.
+    C001 was acquired 2025-12-01, 89 days before D -> new. K001: S6 (02-10) rated 2 ->
+    at_risk. Q001: 136 days inactive -> at_risk. R001: last activity L2 won 02-15 -> active.
+    Legacy: S3 01-20 -> active. I001: churned 2025-11-28, outside the 90 days ending D
+    (2025-12-01 .. 2026-02-28)."""
+    harness = built_end_of_february
+    statuses = dict(harness.query(
+        "select account_key, lifecycle_status from customer_lifecycle.dim_customers"))
+    assert statuses == {"R001": "active", LEGACY: "active", "C001": "new", "I001": "churned",
+                        "K001": "at_risk", "Q001": "at_risk"}
+    [kpi] = harness.query_dicts("select * from customer_lifecycle.kpi_summary")
+    assert kpi["as_of_date"] == dt.date(2026, 2, 28)
+    assert (kpi["customers"], kpi["new_customers_mtd"], kpi["active_customers"],
+            kpi["at_risk_customers"], kpi["churned_customers_90d"]) == (5, 0, 3, 2, 0)
+    assert kpi["repurchase_rate"] == pytest.approx(1 / 5)  # R001 of R001, C001, I001, K001, Q001
+    # opened 2025-12-01 .. 2026-02-28 and rated: S3 4, S6 2
+    assert (kpi["avg_satisfaction_90d"], kpi["csat_rate_90d"]) == pytest.approx((3.0, 0.5))
+    assert kpi["median_first_response_hours_30d"] == pytest.approx(2.0)  # S6 only (02-10)
+    # (150k + 20k + 80k + 60k + 10k) / 5
+    assert float(kpi["avg_lifetime_value"]) == pytest.approx(64000)
+    months = [r[0] for r in harness.query(
+        "select month from customer_lifecycle.customer_monthly order by month")]
+    assert months[0] == dt.date(2025, 6, 1) and months[-1] == dt.date(2026, 2, 1)
