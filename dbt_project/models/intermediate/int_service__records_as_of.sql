@@ -2,7 +2,9 @@
 -- response or resolution stamped after D has not happened yet as of D. Each record gets its
 -- service times in hours, its SLA limits (var sla, by priority) and whether it breaches:
 -- response or resolution slower than the limit, or still unanswered / unresolved at the end
--- of D with more than the limit elapsed (marts.md, "Service times", "SLA").
+-- of D with more than the limit elapsed (marts.md, "Service times", "SLA"). A record resolved
+-- without a recorded first response is not "still unanswered": for the response SLA it was
+-- answered at the latest when resolved (first_response_hours itself stays NULL, never imputed).
 with records_opened_until_d as (
     select *
     from {{ ref('stg_crm__service_records') }}
@@ -43,6 +45,8 @@ sla_checks as (
         case
             when first_response_at is not null
                 then first_response_hours > sla_response_hours
+            when resolved_at is not null
+                then resolution_hours > sla_response_hours
             else hours_open_at_end_of_d > sla_response_hours
         end as is_response_breach,
         case
