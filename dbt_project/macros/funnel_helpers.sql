@@ -32,33 +32,34 @@
     {{ return(open_stages) }}
 {%- endmacro %}
 
-{#- Rank of a stage for "reached" (marts.md): the configured order for open stages, and
-    `won` above every open stage whatever its configured position. Other terminal stages
-    (lost) rank NULL: they are never "reached". -#}
+{#- Rank of a stage for "reached" (marts.md): 1, 2, … for the open stages in funnel order,
+    and `won` (one more) above every open stage whatever its configured position. Other
+    terminal stages (lost) rank NULL: they are never "reached". Consecutive ranks make
+    "next stage" and "skipped stages" plain arithmetic. -#}
 {% macro funnel_reach_rank(stage_column) -%}
     {%- set open_stages = funnel_open_stages() -%}
     case {{ stage_column }}
     {%- for stage in open_stages %}
-        when '{{ stage.key }}' then {{ stage.order }}
+        when '{{ stage.key }}' then {{ loop.index }}
     {%- endfor %}
-        when 'won' then {{ (open_stages | map(attribute="order") | max) + 1 }}
+        when 'won' then {{ open_stages | length + 1 }}
     end
 {%- endmacro %}
 
-{#- One row per open stage: stage, stage_order, stage_label_zh, stall_days, reach_rank and
-    the rank a lead must reach to count as advanced past it (the next open stage, or `won`
-    after the last one). A select usable as a CTE body. -#}
+{#- One row per open stage: stage, stage_order, stage_label_zh, stall_days, reach_rank
+    (funnel_reach_rank of the stage) and next_reach_rank, the rank a lead must reach to
+    count as advanced past it (the next open stage, or `won` after the last one). A select
+    usable as a CTE body. -#}
 {% macro funnel_open_stage_rows() -%}
     {%- set open_stages = funnel_open_stages() -%}
-    {%- set won_rank = (open_stages | map(attribute="order") | max) + 1 -%}
     {%- for stage in open_stages %}
     select
         '{{ stage.key }}' as stage,
         {{ stage.order }} as stage_order,
         '{{ stage.label_zh }}' as stage_label_zh,
         {{ stage.stall_days }} as stall_days,
-        {{ stage.order }} as reach_rank,
-        {% if loop.last %}{{ won_rank }}{% else %}{{ open_stages[loop.index].order }}{% endif %} as next_reach_rank
+        {{ loop.index }} as reach_rank,
+        {{ loop.index + 1 }} as next_reach_rank
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -127,8 +128,8 @@
     {%- set open_stages = funnel_open_stages() -%}
     case {{ rank_column }}
     {%- for stage in open_stages %}
-        when {{ stage.order }} then '{{ stage.key }}'
+        when {{ loop.index }} then '{{ stage.key }}'
     {%- endfor %}
-        when {{ (open_stages | map(attribute="order") | max) + 1 }} then 'won'
+        when {{ open_stages | length + 1 }} then 'won'
     end
 {%- endmacro %}
