@@ -18,7 +18,12 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt import CrmDbtTranslator
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from orchestration.runtime import (
+    BUILD_DB_POOL,
+    build_connection,
+    build_writer,
+    partition_date,
+)
 
 
 def build_dbt_assets(
@@ -42,12 +47,14 @@ def build_dbt_assets(
         os.environ["CRM_BUILD_DB"] = str(paths.build_db)
         # dbt unit tests check the SQL logic, not the data: they run in the test suite
         # (tests/dbt), not in every daily build.
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
-            context=context,
-            raise_on_error=False,
-        )
-        yield from invocation.stream()
+        # dbt writes the build database itself: hold the writer lock while it runs
+        with build_writer(paths, f"dbt build as of {as_of}", context.log.info):
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
+                context=context,
+                raise_on_error=False,
+            )
+            yield from invocation.stream()
         run_results = invocation.get_artifact("run_results.json")
         with build_connection(paths) as con:
             failures = record_dbt_results(

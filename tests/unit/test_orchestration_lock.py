@@ -47,6 +47,21 @@ def other_process_holds(lock_file: Path):
     proc.wait()
 
 
+@pytest.fixture
+def other_process_holds_daemon_lock(daemon_defs):
+    """Like other_process_holds, on the daemon test's warehouse."""
+    _, paths = daemon_defs
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER_SCRIPT, str(paths.lock_file)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout.readline().strip() == "held"
+    yield proc
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    proc.wait()
+
+
 class Holder(threading.Thread):
     """Holds the lock in another thread until ``release`` is set."""
 
@@ -151,3 +166,57 @@ def test_run_build_refuses_while_another_build_writes(
     assert outcome.run_id is None  # no Dagster run was started
     assert "in use by pid" in outcome.reason and "holder process" in outcome.reason
     assert not WarehousePaths(tmp_path / "warehouse").build_db.exists()
+
+
+WRITING_STEPS = [
+    ("raw", "leads"),
+    ("data_quality", "quarantine"),
+    ("staging", "stg_crm__leads"),  # the dbt step
+    ("serving", "published_marts"),
+    ("data_quality", "build_report"),
+]
+
+
+@pytest.fixture(scope="module")
+def daemon_defs(tmp_path_factory: pytest.TempPathFactory):
+    """The definitions as the daemon loads them, on an empty warehouse."""
+    root = tmp_path_factory.mktemp("daemon")
+    (root / "landing").mkdir()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CRM_LANDING_DIR", str(root / "landing"))
+    mp.setenv("CRM_WAREHOUSE_DIR", str(root / "warehouse"))
+    mp.delenv("CRM_PIPELINE_CONFIG", raising=False)
+    from orchestration.build import build_definitions
+
+    yield build_definitions(), WarehousePaths(root / "warehouse").ensure()
+    mp.undo()
+
+
+def _whole_step(defs, key):
+    """The asset keys computed by the step that computes ``key`` (multi-assets run whole)."""
+    assets_def = defs.resolve_asset_graph().get(key).assets_def
+    return list(assets_def.keys) if not assets_def.can_subset else [key]
+
+
+@pytest.mark.parametrize("key", WRITING_STEPS, ids="/".join)
+def test_each_writing_step_waits_for_the_lock_under_the_daemon(
+    key, daemon_defs, other_process_holds_daemon_lock, monkeypatch
+):
+    import dagster as dg
+
+    defs, paths = daemon_defs
+    monkeypatch.setenv("CRM_BUILD_LOCK_TIMEOUT", "0")
+    job = defs.resolve_implicit_global_asset_job_def()  # no retry policy: fails at once
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            asset_selection=_whole_step(defs, dg.AssetKey(list(key))), partition_key="2026-03-30",
+            instance=instance, raise_on_error=False,
+        )
+    assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    error = failure.step_failure_data.error
+    while error.cause is not None and "BuildLockBusy" not in error.cls_name:
+        error = error.cause
+    assert error.cls_name == "BuildLockBusy"
+    assert "holder process for the test" in error.message
+    assert not paths.build_db.exists()  # nothing was written
