@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from quality.contract import EnumValue, load_contract
+from quality.contract import EnumValue, alias_map, load_contract
 
 
 class ConfigError(ValueError):
@@ -247,13 +247,7 @@ class Settings(_Section):
 
     def alias_map(self, enum: str) -> dict[str, str]:
         """Normalised key or alias -> canonical key, for one configured enumeration."""
-        from quality.contract import normalise_value
-
-        mapping: dict[str, str] = {}
-        for value in self.enums[enum]:
-            for name in (value.key, *value.aliases):
-                mapping[normalise_value(name)] = value.key
-        return mapping
+        return alias_map(self.enums[enum])
 
     def dbt_vars(self, as_of_date: dt.date) -> dict[str, Any]:
         """Everything the dbt models may not hard-code, passed as ``--vars``."""

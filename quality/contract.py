@@ -7,6 +7,7 @@ source definitions and the docs all ask it; none of them keeps its own list of c
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -60,11 +61,16 @@ class EnumDef(_Strict):
 
     def alias_map(self) -> dict[str, str]:
         """Normalised key or alias -> canonical key."""
-        mapping: dict[str, str] = {}
-        for value in self.values:
-            for name in (value.key, *value.aliases):
-                mapping[normalise_value(name)] = value.key
-        return mapping
+        return alias_map(self.values)
+
+
+def alias_map(values: Iterable[EnumValue]) -> dict[str, str]:
+    """Normalised key or alias -> canonical key, for a list of enumeration values."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        for name in (value.key, *value.aliases):
+            mapping[normalise_value(name)] = value.key
+    return mapping
 
 
 class RequiredWhen(_Strict):
