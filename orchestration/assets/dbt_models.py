@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt import CrmDbtTranslator
+from orchestration.dbt_metadata import with_build_metadata
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
     BUILD_DB_POOL,
@@ -54,7 +55,7 @@ def build_dbt_assets(
                 context=context,
                 raise_on_error=False,
             )
-            yield from invocation.stream()
+            yield from with_build_metadata(invocation.stream(), context, paths, as_of)
         run_results = invocation.get_artifact("run_results.json")
         with build_connection(paths) as con:
             failures = record_dbt_results(

@@ -119,3 +119,15 @@ def test_running_the_same_backfill_again_rebuilds_nothing(backfilled) -> None:
     assert lines[-1] == "backfill done: 0 published, 0 blocked, 2 skipped"
     with duckdb.connect(str(backfilled["paths"].build_db), read_only=True) as con:
         assert con.execute("select count(*) from data_quality.publish_log").fetchone()[0] == 2
+
+
+def test_mart_materializations_show_row_count_and_as_of_date(backfilled) -> None:
+    paths = backfilled["paths"]
+    key = dg.AssetKey(["opportunity_funnel", "pipeline_snapshot"])
+    with dg.DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(key)
+    metadata = event.asset_materialization.metadata
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        rows = con.execute("select count(*) from opportunity_funnel.pipeline_snapshot").fetchone()
+    assert metadata["dagster/row_count"].value == rows[0]
+    assert metadata["as_of_date"].value == "2026-03-10"
