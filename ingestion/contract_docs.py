@@ -119,8 +119,10 @@ def contract_markdown(contract: Contract) -> str:
         refs = [c for c in entity.columns if c.references]
         for col in refs:
             assert col.references is not None
-            lines += ["", f"`{col.name}` must match `{col.references.entity}."
-                          f"{col.references.column}`."]
+            lines += [
+                "",
+                f"`{col.name}` must match `{col.references.entity}.{col.references.column}`.",
+            ]
         lines.append("")
     lines += ["## Enumerations (defaults; configurable)", ""]
     for name, enum in contract.enums.items():

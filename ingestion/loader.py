@@ -113,8 +113,10 @@ def _missing_sentence(entity: Entity, rel: str, missing: list[str]) -> str:
     col = entity.column(missing[0])
     shown = f"'{col.name}'" + (f" ({col.aliases[0]})" if col.aliases else "")
     if col.required_unless:
-        return (f"{rel}: neither column '{col.name}' nor '{col.required_unless}' is present "
-                "after header mapping.")
+        return (
+            f"{rel}: neither column '{col.name}' nor '{col.required_unless}' is present "
+            "after header mapping."
+        )
     more = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
     return f"{rel}: required column {shown} is missing after header mapping{more}."
 
@@ -146,7 +148,8 @@ def _chunk_frame(ctx: _FileContext, chunk: Chunk) -> tuple[pd.DataFrame, str]:
     for name, position in positions.items():
         values = columns[position]
         if ctx.rel.lower().endswith(".xlsx") and ctx.entity.column(name).type in (
-            "timestamp", "date"
+            "timestamp",
+            "date",
         ):
             values = [excel_serial_text(v) for v in values]
         series, problems = parse_column(ctx.parsers[name], values)
@@ -211,8 +214,12 @@ def _append_chunk(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunk: Chun
 
 
 # --------------------------------------------------------------------------- one file
-def _load_rows(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunks: Iterator[Chunk],
-               progress: Progress | None) -> int:
+def _load_rows(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _FileContext,
+    chunks: Iterator[Chunk],
+    progress: Progress | None,
+) -> int:
     """Append every chunk; return rows read. Raises FileRejected on a structure failure."""
     rows = 0
     present: set[str] = set()
@@ -246,17 +253,33 @@ class _SentenceRejected(FileRejected):
     """A rejection whose reason is already a whole sentence naming the file."""
 
 
-def _record(con: duckdb.DuckDBPyConnection, result: FileLoadResult, loaded_at: dt.datetime,
-            run_id: str, as_of_date: dt.date) -> None:
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    result: FileLoadResult,
+    loaded_at: dt.datetime,
+    run_id: str,
+    as_of_date: dt.date,
+) -> None:
     """One data_quality.file_loads row (rows_read = rows_loaded + rows_quarantined)."""
     quarantined = result.rows_read - result.rows_loaded
     con.execute(
         f"insert into {DQ_SCHEMA}.file_loads (file_path, file_hash, entity, loaded_at, "
         "rows_read, rows_loaded, rows_quarantined, status, error, run_id, as_of_date, load_seq) "
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [result.file_path, result.file_hash, result.entity, loaded_at, result.rows_read,
-         result.rows_loaded, quarantined, result.status, result.error, run_id, as_of_date,
-         result.load_seq],
+        [
+            result.file_path,
+            result.file_hash,
+            result.entity,
+            loaded_at,
+            result.rows_read,
+            result.rows_loaded,
+            quarantined,
+            result.status,
+            result.error,
+            run_id,
+            as_of_date,
+            result.load_seq,
+        ],
     )
 
 
@@ -272,9 +295,16 @@ def _next_load_seq(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0][0] if row else 0) + 1
 
 
-def load_file(con: duckdb.DuckDBPyConnection, landed: LandedFile, settings: Settings, *,
-              run_id: str, as_of_date: dt.date, progress: Progress | None = None,
-              chunk_rows: int = CHUNK_ROWS) -> FileLoadResult | None:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    landed: LandedFile,
+    settings: Settings,
+    *,
+    run_id: str,
+    as_of_date: dt.date,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> FileLoadResult | None:
     """Load one landed file; ``None`` when this path with this content was seen before."""
     facts = inspect_file(landed.path)
     prior = _prior_loads(con, facts.sha256)
@@ -282,8 +312,9 @@ def load_file(con: duckdb.DuckDBPyConnection, landed: LandedFile, settings: Sett
         return None
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if any(status == "loaded" for _, status in prior):
-        result = FileLoadResult(landed.entity, landed.relative_path, facts.sha256, "duplicate",
-                                0, 0, None, None)
+        result = FileLoadResult(
+            landed.entity, landed.relative_path, facts.sha256, "duplicate", 0, 0, None, None
+        )
         _record(con, result, loaded_at, run_id, as_of_date)
         if progress is not None:
             progress(f"{landed.relative_path}: same content as an earlier file, skipped")
@@ -292,21 +323,26 @@ def load_file(con: duckdb.DuckDBPyConnection, landed: LandedFile, settings: Sett
     entity = load_contract().entity(landed.entity)
     folder = settings.folders.get(landed.entity, FolderConfig())
     ctx = _FileContext(
-        entity=entity, rel=landed.relative_path, file_hash=facts.sha256,
-        load_seq=_next_load_seq(con), loaded_at=loaded_at,
+        entity=entity,
+        rel=landed.relative_path,
+        file_hash=facts.sha256,
+        load_seq=_next_load_seq(con),
+        loaded_at=loaded_at,
         parsers={c.name: column_parser(c, settings) for c in entity.columns},
     )
     encoding = folder.encoding or facts.encoding
     try:
         chunks = read_file(landed.path, encoding, folder, chunk_rows)
         rows = _load_rows(con, ctx, chunks, progress)
-        result = FileLoadResult(landed.entity, ctx.rel, facts.sha256, "loaded", rows, rows, None,
-                                ctx.load_seq)
+        result = FileLoadResult(
+            landed.entity, ctx.rel, facts.sha256, "loaded", rows, rows, None, ctx.load_seq
+        )
     except FileRejected as exc:
         _undo(con, ctx)
         sentence = exc.reason if isinstance(exc, _SentenceRejected) else f"{ctx.rel}: {exc.reason}."
-        result = FileLoadResult(landed.entity, ctx.rel, facts.sha256, "rejected", exc.rows_read,
-                                0, sentence, None)
+        result = FileLoadResult(
+            landed.entity, ctx.rel, facts.sha256, "rejected", exc.rows_read, 0, sentence, None
+        )
     except BaseException:
         _undo(con, ctx)
         raise
@@ -374,8 +410,9 @@ def load_landing(
         progress(f"removed {removed:,} rows of an interrupted earlier load")
     results: list[FileLoadResult] = []
     for landed in landed_files(Path(landing_dir)):
-        result = load_file(con, landed, settings, run_id=run_id, as_of_date=as_of_date,
-                           progress=progress)
+        result = load_file(
+            con, landed, settings, run_id=run_id, as_of_date=as_of_date, progress=progress
+        )
         if result is not None:
             results.append(result)
     return results

@@ -97,7 +97,12 @@ def _to_datetime(text: str, timezone: str) -> tuple[dt.datetime | None, str | No
     micro = int((parts["f"] or "0")[:6].ljust(6, "0"))
     try:
         value = dt.datetime(
-            year, month, day, int(parts["H"] or 0), int(parts["M"] or 0), int(parts["S"] or 0),
+            year,
+            month,
+            day,
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or 0),
             micro,
         )
     except ValueError:
@@ -146,8 +151,14 @@ _MONEY_RE = re.compile(
         (?P<unit>万|亿|千|k|w)?\s*(?:元|rmb|cny)?$""",
     re.VERBOSE,
 )
-_UNITS = {"万": Decimal(10_000), "w": Decimal(10_000), "亿": Decimal(100_000_000),
-          "千": Decimal(1_000), "k": Decimal(1_000), None: Decimal(1)}
+_UNITS = {
+    "万": Decimal(10_000),
+    "w": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+    "千": Decimal(1_000),
+    "k": Decimal(1_000),
+    None: Decimal(1),
+}
 
 
 def parse_money(text: str) -> tuple[Decimal | None, str | None]:
@@ -223,8 +234,18 @@ def parse_boolean(text: str) -> tuple[bool | None, str | None]:
     return None, "not a yes/no value"
 
 
-_CURRENCY_SYMBOLS = {"¥": "CNY", "人民币": "CNY", "元": "CNY", "rmb": "CNY", "us$": "USD",
-                     "美元": "USD", "€": "EUR", "欧元": "EUR", "港币": "HKD", "港元": "HKD"}
+_CURRENCY_SYMBOLS = {
+    "¥": "CNY",
+    "人民币": "CNY",
+    "元": "CNY",
+    "rmb": "CNY",
+    "us$": "USD",
+    "美元": "USD",
+    "€": "EUR",
+    "欧元": "EUR",
+    "港币": "HKD",
+    "港元": "HKD",
+}
 
 
 def parse_currency(text: str) -> tuple[str | None, str | None]:
@@ -310,11 +331,16 @@ def column_parser(column: Column, settings: Settings) -> ColumnParser:
     """The parser of one contract column under the given configuration."""
     kind = column.type
     if kind == "timestamp":
-        return ColumnParser(column, timestamp_parser(settings.timezone),
-                            _fast_timestamp("%Y-%m-%d %H:%M:%S"), "datetime64[us]")
+        return ColumnParser(
+            column,
+            timestamp_parser(settings.timezone),
+            _fast_timestamp("%Y-%m-%d %H:%M:%S"),
+            "datetime64[us]",
+        )
     if kind == "date":
-        return ColumnParser(column, date_parser(settings.timezone),
-                            _fast_timestamp("%Y-%m-%d"), "datetime64[us]")
+        return ColumnParser(
+            column, date_parser(settings.timezone), _fast_timestamp("%Y-%m-%d"), "datetime64[us]"
+        )
     if kind == "money":
         return ColumnParser(column, _money_text, _fast_money, "object")
     if kind == "number":
@@ -391,16 +417,21 @@ def _empty(parser: ColumnParser, n: int) -> pd.Series:
     """An all-missing Series of the column's pandas dtype."""
     if parser.dtype == "object":
         return pd.Series([None] * n, dtype=object)
-    return pd.Series(pd.array([None] * n, dtype=parser.dtype)) if parser.dtype in (
-        "Int64", "boolean") else pd.Series(np.full(n, np.nan), dtype=parser.dtype)
+    return (
+        pd.Series(pd.array([None] * n, dtype=parser.dtype))
+        if parser.dtype in ("Int64", "boolean")
+        else pd.Series(np.full(n, np.nan), dtype=parser.dtype)
+    )
 
 
 def _convert(values: pd.Series, parser: ColumnParser, dtype: object) -> pd.Series:
     """Per-value parse results (objects, None for failures) -> the column's dtype."""
     cleaned = [None if _missing(v) else v for v in values]
     if parser.dtype == "datetime64[us]":
-        return pd.Series(pd.to_datetime(pd.Series(cleaned, dtype=object)).astype(dtype).to_numpy(),
-                         index=values.index)
+        return pd.Series(
+            pd.to_datetime(pd.Series(cleaned, dtype=object)).astype(dtype).to_numpy(),
+            index=values.index,
+        )
     if parser.dtype == "object":
         return pd.Series(cleaned, index=values.index, dtype=object)
     return pd.Series(pd.array(cleaned, dtype=dtype), index=values.index)

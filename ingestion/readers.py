@@ -121,7 +121,7 @@ class _Lines:
         for raw in self.handle:
             self.line += 1
             if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             try:
                 text = raw.decode(codec)
             except (UnicodeDecodeError, LookupError) as exc:
@@ -151,8 +151,9 @@ def _header_names(cells: list[Any]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- CSV
-def read_csv(path: Path, encoding: str, header_row: int = 1,
-             chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+def read_csv(
+    path: Path, encoding: str, header_row: int = 1, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[Chunk]:
     """Stream a CSV file: header at record ``header_row``, data rows after it."""
     with open(path, "rb") as handle:
         lines = _Lines(handle, encoding)
@@ -198,8 +199,7 @@ def read_csv(path: Path, encoding: str, header_row: int = 1,
 
 def _width_reason(lines: _Lines, found: int, expected: int) -> str:
     if found < expected and lines.last_unterminated:
-        return (f"line {lines.line} is truncated ({found} of {expected} fields "
-                "and no line end)")
+        return f"line {lines.line} is truncated ({found} of {expected} fields and no line end)"
     return f"line {lines.line} has {found} fields but the header has {expected}"
 
 
@@ -278,8 +278,9 @@ def _pick_sheet(workbook: Any, sheet: str | int | None) -> Any:
     return workbook[sheet]
 
 
-def _xlsx_chunks(rows: Iterator[tuple[Any, ...]], header_row: int,
-                 chunk_rows: int) -> Iterator[Chunk]:
+def _xlsx_chunks(
+    rows: Iterator[tuple[Any, ...]], header_row: int, chunk_rows: int
+) -> Iterator[Chunk]:
     headers: list[str] | None = None
     chunk: Chunk | None = None
     rows_read = 0
@@ -383,8 +384,9 @@ def _json_chunk(objects: list[dict[str, Any]], numbers: list[int]) -> Chunk:
 
 
 # --------------------------------------------------------------------------- dispatch
-def read_file(path: Path, encoding: str, folder: FolderConfig,
-              chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+def read_file(
+    path: Path, encoding: str, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[Chunk]:
     """Chunks of any supported file, chosen by suffix."""
     suffix = path.suffix.lower()
     if suffix == ".csv":

@@ -20,8 +20,7 @@ from tests.conftest import DbtHarness
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AS_OF = dt.date(2026, 3, 31)
-MODELS = ["stg_crm__leads", "stg_crm__follow_ups", "stg_crm__service_records",
-          "int_leads__as_of"]
+MODELS = ["stg_crm__leads", "stg_crm__follow_ups", "stg_crm__service_records", "int_leads__as_of"]
 # lineage that legitimately differs between two copies of the same data
 VOLATILE = {"_row_id", "_loaded_at"}
 
@@ -73,16 +72,24 @@ def held_back(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtHarness]:
 
 
 def table(harness: DbtHarness, model: str, schema: str = "staging") -> list[dict]:
-    key = {"stg_crm__leads": "lead_id", "stg_crm__follow_ups": "follow_up_id",
-           "stg_crm__service_records": "service_id", "int_leads__as_of": "lead_id"}[model]
+    key = {
+        "stg_crm__leads": "lead_id",
+        "stg_crm__follow_ups": "follow_up_id",
+        "stg_crm__service_records": "service_id",
+        "int_leads__as_of": "lead_id",
+    }[model]
     rows = harness.query_dicts(f"select * from {schema}.{model} order by {key}")
     return [{k: v for k, v in row.items() if k not in VOLATILE} for row in rows]
 
 
 @pytest.mark.parametrize(
     ("model", "schema"),
-    [("stg_crm__leads", "staging"), ("stg_crm__follow_ups", "staging"),
-     ("stg_crm__service_records", "staging"), ("int_leads__as_of", "intermediate")],
+    [
+        ("stg_crm__leads", "staging"),
+        ("stg_crm__follow_ups", "staging"),
+        ("stg_crm__service_records", "staging"),
+        ("int_leads__as_of", "intermediate"),
+    ],
 )
 def test_chinese_and_english_exports_give_identical_tables(
     zh: DbtHarness, en: DbtHarness, model: str, schema: str
@@ -100,12 +107,36 @@ def test_lead_defaults(zh: DbtHarness) -> None:
         " account_key from staging.stg_crm__leads order by lead_id"
     )
     assert rows == [
-        ("L001", dt.datetime(2026, 3, 5, 10), "CNY", Decimal("1200000.00"),
-         Decimal("1500000.00"), 60.0, 60.0, "abc科技"),
-        ("L002", dt.datetime(2026, 3, 6, 9), "CNY", Decimal("800000.00"),
-         Decimal("800000.00"), None, 100.0, "abc科技"),
-        ("L003", dt.datetime(2026, 3, 3), "CNY", Decimal("120000000.00"),
-         Decimal("120000000.00"), 0.0, 0.0, "C-0099"),
+        (
+            "L001",
+            dt.datetime(2026, 3, 5, 10),
+            "CNY",
+            Decimal("1200000.00"),
+            Decimal("1500000.00"),
+            60.0,
+            60.0,
+            "abc科技",
+        ),
+        (
+            "L002",
+            dt.datetime(2026, 3, 6, 9),
+            "CNY",
+            Decimal("800000.00"),
+            Decimal("800000.00"),
+            None,
+            100.0,
+            "abc科技",
+        ),
+        (
+            "L003",
+            dt.datetime(2026, 3, 3),
+            "CNY",
+            Decimal("120000000.00"),
+            Decimal("120000000.00"),
+            0.0,
+            0.0,
+            "C-0099",
+        ),
     ]
 
 

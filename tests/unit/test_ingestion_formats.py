@@ -35,46 +35,96 @@ LEAD_COLUMNS = load_contract().entity("leads").column_names
 # key is the id.
 EXPECTED_LEADS: list[dict[str, Any]] = [
     {
-        "lead_id": "L001", "created_at": dt.datetime(2026, 3, 1, 9, 30),
-        "updated_at": dt.datetime(2026, 3, 5, 10, 0), "source": "website",
-        "account_name": "ＡＢＣ科技", "account_id": None, "contact_name": "张伟",
-        "contact_phone": "013812345678", "contact_email": "zhang@example.com",
-        "requirement": "CRM系统", "budget": Decimal("1200000.00"),
-        "amount": Decimal("1500000.00"), "currency": "CNY", "owner": "王芳", "team": "华东一组",
-        "stage": "proposal", "probability": 60.0, "expected_close_date": dt.date(2026, 4, 30),
-        "closed_at": None, "loss_reason": None, "urgency": "high",
-        "decision_maker_reached": True, "industry": "制造业", "region": "上海",
-        "_account_key": "abc科技", "_errors": "[]",
+        "lead_id": "L001",
+        "created_at": dt.datetime(2026, 3, 1, 9, 30),
+        "updated_at": dt.datetime(2026, 3, 5, 10, 0),
+        "source": "website",
+        "account_name": "ＡＢＣ科技",
+        "account_id": None,
+        "contact_name": "张伟",
+        "contact_phone": "013812345678",
+        "contact_email": "zhang@example.com",
+        "requirement": "CRM系统",
+        "budget": Decimal("1200000.00"),
+        "amount": Decimal("1500000.00"),
+        "currency": "CNY",
+        "owner": "王芳",
+        "team": "华东一组",
+        "stage": "proposal",
+        "probability": 60.0,
+        "expected_close_date": dt.date(2026, 4, 30),
+        "closed_at": None,
+        "loss_reason": None,
+        "urgency": "high",
+        "decision_maker_reached": True,
+        "industry": "制造业",
+        "region": "上海",
+        "_account_key": "abc科技",
+        "_errors": "[]",
     },
     {
-        "lead_id": "L002", "created_at": dt.datetime(2026, 3, 2, 14, 5),
-        "updated_at": dt.datetime(2026, 3, 6, 9, 0), "source": "expo",
-        "account_name": "abc科技", "account_id": None, "contact_name": "李娜",
-        "contact_phone": "13900001111", "contact_email": None, "requirement": "ERP实施",
-        "budget": Decimal("800000.00"), "amount": None, "currency": None, "owner": "王芳",
-        "team": "华东一组", "stage": "won", "probability": None,
-        "expected_close_date": dt.date(2026, 4, 1), "closed_at": dt.datetime(2026, 3, 6, 9, 0),
-        "loss_reason": None, "urgency": "medium", "decision_maker_reached": False,
-        "industry": "制造业", "region": "上海", "_account_key": "abc科技", "_errors": "[]",
+        "lead_id": "L002",
+        "created_at": dt.datetime(2026, 3, 2, 14, 5),
+        "updated_at": dt.datetime(2026, 3, 6, 9, 0),
+        "source": "expo",
+        "account_name": "abc科技",
+        "account_id": None,
+        "contact_name": "李娜",
+        "contact_phone": "13900001111",
+        "contact_email": None,
+        "requirement": "ERP实施",
+        "budget": Decimal("800000.00"),
+        "amount": None,
+        "currency": None,
+        "owner": "王芳",
+        "team": "华东一组",
+        "stage": "won",
+        "probability": None,
+        "expected_close_date": dt.date(2026, 4, 1),
+        "closed_at": dt.datetime(2026, 3, 6, 9, 0),
+        "loss_reason": None,
+        "urgency": "medium",
+        "decision_maker_reached": False,
+        "industry": "制造业",
+        "region": "上海",
+        "_account_key": "abc科技",
+        "_errors": "[]",
     },
     {
-        "lead_id": "L003", "created_at": dt.datetime(2026, 3, 3, 0, 0), "updated_at": None,
-        "source": "referral", "account_name": "星辰贸易", "account_id": "C-0099",
-        "contact_name": "赵强", "contact_phone": None, "contact_email": None,
-        "requirement": "数据分析", "budget": Decimal("120000000.00"), "amount": None,
-        "currency": "CNY", "owner": "刘洋", "team": "华南组", "stage": "lost",
-        "probability": 0.0, "expected_close_date": None,
-        "closed_at": dt.datetime(2026, 3, 20, 18, 0), "loss_reason": "预算不足",
-        "urgency": "low", "decision_maker_reached": False, "industry": "零售", "region": "广州",
-        "_account_key": "C-0099", "_errors": "[]",
+        "lead_id": "L003",
+        "created_at": dt.datetime(2026, 3, 3, 0, 0),
+        "updated_at": None,
+        "source": "referral",
+        "account_name": "星辰贸易",
+        "account_id": "C-0099",
+        "contact_name": "赵强",
+        "contact_phone": None,
+        "contact_email": None,
+        "requirement": "数据分析",
+        "budget": Decimal("120000000.00"),
+        "amount": None,
+        "currency": "CNY",
+        "owner": "刘洋",
+        "team": "华南组",
+        "stage": "lost",
+        "probability": 0.0,
+        "expected_close_date": None,
+        "closed_at": dt.datetime(2026, 3, 20, 18, 0),
+        "loss_reason": "预算不足",
+        "urgency": "low",
+        "decision_maker_reached": False,
+        "industry": "零售",
+        "region": "广州",
+        "_account_key": "C-0099",
+        "_errors": "[]",
     },
 ]
 TYPED = [*LEAD_COLUMNS, "_account_key", "_errors"]
 
 
-def load(landing: Path, settings: Settings | None = None) -> tuple[
-    duckdb.DuckDBPyConnection, list[FileLoadResult]
-]:
+def load(
+    landing: Path, settings: Settings | None = None
+) -> tuple[duckdb.DuckDBPyConnection, list[FileLoadResult]]:
     con = duckdb.connect()
     results = load_landing(con, landing, settings or Settings(), run_id="t", as_of_date=AS_OF)
     return con, results
@@ -201,14 +251,41 @@ def test_xlsx_cells_are_read_as_text(tmp_path: Path) -> None:
     workbook.active["A1"] = "this sheet is not data"
     sheet = workbook.create_sheet("商机")
     sheet["A1"] = "导出报表"
-    header = ["商机编号", "创建时间", "来源", "客户名称", "客户编号", "联系人", "联系电话", "需求",
-              "预算", "负责人", "阶段", "赢率", "预计成交日期"]
+    header = [
+        "商机编号",
+        "创建时间",
+        "来源",
+        "客户名称",
+        "客户编号",
+        "联系人",
+        "联系电话",
+        "需求",
+        "预算",
+        "负责人",
+        "阶段",
+        "赢率",
+        "预计成交日期",
+    ]
     sheet.append([])  # row 2 empty
     for col, name in enumerate(header, start=1):
         sheet.cell(row=3, column=col, value=name)
-    sheet.append([10001, dt.datetime(2026, 3, 1, 9, 30), "官网", "甲公司", 880012, "张伟",
-                  "013812345678", "CRM", 1200000.0, "王芳", "线索", 35.5,
-                  dt.date(2026, 4, 30)])
+    sheet.append(
+        [
+            10001,
+            dt.datetime(2026, 3, 1, 9, 30),
+            "官网",
+            "甲公司",
+            880012,
+            "张伟",
+            "013812345678",
+            "CRM",
+            1200000.0,
+            "王芳",
+            "线索",
+            35.5,
+            dt.date(2026, 4, 30),
+        ]
+    )
     path = tmp_path / "leads" / "export.xlsx"
     path.parent.mkdir(parents=True)
     workbook.save(path)
@@ -219,8 +296,19 @@ def test_xlsx_cells_are_read_as_text(tmp_path: Path) -> None:
         "select lead_id, account_id, contact_phone, created_at, budget, probability, "
         "expected_close_date, _source_row, _account_key from raw.leads"
     ).fetchall()
-    assert row == [("10001", "880012", "013812345678", dt.datetime(2026, 3, 1, 9, 30),
-                    Decimal("1200000.00"), 35.5, dt.date(2026, 4, 30), 4, "880012")]
+    assert row == [
+        (
+            "10001",
+            "880012",
+            "013812345678",
+            dt.datetime(2026, 3, 1, 9, 30),
+            Decimal("1200000.00"),
+            35.5,
+            dt.date(2026, 4, 30),
+            4,
+            "880012",
+        )
+    ]
     raw = json.loads(con.execute("select _raw from raw.leads").fetchall()[0][0])
     assert raw["商机编号"] == "10001" and raw["预算"] == "1200000"
 
@@ -239,10 +327,20 @@ def test_csv_header_row_setting_skips_title_lines(tmp_path: Path) -> None:
 
 def test_jsonl_values_of_any_json_type(tmp_path: Path) -> None:
     lines = [
-        {"lead_id": 7, "created_at": "2026-03-01", "source": "官网", "account_name": "甲",
-         "contact_name": "张", "requirement": "x", "budget": 1200000.0, "owner": "王",
-         "stage": "lead", "decision_maker_reached": True, "probability": None,
-         "region": {"province": "广东"}},
+        {
+            "lead_id": 7,
+            "created_at": "2026-03-01",
+            "source": "官网",
+            "account_name": "甲",
+            "contact_name": "张",
+            "requirement": "x",
+            "budget": 1200000.0,
+            "owner": "王",
+            "stage": "lead",
+            "decision_maker_reached": True,
+            "probability": None,
+            "region": {"province": "广东"},
+        },
     ]
     (tmp_path / "leads").mkdir()
     (tmp_path / "leads" / "a.jsonl").write_text(
@@ -302,7 +400,8 @@ def test_unknown_enum_value_is_kept_with_an_enumeration_problem(tmp_path: Path) 
     assert (f1[1], f1[2]) == ("飞鸽传书", "暂停")
     problems = json.loads(f1[4])
     assert [(p["column"], p["rule"]) for p in problems] == [
-        ("channel", "enumeration"), ("stage_after", "enumeration")
+        ("channel", "enumeration"),
+        ("stage_after", "enumeration"),
     ]
     assert f2[3] is None  # month 13: not a date -> NULL with a type problem
     assert [(p["column"], p["rule"]) for p in json.loads(f2[4])] == [("occurred_at", "type")]
@@ -316,8 +415,20 @@ def test_xlsx_date_serial_numbers_in_date_columns(tmp_path: Path) -> None:
     # .25 of a day = 06:00. The same number in a money column stays a number.
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(["lead_id", "created_at", "source", "account_name", "contact_name",
-                  "requirement", "budget", "owner", "stage", "expected_close_date"])
+    sheet.append(
+        [
+            "lead_id",
+            "created_at",
+            "source",
+            "account_name",
+            "contact_name",
+            "requirement",
+            "budget",
+            "owner",
+            "stage",
+            "expected_close_date",
+        ]
+    )
     sheet.append(["L1", 46112.25, "官网", "甲", "张", "x", 46112, "王", "线索", 46112])
     path = tmp_path / "leads" / "a.xlsx"
     path.parent.mkdir(parents=True)
@@ -326,5 +437,4 @@ def test_xlsx_date_serial_numbers_in_date_columns(tmp_path: Path) -> None:
     assert results[0].status == "loaded"
     assert con.execute(
         "select created_at, expected_close_date, budget, _errors from raw.leads"
-    ).fetchall() == [(dt.datetime(2026, 3, 31, 6), dt.date(2026, 3, 31), Decimal("46112.00"),
-                      "[]")]
+    ).fetchall() == [(dt.datetime(2026, 3, 31, 6), dt.date(2026, 3, 31), Decimal("46112.00"), "[]")]

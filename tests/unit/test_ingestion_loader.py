@@ -24,10 +24,20 @@ def copy_fixture(tmp_path: Path, name: str = "landing_zh") -> Path:
     return landing
 
 
-def load(con: duckdb.DuckDBPyConnection, landing: Path, run_id: str = "r1",
-         progress: list[str] | None = None) -> list:
-    return load_landing(con, landing, Settings(), run_id=run_id, as_of_date=AS_OF,
-                        progress=None if progress is None else progress.append)
+def load(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    run_id: str = "r1",
+    progress: list[str] | None = None,
+) -> list:
+    return load_landing(
+        con,
+        landing,
+        Settings(),
+        run_id=run_id,
+        as_of_date=AS_OF,
+        progress=None if progress is None else progress.append,
+    )
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int, int]:
@@ -158,10 +168,13 @@ def test_scan_landing_lists_supported_files_by_entity_then_name(tmp_path: Path) 
     (landing / "leads" / "~$b.xlsx").write_bytes(b"")  # Excel lock file
     (landing / "unknown_entity").mkdir()
     (landing / "unknown_entity" / "x.csv").write_text("a\n1\n")
-    found = [(entity, path.relative_to(landing).as_posix())
-             for entity, path in scan_landing(landing)]
+    found = [
+        (entity, path.relative_to(landing).as_posix()) for entity, path in scan_landing(landing)
+    ]
     assert found == [
-        ("leads", "leads/2026-03-06.csv"), ("leads", "leads/a.jsonl"), ("leads", "leads/b.xlsx"),
+        ("leads", "leads/2026-03-06.csv"),
+        ("leads", "leads/a.jsonl"),
+        ("leads", "leads/b.xlsx"),
         ("follow_ups", "follow_ups/2026-03-06.csv"),
         ("service_records", "service_records/2026-03-10.csv"),
     ]

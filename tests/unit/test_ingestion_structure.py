@@ -21,9 +21,9 @@ def rows(count: int) -> str:
     return "".join(ROW.format(n=i) + "\n" for i in range(1, count + 1))
 
 
-def land_and_load(tmp_path: Path, relative: str, data: bytes | str) -> tuple[
-    duckdb.DuckDBPyConnection, FileLoadResult
-]:
+def land_and_load(
+    tmp_path: Path, relative: str, data: bytes | str
+) -> tuple[duckdb.DuckDBPyConnection, FileLoadResult]:
     path = tmp_path / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
@@ -35,8 +35,9 @@ def land_and_load(tmp_path: Path, relative: str, data: bytes | str) -> tuple[
     return con, results[0]
 
 
-def assert_rejected(con: duckdb.DuckDBPyConnection, result: FileLoadResult, error: str,
-                    rows_read: int = 0) -> None:
+def assert_rejected(
+    con: duckdb.DuckDBPyConnection, result: FileLoadResult, error: str, rows_read: int = 0
+) -> None:
     assert result.status == "rejected"
     assert result.error == error
     assert (result.rows_read, result.rows_loaded, result.load_seq) == (rows_read, 0, None)
@@ -52,27 +53,43 @@ def assert_rejected(con: duckdb.DuckDBPyConnection, result: FileLoadResult, erro
 @pytest.mark.parametrize(
     ("name", "data", "error", "rows_read"),
     [
-        ("unterminated quote at the end",
-         HEADER + "\n" + rows(2) + 'L3,2026-03-01,官网,"甲公司,张,CRM,1000,王,线索\n',
-         "leads/a.csv: line 4 is truncated (unterminated quoted field).", 2),
-        ("last line cut off without a line end",
-         HEADER + "\n" + rows(3) + "L4,2026-03-01 10:00,官网,甲",
-         "leads/a.csv: line 5 is truncated (4 of 9 fields and no line end).", 3),
-        ("short row in the middle",
-         HEADER + "\n" + rows(1) + "L2,2026-03-01,官网\n" + rows(1),
-         "leads/a.csv: line 3 has 3 fields but the header has 9.", 1),
-        ("more fields than the header",
-         HEADER + "\n" + rows(2) + ROW.format(n=3) + ",extra\n",
-         "leads/a.csv: line 4 has 10 fields but the header has 9.", 2),
+        (
+            "unterminated quote at the end",
+            HEADER + "\n" + rows(2) + 'L3,2026-03-01,官网,"甲公司,张,CRM,1000,王,线索\n',
+            "leads/a.csv: line 4 is truncated (unterminated quoted field).",
+            2,
+        ),
+        (
+            "last line cut off without a line end",
+            HEADER + "\n" + rows(3) + "L4,2026-03-01 10:00,官网,甲",
+            "leads/a.csv: line 5 is truncated (4 of 9 fields and no line end).",
+            3,
+        ),
+        (
+            "short row in the middle",
+            HEADER + "\n" + rows(1) + "L2,2026-03-01,官网\n" + rows(1),
+            "leads/a.csv: line 3 has 3 fields but the header has 9.",
+            1,
+        ),
+        (
+            "more fields than the header",
+            HEADER + "\n" + rows(2) + ROW.format(n=3) + ",extra\n",
+            "leads/a.csv: line 4 has 10 fields but the header has 9.",
+            2,
+        ),
         ("empty file", "", "leads/a.csv: the file is empty (no header row).", 0),
         ("only blank lines", "\n\n  \n", "leads/a.csv: the file is empty (no header row).", 0),
-        ("required column missing",
-         HEADER.replace(",budget", "") + "\n" + "L1,2026-03-01,官网,甲,张,CRM,王,线索\n",
-         "leads/a.csv: required column 'budget' (预算) is missing after header mapping.", 0),
+        (
+            "required column missing",
+            HEADER.replace(",budget", "") + "\n" + "L1,2026-03-01,官网,甲,张,CRM,王,线索\n",
+            "leads/a.csv: required column 'budget' (预算) is missing after header mapping.",
+            0,
+        ),
     ],
 )
-def test_broken_csv_files_are_rejected_whole(tmp_path: Path, name: str, data: str, error: str,
-                                             rows_read: int) -> None:
+def test_broken_csv_files_are_rejected_whole(
+    tmp_path: Path, name: str, data: str, error: str, rows_read: int
+) -> None:
     con, result = land_and_load(tmp_path, "leads/a.csv", data)
     assert_rejected(con, result, error, rows_read)
 
@@ -80,8 +97,12 @@ def test_broken_csv_files_are_rejected_whole(tmp_path: Path, name: str, data: st
 def test_two_missing_required_columns_are_both_named(tmp_path: Path) -> None:
     header = HEADER.replace(",budget", "").replace(",owner", "")
     con, result = land_and_load(tmp_path, "leads/a.csv", header + "\n")
-    assert_rejected(con, result, "leads/a.csv: required column 'budget' (预算) is missing "
-                                 "after header mapping (also missing: owner).")
+    assert_rejected(
+        con,
+        result,
+        "leads/a.csv: required column 'budget' (预算) is missing "
+        "after header mapping (also missing: owner).",
+    )
 
 
 def test_undecodable_bytes_reject_the_file_naming_the_line(tmp_path: Path) -> None:
@@ -90,8 +111,9 @@ def test_undecodable_bytes_reject_the_file_naming_the_line(tmp_path: Path) -> No
     ascii_row = "L1,2026-03-01 10:00,website,A,B,CRM,1000,W,lead\n"
     data = (HEADER + "\n" + ascii_row).encode("utf-8") + b"L2,\xff\xff,x\n"
     con, result = land_and_load(tmp_path, "leads/a.csv", data)
-    assert_rejected(con, result,
-                    "leads/a.csv: line 3 has bytes that cannot be decoded as gb18030.", 1)
+    assert_rejected(
+        con, result, "leads/a.csv: line 3 has bytes that cannot be decoded as gb18030.", 1
+    )
 
 
 def test_a_file_rejected_late_leaves_nothing_of_its_earlier_chunks(tmp_path: Path) -> None:
@@ -102,49 +124,75 @@ def test_a_file_rejected_late_leaves_nothing_of_its_earlier_chunks(tmp_path: Pat
     con = duckdb.connect()
     from ingestion.landing import landed_files
     from ingestion.loader import load_file
+
     load_landing(con, tmp_path / "nothing", Settings(), run_id="t", as_of_date=AS_OF)
-    result = load_file(con, landed_files(tmp_path)[0], Settings(), run_id="t", as_of_date=AS_OF,
-                       chunk_rows=100)
+    result = load_file(
+        con, landed_files(tmp_path)[0], Settings(), run_id="t", as_of_date=AS_OF, chunk_rows=100
+    )
     assert result is not None
-    assert_rejected(con, result, "leads/a.csv: line 252 is truncated (2 of 9 fields and no "
-                                 "line end).", 250)
+    assert_rejected(
+        con, result, "leads/a.csv: line 252 is truncated (2 of 9 fields and no line end).", 250
+    )
 
 
 def test_service_records_need_account_name_or_account_id(tmp_path: Path) -> None:
     base = "service_id,opened_at,type,agent"
-    ok_con, ok = land_and_load(tmp_path / "ok", "service_records/a.csv",
-                               base + ",客户编号\nS1,2026-03-01 09:00,咨询,陈,C-1\n")
+    ok_con, ok = land_and_load(
+        tmp_path / "ok",
+        "service_records/a.csv",
+        base + ",客户编号\nS1,2026-03-01 09:00,咨询,陈,C-1\n",
+    )
     assert (ok.status, ok.rows_loaded) == ("loaded", 1)
     assert ok_con.execute("select _account_key from raw.service_records").fetchall() == [("C-1",)]
-    con, result = land_and_load(tmp_path / "bad", "service_records/a.csv",
-                                base + "\nS1,2026-03-01 09:00,咨询,陈\n")
-    assert_rejected(con, result, "service_records/a.csv: neither column 'account_name' nor "
-                                 "'account_id' is present after header mapping.")
+    con, result = land_and_load(
+        tmp_path / "bad", "service_records/a.csv", base + "\nS1,2026-03-01 09:00,咨询,陈\n"
+    )
+    assert_rejected(
+        con,
+        result,
+        "service_records/a.csv: neither column 'account_name' nor "
+        "'account_id' is present after header mapping.",
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "text", "error", "rows_read"),
     [
-        ("truncated last object", '{"lead_id": "L1"}\n{"lead_id": "L2", "crea',
-         "leads/a.jsonl: line 2 is truncated (incomplete JSON object).", 1),
-        ("broken line in the middle", '{"lead_id": "L1"}\nnot json\n{"lead_id": "L3"}\n',
-         "leads/a.jsonl: line 2 is not valid JSON.", 1),
-        ("array instead of object", '[1, 2]\n', "leads/a.jsonl: line 1 is not a JSON object.", 0),
+        (
+            "truncated last object",
+            '{"lead_id": "L1"}\n{"lead_id": "L2", "crea',
+            "leads/a.jsonl: line 2 is truncated (incomplete JSON object).",
+            1,
+        ),
+        (
+            "broken line in the middle",
+            '{"lead_id": "L1"}\nnot json\n{"lead_id": "L3"}\n',
+            "leads/a.jsonl: line 2 is not valid JSON.",
+            1,
+        ),
+        ("array instead of object", "[1, 2]\n", "leads/a.jsonl: line 1 is not a JSON object.", 0),
         ("no objects", "\n\n", "leads/a.jsonl: the file is empty (no JSON object).", 0),
     ],
 )
-def test_broken_jsonl_files_are_rejected(tmp_path: Path, name: str, text: str, error: str,
-                                         rows_read: int) -> None:
+def test_broken_jsonl_files_are_rejected(
+    tmp_path: Path, name: str, text: str, error: str, rows_read: int
+) -> None:
     con, result = land_and_load(tmp_path, "leads/a.jsonl", text)
     assert_rejected(con, result, error, rows_read)
 
 
 def test_jsonl_missing_a_required_key_in_every_object_is_rejected(tmp_path: Path) -> None:
-    obj = ('{"lead_id": "L1", "created_at": "2026-03-01", "source": "官网", "account_name": "甲",'
-           ' "contact_name": "张", "requirement": "x", "owner": "王", "stage": "线索"}\n')
+    obj = (
+        '{"lead_id": "L1", "created_at": "2026-03-01", "source": "官网", "account_name": "甲",'
+        ' "contact_name": "张", "requirement": "x", "owner": "王", "stage": "线索"}\n'
+    )
     con, result = land_and_load(tmp_path, "leads/a.jsonl", obj * 2)
-    assert_rejected(con, result, "leads/a.jsonl: required column 'budget' (预算) is missing "
-                                 "after header mapping.", 2)
+    assert_rejected(
+        con,
+        result,
+        "leads/a.jsonl: required column 'budget' (预算) is missing after header mapping.",
+        2,
+    )
 
 
 def test_damaged_workbook_is_rejected(tmp_path: Path) -> None:

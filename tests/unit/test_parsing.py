@@ -116,8 +116,20 @@ def test_unparseable_money_is_a_type_problem(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("true", True), ("False", False), ("YES", True), ("no", False), ("y", True), ("N", False),
-     ("1", True), ("0", False), ("是", True), ("否", False), ("T", True), ("f", False)],
+    [
+        ("true", True),
+        ("False", False),
+        ("YES", True),
+        ("no", False),
+        ("y", True),
+        ("N", False),
+        ("1", True),
+        ("0", False),
+        ("是", True),
+        ("否", False),
+        ("T", True),
+        ("f", False),
+    ],
 )
 def test_booleans(text: str, expected: bool) -> None:
     assert parse(LEADS.column("decision_maker_reached"), text) == (expected, None)
@@ -145,10 +157,16 @@ def test_numbers_currency_and_text(column: Column, text: str, expected: object) 
 
 @pytest.mark.parametrize(
     ("column", "text"),
-    [(SERVICE.column("satisfaction"), "4.5"), (SERVICE.column("satisfaction"), "good"),
-     (LEADS.column("probability"), "high"), (LEADS.column("currency"), "dollars"),
-     (LEADS.column("decision_maker_reached"), "maybe"), (LEADS.column("created_at"), "2026-02-30"),
-     (LEADS.column("created_at"), "yesterday"), (LEADS.column("created_at"), "0026-01-01")],
+    [
+        (SERVICE.column("satisfaction"), "4.5"),
+        (SERVICE.column("satisfaction"), "good"),
+        (LEADS.column("probability"), "high"),
+        (LEADS.column("currency"), "dollars"),
+        (LEADS.column("decision_maker_reached"), "maybe"),
+        (LEADS.column("created_at"), "2026-02-30"),
+        (LEADS.column("created_at"), "yesterday"),
+        (LEADS.column("created_at"), "0026-01-01"),
+    ],
 )
 def test_unparseable_values_are_type_problems(column: Column, text: str) -> None:
     value, problem = parse(column, text)
