@@ -38,8 +38,9 @@ from ingestion.readers import (
     CHUNK_ROWS,
     Chunk,
     FileRejected,
+    detect_encoding,
     excel_serial_text,
-    inspect_file,
+    file_sha256,
     read_file,
 )
 from quality.contract import Entity, load_contract, normalise_header
@@ -306,14 +307,14 @@ def load_file(
     chunk_rows: int = CHUNK_ROWS,
 ) -> FileLoadResult | None:
     """Load one landed file; ``None`` when this path with this content was seen before."""
-    facts = inspect_file(landed.path)
-    prior = _prior_loads(con, facts.sha256)
+    file_hash = file_sha256(landed.path)
+    prior = _prior_loads(con, file_hash)
     if any(path == landed.relative_path for path, _ in prior):
         return None
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if any(status == "loaded" for _, status in prior):
         result = FileLoadResult(
-            landed.entity, landed.relative_path, facts.sha256, "duplicate", 0, 0, None, None
+            landed.entity, landed.relative_path, file_hash, "duplicate", 0, 0, None, None
         )
         _record(con, result, loaded_at, run_id, as_of_date)
         if progress is not None:
@@ -325,23 +326,25 @@ def load_file(
     ctx = _FileContext(
         entity=entity,
         rel=landed.relative_path,
-        file_hash=facts.sha256,
+        file_hash=file_hash,
         load_seq=_next_load_seq(con),
         loaded_at=loaded_at,
         parsers={c.name: column_parser(c, settings) for c in entity.columns},
     )
-    encoding = folder.encoding or facts.encoding
+    encoding = folder.encoding or (
+        detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8"
+    )
     try:
         chunks = read_file(landed.path, encoding, folder, chunk_rows)
         rows = _load_rows(con, ctx, chunks, progress)
         result = FileLoadResult(
-            landed.entity, ctx.rel, facts.sha256, "loaded", rows, rows, None, ctx.load_seq
+            landed.entity, ctx.rel, file_hash, "loaded", rows, rows, None, ctx.load_seq
         )
     except FileRejected as exc:
         _undo(con, ctx)
         sentence = exc.reason if isinstance(exc, _SentenceRejected) else f"{ctx.rel}: {exc.reason}."
         result = FileLoadResult(
-            landed.entity, ctx.rel, facts.sha256, "rejected", exc.rows_read, 0, sentence, None
+            landed.entity, ctx.rel, file_hash, "rejected", exc.rows_read, 0, sentence, None
         )
     except BaseException:
         _undo(con, ctx)

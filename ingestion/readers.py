@@ -63,43 +63,36 @@ class Chunk:
     row_numbers: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class FileFacts:
-    """What one pass over the bytes tells: SHA-256 and the detected text encoding."""
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
 
-    sha256: str
-    encoding: str
 
-
-def inspect_file(path: Path) -> FileFacts:
-    """Hash the file and detect its encoding in one streaming pass.
+def detect_encoding(path: Path) -> str:
+    """The text encoding of a landed file, from its bytes.
 
     A UTF-8 byte-order mark gives ``utf-8-sig``; bytes that are valid UTF-8 throughout give
     ``utf-8``; anything else is taken as ``gb18030`` (the superset of GBK that Chinese
     Excel writes). Undecodable bytes are found later, while reading, with their line.
+    Only files about to be loaded are decoded; already-loaded ones are only hashed.
     """
-    digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    valid_utf8 = True
     with open(path, "rb") as handle:
-        first = handle.read(_HASH_BLOCK)
-        bom = first.startswith(codecs.BOM_UTF8)
-        block = first
-        while block:
-            digest.update(block)
-            if valid_utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    valid_utf8 = False
-            block = handle.read(_HASH_BLOCK)
-    if valid_utf8:
+        block = handle.read(_HASH_BLOCK)
+        if block.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
         try:
+            while block:
+                decoder.decode(block)
+                block = handle.read(_HASH_BLOCK)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            valid_utf8 = False
-    encoding = "utf-8-sig" if bom else ("utf-8" if valid_utf8 else "gb18030")
-    return FileFacts(digest.hexdigest(), encoding)
+            return "gb18030"
+    return "utf-8"
 
 
 class _Lines:
