@@ -222,3 +222,29 @@ def test_quoted_fields_with_line_breaks_and_crlf_endings(tmp_path: Path) -> None
     assert con.execute(
         "select requirement, _source_row from raw.leads order by lead_id"
     ).fetchall() == [("第一行\r\n第二行", 2), ("CRM", 3)]
+
+
+def _workbook_bytes(rows: list[list[object]]) -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_value_beyond_the_header_is_rejected(tmp_path: Path) -> None:
+    header = HEADER.split(",")
+    good = ROW.format(n=1).split(",")
+    data = _workbook_bytes([header, good, [*ROW.format(n=2).split(","), "stray"]])
+    con, result = land_and_load(tmp_path, "leads/a.xlsx", data)
+    assert_rejected(con, result, "leads/a.xlsx: row 3 has more fields than the header (9).", 1)
+
+
+def test_xlsx_without_header_is_empty(tmp_path: Path) -> None:
+    con, result = land_and_load(tmp_path, "leads/a.xlsx", _workbook_bytes([]))
+    assert_rejected(con, result, "leads/a.xlsx: the file is empty (no header in row 1).")
