@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.dbt import CrmDbtTranslator
 from orchestration.dbt_metadata import with_build_metadata
@@ -27,6 +27,13 @@ from orchestration.runtime import (
 )
 
 
+def _until_exit(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """dbt's events, then wait for the process to exit: its output closes before it
+    releases the DuckDB file lock, and the next step opens the database."""
+    yield from invocation.stream()
+    invocation.process.wait()
+
+
 def build_dbt_assets(
     manifest_path: Path, partitions_def: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
@@ -36,6 +43,8 @@ def build_dbt_assets(
         partitions_def=partitions_def,
         pool=BUILD_DB_POOL,
         name="crm_dbt_models",
+        # one build per business date: a backfill runs the dates one by one, in order
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
     )
     def crm_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource
@@ -55,7 +64,7 @@ def build_dbt_assets(
                 context=context,
                 raise_on_error=False,
             )
-            yield from with_build_metadata(invocation.stream(), context, paths, as_of)
+            yield from with_build_metadata(_until_exit(invocation), context, paths, as_of)
         run_results = invocation.get_artifact("run_results.json")
         with build_connection(paths) as con:
             failures = record_dbt_results(

@@ -30,6 +30,7 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
             for name, key in RAW_KEYS.items()
         ],
         partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         pool=BUILD_DB_POOL,
     )
     def raw_landing_files(

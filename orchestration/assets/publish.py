@@ -32,6 +32,7 @@ def build_publish_asset(
         deps=list(upstream),
         group_name="publish",
         partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         pool=BUILD_DB_POOL,
         kinds={"duckdb", "parquet"},
         check_specs=[

@@ -24,6 +24,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         deps=[PUBLISH_KEY],
         group_name="data_quality",
         partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         pool=BUILD_DB_POOL,
         kinds={"html", "apprise"},
         description="reports/<D>/quality_report.html and the alert to managers (Chinese and "
