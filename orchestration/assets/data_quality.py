@@ -29,6 +29,14 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             description="No landed file of this build was rejected (structure rules).",
         )
     ]
+    specs.append(
+        dg.AssetCheckSpec(
+            "quality_checks_ran",
+            asset=QUARANTINE_KEY,
+            description="Great Expectations and the SQL rules evaluated every check (an "
+            "infrastructure error blocks the publish and is never counted as bad data).",
+        )
+    )
     specs += [
         dg.AssetCheckSpec(
             f"{entity}_quarantine_rate_within_limit",
@@ -71,7 +79,16 @@ def build_quality_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
                 "rows_quarantined": sum(e.rows_quarantined for e in outcome.entities.values()),
                 "rows_released": outcome.rows_released,
                 "rejected_files": len(outcome.rejected_files),
+                "quarantine_rates": dg.MetadataValue.json(
+                    {name: e.quarantine_rate for name, e in outcome.entities.items()}
+                ),
             }
+        )
+        yield dg.AssetCheckResult(
+            check_name="quality_checks_ran",
+            passed=not outcome.infrastructure_errors,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"errors": "\n".join(outcome.infrastructure_errors) or "none"},
         )
         yield dg.AssetCheckResult(
             check_name="no_rejected_files",
