@@ -375,66 +375,76 @@ def parse_value(parser: ColumnParser, text: object) -> tuple[Any, Problem | None
 
 
 def parse_column(
-    parser: ColumnParser, values: Iterable[str | None]
+    parser: ColumnParser, values: Iterable[object]
 ) -> tuple[pd.Series, dict[int, Problem]]:
     """Parse a whole column: typed Series (pandas dtype of the type) and problems by index.
 
     Text is stripped first; empty text is missing. A vectorised fast path takes the
     canonical forms (plain timestamps and numbers); the remaining *distinct* values are
-    parsed once each (enumerations, flags and dates repeat a lot) and mapped back.
+    parsed once each (enumerations, flags and dates repeat a lot) and mapped back. Plain
+    Python list comprehensions do the per-value work: they are much cheaper than pandas'
+    string methods on object columns.
     """
-    text = pd.Series(values if isinstance(values, pd.Series) else list(values), dtype=object)
-    text = text.reset_index(drop=True)
-    n = len(text)
-    stripped = text.str.strip()
-    present = (stripped.notna() & (stripped != "")).to_numpy(dtype=bool)
-    result = _empty(parser, n)
+    stripped = np.array([_as_text(v) for v in values], dtype=object)
+    n = len(stripped)
+    present = stripped != "" if n else np.zeros(0, dtype=bool)
     problems: dict[int, Problem] = {}
     if parser.column.type == "text":
-        result[present] = stripped[present]
-        return result, problems
+        return pd.Series(np.where(present, stripped, None), dtype=object), problems
+    result = _empty(parser, n)
     todo = present
     if parser.fast is not None and todo.any():
-        fast = parser.fast(stripped.where(present)).reset_index(drop=True)
+        candidates = pd.Series(np.where(present, stripped, None), dtype=object)
+        fast = parser.fast(candidates)
         hit = fast.notna().to_numpy(dtype=bool) & todo
         if hit.any():
-            result[hit] = fast[hit].astype(result.dtype).to_numpy()
+            result[hit] = fast[hit].to_numpy(dtype=result.dtype)
             todo = todo & ~hit
     if todo.any():
-        rest = stripped[todo]
-        parsed = {u: parse_value(parser, u) for u in rest.unique()}
-        mapped = rest.map({u: value for u, (value, _) in parsed.items()})
-        # assign plain arrays: assigning a Series turns None into NaN in object columns
-        result[todo] = _convert(mapped, parser, result.dtype).to_numpy()
-        bad = {u: problem for u, (_, problem) in parsed.items() if problem is not None}
-        if bad:
-            for index, value in rest[rest.isin(list(bad))].items():
-                problems[int(index)] = bad[value]
-    return result, problems
+        index = np.flatnonzero(todo)
+        rest = stripped[index]
+        parsed = {u: parse_value(parser, u) for u in set(rest)}
+        result[index] = _convert([parsed[v][0] for v in rest], parser)
+        if any(problem is not None for _, problem in parsed.values()):
+            for i, value in zip(index, rest, strict=True):
+                problem = parsed[value][1]
+                if problem is not None:
+                    problems[int(i)] = problem
+    if parser.dtype in ("Int64", "boolean"):
+        return pd.Series(pd.array(list(result), dtype=parser.dtype)), problems
+    return pd.Series(result, dtype=result.dtype), problems
 
 
-def _empty(parser: ColumnParser, n: int) -> pd.Series:
-    """An all-missing Series of the column's pandas dtype."""
-    if parser.dtype == "object":
-        return pd.Series([None] * n, dtype=object)
-    return (
-        pd.Series(pd.array([None] * n, dtype=parser.dtype))
-        if parser.dtype in ("Int64", "boolean")
-        else pd.Series(np.full(n, np.nan), dtype=parser.dtype)
-    )
+def _as_text(value: object) -> str:
+    """Cell value as stripped text; None and NaN are empty."""
+    if type(value) is str:
+        return value.strip()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
-def _convert(values: pd.Series, parser: ColumnParser, dtype: object) -> pd.Series:
-    """Per-value parse results (objects, None for failures) -> the column's dtype."""
+def _empty(parser: ColumnParser, n: int) -> np.ndarray:
+    """An all-missing array to fill: NaT, NaN, or None (objects, Int64 and boolean)."""
+    if parser.dtype == "datetime64[us]":
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if parser.dtype == "float64":
+        return np.full(n, np.nan)
+    out = np.empty(n, dtype=object)
+    out[:] = None
+    return out
+
+
+def _convert(values: list[object], parser: ColumnParser) -> np.ndarray:
+    """Per-value parse results (None for failures) as an array for :func:`_empty`'s."""
     cleaned = [None if _missing(v) else v for v in values]
     if parser.dtype == "datetime64[us]":
-        return pd.Series(
-            pd.to_datetime(pd.Series(cleaned, dtype=object)).astype(dtype).to_numpy(),
-            index=values.index,
-        )
-    if parser.dtype == "object":
-        return pd.Series(cleaned, index=values.index, dtype=object)
-    return pd.Series(pd.array(cleaned, dtype=dtype), index=values.index)
+        return pd.to_datetime(pd.Series(cleaned, dtype=object)).to_numpy(dtype="datetime64[us]")
+    if parser.dtype == "float64":
+        return np.array([np.nan if v is None else float(v) for v in cleaned], dtype=float)
+    out = np.empty(len(cleaned), dtype=object)
+    out[:] = cleaned
+    return out
 
 
 def _missing(value: object) -> bool:
