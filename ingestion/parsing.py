@@ -385,7 +385,9 @@ def parse_column(
     Python list comprehensions do the per-value work: they are much cheaper than pandas'
     string methods on object columns.
     """
-    stripped = np.array([_as_text(v) for v in values], dtype=object)
+    stripped = np.array(
+        [v.strip() if type(v) is str else _as_text(v) for v in values], dtype=object
+    )
     n = len(stripped)
     present = stripped != "" if n else np.zeros(0, dtype=bool)
     problems: dict[int, Problem] = {}
