@@ -80,6 +80,8 @@ def apprise_send(url: str, subject: str, body: str, timeout: float) -> tuple[boo
     """Send through apprise; the error is what apprise logged (URLs removed later)."""
     import apprise
 
+    import quality.feishu  # noqa: F401  (registers feishusign://, signed Feishu/Lark bots)
+
     notifier = apprise.Apprise()
     if not notifier.add(_with_timeouts(url, timeout)):
         return False, "the channel URL is not a valid apprise URL"

@@ -257,6 +257,31 @@ def test_a_broken_sender_never_raises() -> None:
     assert "secret-host" not in (result.error or "") and "boom" in (result.error or "")
 
 
+def test_feishu_bot_with_signing_secret(
+    webhook: tuple[int, list[tuple[str, bytes]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feishu's documented signature: base64(HMAC-SHA256(key="{timestamp}\\n{secret}", b""))."""
+    import base64
+    import hashlib
+    import hmac
+
+    http_port, received = webhook
+    monkeypatch.setenv("FEISHU_SECRET", "s1gn-secret")
+    monkeypatch.setenv("FEISHU_TOKEN", "bot-token-1")
+    url = f"feishusign://${{FEISHU_SECRET}}@${{FEISHU_TOKEN}}?base=http://127.0.0.1:{http_port}/fs"
+    (result,) = send_alert(settings_with([AlertChannel(name="feishu", url=url)]), "标题 subject",
+                           "正文 body")
+    assert (result.status, result.attempts) == ("sent", 1)
+    path, raw = received[-1]
+    payload = json.loads(raw)
+    assert path == "/fs/bot-token-1"
+    key = f"{payload['timestamp']}\ns1gn-secret".encode()
+    expected = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    assert payload["sign"] == expected
+    assert payload["content"]["text"] == "标题 subject\n正文 body"
+    assert "s1gn-secret" not in raw.decode()
+
+
 def test_resolve_url_fills_placeholders() -> None:
     url, secrets = resolve_url("dingtalk://${A}/${B}", {"A": "tok", "B": "sec"})
     assert url == "dingtalk://tok/sec" and secrets == ["tok", "sec"]
