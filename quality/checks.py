@@ -201,7 +201,8 @@ def _version_key(entity: Entity) -> str:
 
 
 def _uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    """Two different rows with the same record id and version in one load: all of them."""
+    """Two different rows with the same record id and version in one load (one file): all
+    of them. Across files the later file wins (sources.md), so that is no conflict."""
     content = ", ".join(
         f"coalesce(cast({_q(c)} as varchar), '<null>')" for c in entity.column_names
     )
@@ -210,15 +211,16 @@ def _uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None
         f"""
         insert into dq_failures
         with versions as (
-            select _row_id, {rid} as record_id, {_version_key(entity)} as version_key,
+            select _row_id, _file_hash, {rid} as record_id,
+                   {_version_key(entity)} as version_key,
                    md5(concat_ws('|', {content})) as content_hash
             from {_new_rows(entity.name)}
             where {rid} is not null
         ),
         conflicting_versions as (
-            select record_id, version_key, count(*) as copies
+            select _file_hash, record_id, version_key, count(*) as copies
             from versions
-            group by record_id, version_key
+            group by _file_hash, record_id, version_key
             having count(distinct content_hash) > 1
         )
         select '{entity.name}', versions._row_id, 'uniqueness', '{entity.record_id}',
@@ -228,7 +230,8 @@ def _uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None
                'sql', 'block'
         from versions
         join conflicting_versions
-          on versions.record_id = conflicting_versions.record_id
+          on versions._file_hash = conflicting_versions._file_hash
+         and versions.record_id = conflicting_versions.record_id
          and versions.version_key = conflicting_versions.version_key
         """
     )

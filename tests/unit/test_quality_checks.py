@@ -104,6 +104,11 @@ def outcomes(database: Path) -> dict[str, QualityOutcome]:
                                    validator=validator)
         land(con, "leads", [lead(lead_id="L404", owner="erin")], file_name="2026-04-01.csv",
              run_id="r2", as_of_date=D + dt.timedelta(days=1))
+        # The same L50 version with different content in two files: the later file wins
+        # (sources.md), no uniqueness conflict.
+        for name, requirement in (("a.csv", "ERP"), ("b.csv", "MES")):
+            land(con, "leads", [lead(lead_id="L50", requirement=requirement)], file_name=name,
+                 run_id="r2", as_of_date=D + dt.timedelta(days=1))
         second = run_quality_checks(con, Settings(), run_id="r2",
                                     as_of_date=D + dt.timedelta(days=1), validator=validator)
     return {"r1": first, "r2": second}
@@ -249,7 +254,8 @@ def test_orphan_released_when_its_lead_arrives(
     )
     # F3 stays: its lead L3 is still only in quarantine.
     assert released == [("F2", True), ("F3", False)]
-    assert outcomes["r2"].entities["leads"].rows_checked == 1
+    assert outcomes["r2"].entities["leads"].rows_checked == 3
+    assert outcomes["r2"].entities["leads"].rows_quarantined == 0
     assert outcomes["r2"].entities["follow_ups"].rows_checked == 0
     assert outcomes["r2"].entities["follow_ups"].quarantine_rate is None
 
