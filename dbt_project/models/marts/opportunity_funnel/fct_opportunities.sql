@@ -89,7 +89,7 @@ opportunities as (
         on leads_as_of.lead_id = follow_up_summary.lead_id
 ),
 
-with_days as (
+opportunities_with_days as (
     select
         *,
         case
@@ -155,6 +155,8 @@ select
             then true
         else false
     end as is_recycle_candidate,
+    urgency,
+    decision_maker_reached,
     grade_score,
     {{ funnel_grade('grade_score') }} as grade,
     loss_reason,
@@ -162,4 +164,4 @@ select
     {{ funnel_stage_of_reach_rank('furthest_reach_rank') }} as furthest_stage,
     furthest_reach_rank,
     {{ as_of_date() }} as as_of_date
-from with_days
+from opportunities_with_days
