@@ -24,9 +24,11 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
+from crm_pipeline.paths import WarehousePaths
 from ingestion.landing import LandedFile, landed_files
 from orchestration.partitions import latest_complete_day
 from orchestration.resources import PipelineResource
@@ -121,7 +123,7 @@ def landing_files_sensor(
         landing = pipeline.landing()
         if not landing.is_dir():
             return dg.SensorResult(skip_reason=f"landing folder {landing} does not exist")
-        never_built = not pipeline.paths().build_db.exists()
+        never_built = not WarehousePaths(Path(pipeline.warehouse_dir)).build_db.exists()
         changes = landing_changes(
             context.cursor, landed_files(landing), time.time(), settle_seconds, never_built
         )
