@@ -335,3 +335,20 @@ def test_production_instance_matches_and_uses_postgres(tmp_path: Path) -> None:
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_abandoned_command_line_runs_are_closed_but_daemon_runs_are_not() -> None:
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from crm_pipeline.runner import _close_abandoned_cli_runs
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        for run_id, trigger in (("killed-cli", "cli"), ("daemon", "landing_sensor")):
+            instance.add_run(DagsterRun(
+                job_name=DAILY_BUILD_JOB, run_id=run_id, status=dg.DagsterRunStatus.STARTED,
+                tags={"crm/trigger": trigger},
+            ))
+        # called while the caller holds the build lock: a live CLI run would hold it too
+        _close_abandoned_cli_runs(instance)
+        assert instance.get_run_by_id("killed-cli").status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id("daemon").status == dg.DagsterRunStatus.STARTED
