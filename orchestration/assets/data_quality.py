@@ -56,6 +56,7 @@ def build_quality_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
         group_name="data_quality",
         partitions_def=partitions_def,
         check_specs=_check_specs(),
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         pool=BUILD_DB_POOL,
         kinds={"great_expectations", "duckdb"},
         description="Rows held back from the marts (one per row and rule), with the "
