@@ -265,8 +265,11 @@ def alert_subject(summary: BuildSummary) -> str:
     )
 
 
-def render_text(summary: BuildSummary) -> str:
-    """The alert's body: Chinese and English side by side, no personal data."""
+def render_text(summary: BuildSummary, *, where: bool = True) -> str:
+    """The alert's body: Chinese and English side by side, no personal data.
+
+    ``where`` adds where the full report is (not for ``validate``, which keeps nothing).
+    """
     lines = [
         f"业务日期 / Business date: {summary.as_of_date.isoformat()}",
         f"结果 / Outcome: {_status_line(summary)}",
@@ -311,7 +314,8 @@ def render_text(summary: BuildSummary) -> str:
             f"已放行 / Released: {summary.rows_released} 行此前隔离的记录已找到关联商机 / "
             "earlier quarantined rows whose lead has now arrived"
         )
-    lines.append(_where_text(summary))
+    if where:
+        lines.append(_where_text(summary))
     return scrub("\n".join(lines)) or ""
 
 

@@ -53,12 +53,10 @@ def validate_landing(
         )
         summary = collect_summary(con, run_id, as_of, settings=settings,
                                   status="validated", reason=verdict)
-    text = render_text(summary).replace(
-        "完整报告 / Full report:",
-        f"结论 / Verdict: {verdict}\n"
-        "完整报告 / Full report: 未写入 (validate 不发布任何内容) / "
-        "not written (validate publishes nothing); a build writes the HTML report",
-        1,
+    text = (
+        f"{render_text(summary, where=False)}\n结论 / Verdict: {verdict}\n"
+        "报告 / Report: validate 不发布、不保存任何内容 / validate publishes and keeps "
+        "nothing; a build writes the HTML report and the data_quality tables"
     )
     return (EXIT_PASS if decision.publish else EXIT_BLOCKED), text
 
