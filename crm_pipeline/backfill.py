@@ -45,12 +45,15 @@ def dates_between(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def published_dates(paths: WarehousePaths) -> set[dt.date]:
+def published_dates(
+    paths: WarehousePaths, notify: Callable[[str], None] | None = None
+) -> set[dt.date]:
     """As-of dates whose most recent build published (read under the writer lock)."""
     if not paths.build_db.exists():
         return set()
     with (
-        build_db_lock(paths.lock_file, "crm-pipeline backfill (reading publish_log)"),
+        build_db_lock(paths.lock_file, "crm-pipeline backfill (reading publish_log)",
+                      notify=notify),
         duckdb.connect(str(paths.build_db), read_only=True) as con,
     ):
         exists = con.execute(
@@ -76,7 +79,7 @@ def run_backfill(
     dates = dates_between(start, end)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
-    done = set() if force else published_dates(WarehousePaths(warehouse.resolve()))
+    done = set() if force else published_dates(WarehousePaths(warehouse.resolve()), progress)
     total = len(dates)
     progress(f"backfill {start} → {end}: {total} daily build(s), in order")
     counts = {"published": 0, "blocked": 0, "skipped": 0}

@@ -205,11 +205,8 @@ def _close_abandoned_cli_runs(instance: Any) -> None:
 
 
 def _first_failure(result: object) -> str:
-    """The first step error of a failed run, as one line."""
-    for event in getattr(result, "all_events", []):
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None and "dagster" in error.cls_name.lower():
-                error = error.cause
-            return f"step {event.step_key} failed: {error.message.strip().splitlines()[0]}"
-    return "the build run failed before publishing"
+    """The first step error of a failed run, as one line, personal data masked."""
+    from orchestration.failures import first_step_error
+
+    reason = first_step_error(getattr(result, "all_events", []))
+    return reason or "the build run failed before publishing"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from crm_pipeline.build_lock import BuildLockBusy
 from crm_pipeline.config import Settings
@@ -25,6 +26,34 @@ logger = logging.getLogger(__name__)
 # The sensor evaluation has about a minute; a build holding the database longer means the
 # failure row and alert log entry are skipped (the alert itself is still sent).
 RECORD_LOCK_TIMEOUT_SECONDS = 30.0
+
+
+def _is_wrapper(cls_name: str) -> bool:
+    """Dagster's own errors around the user's exception (step execution, retry request)."""
+    return "dagster" in cls_name.lower() or cls_name.startswith("RetryRequested")
+
+
+def first_step_error(events: Iterable[Any]) -> str | None:
+    """``step X failed: <error>`` for the first step that failed or was sent to retry.
+
+    After its retries a step fails with Dagster's "Exceeded max_retries" error; the real
+    cause is on the first retry event, so both kinds are considered, in order. Dagster's
+    wrapper errors are unwrapped to the user's exception. Personal data is masked.
+    """
+    for event in events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+        elif event.is_step_up_for_retry and event.event_specific_data is not None:
+            error = event.event_specific_data.error
+        else:
+            continue
+        while error is not None and error.cause is not None and _is_wrapper(error.cls_name):
+            error = error.cause
+        if error is None:
+            continue
+        first_line = (error.message.strip().splitlines() or ["(no message)"])[0]
+        return scrub(f"step {event.step_key} failed: {first_line}")
+    return None
 
 
 def failure_message(as_of_date: dt.date, run_id: str, reason: str) -> tuple[str, str]:

@@ -147,14 +147,16 @@ def landing_files_sensor(
 
 def failure_reason(context: dg.RunFailureSensorContext) -> str:
     """The first failed step and its error (inner cause, not Dagster's wrapper), one line."""
-    for event in context.get_step_failure_events():
-        data = event.step_failure_data
-        error = data.error if data is not None else None
-        while error is not None and error.cause is not None and "dagster" in error.cls_name.lower():
-            error = error.cause
-        if error is not None:
-            first_line = (error.message.strip().splitlines() or ["(no message)"])[0]
-            return f"step {event.step_key} failed: {first_line}"
+    from orchestration.failures import first_step_error
+
+    records = context.instance.all_logs(
+        context.dagster_run.run_id,
+        of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY},
+    )
+    events = [record.dagster_event for record in records if record.dagster_event is not None]
+    reason = first_step_error(events)
+    if reason:
+        return reason
     message = context.failure_event.message or "the run failed before any step finished"
     return message.strip().splitlines()[0]
 
