@@ -20,6 +20,7 @@ from quality.checks import QualityOutcome, examples_by_rule, run_quality_checks
 from quality.contract import load_contract
 from quality.gate import evaluate_gate
 from quality.gx_suites import GxValidator, contract_checks
+from quality.report import collect_summary
 from tests.fixtures.quality_raw.rows import fresh_database, land, reject
 
 D = dt.date(2026, 3, 31)
@@ -299,6 +300,35 @@ def test_gate_blocks_for_every_reason(database: Path, outcomes: Any) -> None:
     assert any("broken.csv" in r for r in decision.reasons)
     assert any(r.startswith("leads: 8 of 15") for r in decision.reasons)
     assert any(r.startswith("service_records: 2 of 4") for r in decision.reasons)
+
+
+def test_report_summary(database: Path, outcomes: Any) -> None:
+    with duckdb.connect(str(database), read_only=True) as con:
+        first = collect_summary(con, "r1", D, status="blocked", reason="rates")
+        second = collect_summary(con, "r2", D + dt.timedelta(days=1), status="published",
+                                 reason="")
+    rules = {(r.entity, r.rule, r.severity): r.failed_rows for r in first.rules}
+    assert rules == {
+        ("leads", "conditional", "block"): 2,  # L3, L4
+        ("leads", "enumeration", "block"): 1,  # L2
+        ("leads", "range", "block"): 2,  # L2 budget, L9 probability
+        ("leads", "required", "block"): 1,  # L5
+        ("leads", "type", "block"): 1,  # L6
+        ("leads", "uniqueness", "block"): 2,  # L7 twice
+        ("follow_ups", "reference", "block"): 2,  # F2, F3
+        ("follow_ups", "required", "block"): 1,  # F5
+        ("service_records", "range", "block"): 1,  # S4
+        ("service_records", "required", "block"): 1,  # S3
+        ("leads", "plausibility", "warn"): 2,  # L1 stage skip, L11 amount
+        ("follow_ups", "plausibility", "warn"): 1,  # F4
+    }
+    owners = {o.owner: (o.records, o.entities) for o in first.owners}
+    # bob: L3, L4 (leads) and F3 (follow_ups); dave: both L7 rows.
+    assert owners["bob"] == (3, ["follow_ups", "leads"])
+    assert owners["dave"] == (2, ["leads"])
+    assert first.quarantined_rows == 8 + 3 + 2 and first.has_news
+    assert second.rows_released == 1 and second.quarantined_rows == 0
+    assert second.has_news is False
 
 
 def test_rerunning_a_build_replaces_its_results(database: Path, outcomes: Any) -> None:
