@@ -33,6 +33,8 @@ from quality.tables import DQ_SCHEMA
 
 CHUNK_VECTORS = 98  # DuckDB vectors of 2,048 rows: ~200k rows per pandas chunk
 NO_OWNER = "(no owner)"
+# Rules that only count (quality.md: a service record of a legacy customer is allowed).
+COUNTED_ONLY = frozenset({"legacy_account"})
 
 
 @dataclass(frozen=True)
@@ -410,6 +412,38 @@ def _plausibility_amounts(
         )
 
 
+def _legacy_accounts(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
+    """Count (never quarantine) event rows whose account no lead knows: legacy customers.
+
+    Applies to event entities that name an account (service records); the account key is
+    the loader's ``_account_key`` on both sides. Returns whether the entity was checked.
+    """
+    names = set(entity.column_names)
+    if entity.kind != "event" or not names & {"account_id", "account_name"}:
+        return False
+    versioned = [e.name for e in load_contract().entities.values() if e.kind == "versioned"]
+    if not versioned:
+        return False
+    known = " union ".join(
+        f"select _account_key from raw.{name} where _account_key is not null"
+        for name in versioned
+    )
+    con.execute(
+        f"""
+        insert into dq_failures
+        select '{entity.name}', new_rows._row_id, 'legacy_account', 'account_key',
+               'account unknown to the leads: a legacy customer (allowed, counted)',
+               'sql', 'warn'
+        from {_new_rows(entity.name)} as new_rows
+        where new_rows._account_key is not null
+          and not exists (
+              select 1 from ({known}) as known_accounts
+              where known_accounts._account_key = new_rows._account_key)
+        """
+    )
+    return True
+
+
 # ------------------------------------------------------------------------- recording
 def _drop_consequential(con: duckdb.DuckDBPyConnection) -> None:
     """An unparseable value is NULL in its typed column: report it as a type problem only,
@@ -478,6 +512,7 @@ def _write_findings(
         from dq_failures
         join {_new_rows(entity.name)} as new_rows on new_rows._row_id = dq_failures.row_id
         where dq_failures.entity = ? and dq_failures.severity = 'warn'
+          and dq_failures.rule = 'plausibility'
         """,
         [run_id, as_of_date, entity.name, entity.name],
     )
@@ -564,7 +599,7 @@ def _result_row(
     checked = outcome.entities[entity].rows_checked if entity in outcome.entities else 0
     rate = failed / checked if checked else None
     return (outcome.run_id, outcome.as_of_date, checked_at, entity, rule, column, severity,
-            checked, failed, rate, failed == 0, source, description)
+            checked, failed, rate, failed == 0 or rule in COUNTED_ONLY, source, description)
 
 
 def _update_file_loads(
@@ -710,6 +745,10 @@ def run_quality_checks(
             _plausibility_future(con, entity, as_of_date)
             _plausibility_amounts(con, entity, settings)
             _write_findings(con, entity, run_id, as_of_date)
+            if _legacy_accounts(con, entity):
+                plan.append(PlannedCheck(entity.name, "legacy_account", "account_key", "warn",
+                                         "sql", "service records of customers no lead knows "
+                                         "(legacy customers: allowed, only counted)"))
     plan += [
         PlannedCheck(e.name, "plausibility", None, "warn", "sql",
                      "stage skips, events after D, outlier amounts")

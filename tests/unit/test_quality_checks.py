@@ -205,7 +205,7 @@ def test_plausibility_warns_without_quarantine(database: Path, outcomes: Any) ->
     ]
     warn = rows(
         database, "select entity, failed_rows, passed from data_quality.check_results "
-        "where run_id = 'r1' and severity = 'warn' order by entity"
+        "where run_id = 'r1' and rule = 'plausibility' order by entity"
     )
     assert warn == [("follow_ups", 1, False), ("leads", 2, False), ("service_records", 0, True)]
     assert "F4" not in quarantined(database, "follow_ups")
@@ -226,6 +226,8 @@ def test_check_results_one_row_per_rule_and_column(database: Path, outcomes: Any
     assert results[("follow_ups", "reference", "lead_id")] == (5, 2, False, "sql")
     assert results[("leads", "quarantine_rate", None)] == (15, 8, False, "sql")
     assert results[("service_records", "quarantine_rate", None)] == (4, 2, False, "sql")
+    # S2's account C-9 is known to no lead: a legacy customer, allowed and only counted.
+    assert results[("service_records", "legacy_account", "account_key")] == (4, 1, True, "sql")
 
 
 def test_file_counts_add_up(database: Path, outcomes: Any) -> None:
