@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quality.masking import mask_email, mask_phone, redact_url, redact_urls, scrub
 
@@ -31,3 +33,21 @@ def test_urls_are_redacted_to_their_scheme() -> None:
     assert redact_urls("failed sending to mailtos://u:pw@smtp.qq.com?to=x") == (
         "failed sending to mailtos://***"
     )
+
+
+@given(
+    before=st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=30),
+    after=st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=30),
+    prefix=st.sampled_from(["13", "15", "18", "19"]),
+    rest=st.text(alphabet="0123456789", min_size=9, max_size=9),
+    separator=st.sampled_from(["", " ", "-"]),
+)
+def test_scrub_never_leaves_a_mobile_number(
+    before: str, after: str, prefix: str, rest: str, separator: str
+) -> None:
+    """Whatever surrounds it (no digits), a mobile number keeps only 3 + 4 digits."""
+    number = prefix + rest
+    written = f"{number[:3]}{separator}{number[3:7]}{separator}{number[7:]}"
+    scrubbed = scrub(f"{before} {written} {after}") or ""
+    assert number not in scrubbed.replace(" ", "").replace("-", "")
+    assert f"{number[:3]}****{number[7:]}" in scrubbed
