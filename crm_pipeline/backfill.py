@@ -52,8 +52,9 @@ def published_dates(
     if not paths.build_db.exists():
         return set()
     with (
-        build_db_lock(paths.lock_file, "crm-pipeline backfill (reading publish_log)",
-                      notify=notify),
+        build_db_lock(
+            paths.lock_file, "crm-pipeline backfill (reading publish_log)", notify=notify
+        ),
         duckdb.connect(str(paths.build_db), read_only=True) as con,
     ):
         exists = con.execute(

@@ -102,11 +102,19 @@ def report_failed_build(
     try:
         with build_connection(paths, timeout=RECORD_LOCK_TIMEOUT_SECONDS) as con:
             record_publish(
-                con, run_id=run_id, as_of_date=as_of_date, started_at=started_at,
-                status="failed", reason=scrub(reason) or "failed",
+                con,
+                run_id=run_id,
+                as_of_date=as_of_date,
+                started_at=started_at,
+                status="failed",
+                reason=scrub(reason) or "failed",
             )
             record_alert(
-                con, run_id=run_id, as_of_date=as_of_date, subject=subject, body=body,
+                con,
+                run_id=run_id,
+                as_of_date=as_of_date,
+                subject=subject,
+                body=body,
                 results=results,
             )
     except (BuildLockBusy, duckdb.Error, OSError) as exc:

@@ -128,8 +128,9 @@ def landing_files_sensor(
             context.cursor, landed_files(landing), time.time(), settle_seconds, never_built
         )
         if not changes.new_files:
-            return dg.SensorResult(skip_reason="no new files in the landing folder",
-                                   cursor=changes.cursor)
+            return dg.SensorResult(
+                skip_reason="no new files in the landing folder", cursor=changes.cursor
+            )
         as_of = latest_complete_day(dt.datetime.now(dt.UTC), pipeline.settings().timezone)
         context.log.info(
             f"{len(changes.new_files)} new file(s) landed; building as of {as_of}: "

@@ -96,13 +96,10 @@ def test_a_transient_step_failure_is_retried(backfilled) -> None:
     assert backfilled["loader_calls"] == 3
     with dg.DagsterInstance.from_config(str(backfilled["paths"].dagster_home)) as instance:
         runs = instance.get_runs(dg.RunsFilter(job_name="daily_build"))
-        assert sorted(run.tags["dagster/partition"] for run in runs) == ["2026-03-09",
-                                                                         "2026-03-10"]
+        assert sorted(run.tags["dagster/partition"] for run in runs) == ["2026-03-09", "2026-03-10"]
         assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
         first = next(run for run in runs if run.tags["dagster/partition"] == "2026-03-09")
-        retries = instance.all_logs(
-            first.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
-        )
+        retries = instance.all_logs(first.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY)
         assert len(retries) == 1
 
 

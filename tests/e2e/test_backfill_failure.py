@@ -43,8 +43,12 @@ def failed_backfill(tmp_path_factory: pytest.TempPathFactory):
     code = run_backfill(
         landing, warehouse, dt.date(2026, 3, 9), dt.date(2026, 3, 10), None, lines.append
     )
-    yield {"code": code, "lines": lines, "calls": calls,
-           "paths": WarehousePaths(warehouse.resolve())}
+    yield {
+        "code": code,
+        "lines": lines,
+        "calls": calls,
+        "paths": WarehousePaths(warehouse.resolve()),
+    }
     mp.undo()
 
 

@@ -145,9 +145,7 @@ def test_schedule_evaluates_through_the_repository(defs: dg.Definitions) -> None
 
 def test_configured_time_and_timezone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text(
-        "timezone: Europe/Berlin\nschedule:\n  time: '23:30'\n", encoding="utf-8"
-    )
+    config.write_text("timezone: Europe/Berlin\nschedule:\n  time: '23:30'\n", encoding="utf-8")
     _env(monkeypatch, tmp_path, config)
     from orchestration.build import build_definitions
 
@@ -195,9 +193,7 @@ def _land(landing: Path, relative: str, text: str = "id\n1\n", mtime: float = AN
 def sensor_setup(tmp_path: Path, defs: dg.Definitions):
     landing = tmp_path / "landing"
     landing.mkdir()
-    pipeline = PipelineResource(
-        landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse")
-    )
+    pipeline = PipelineResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse"))
     return landing, pipeline, (defs.resolve_sensor_def(LANDING_SENSOR), defs)
 
 
@@ -344,10 +340,14 @@ def test_abandoned_command_line_runs_are_closed_but_daemon_runs_are_not() -> Non
 
     with dg.DagsterInstance.ephemeral() as instance:
         for run_id, trigger in (("killed-cli", "cli"), ("daemon", "landing_sensor")):
-            instance.add_run(DagsterRun(
-                job_name=DAILY_BUILD_JOB, run_id=run_id, status=dg.DagsterRunStatus.STARTED,
-                tags={"crm/trigger": trigger},
-            ))
+            instance.add_run(
+                DagsterRun(
+                    job_name=DAILY_BUILD_JOB,
+                    run_id=run_id,
+                    status=dg.DagsterRunStatus.STARTED,
+                    tags={"crm/trigger": trigger},
+                )
+            )
         # called while the caller holds the build lock: a live CLI run would hold it too
         _close_abandoned_cli_runs(instance)
         assert instance.get_run_by_id("killed-cli").status == dg.DagsterRunStatus.FAILURE

@@ -29,8 +29,14 @@ def _publish_log(paths: WarehousePaths, rows: list[tuple[dt.date, str, int]]) ->
             finished = dt.datetime(2026, 4, 1, 8, minute)
             con.execute(
                 "insert into data_quality.publish_log values (?, ?, ?, ?, ?, ?)",
-                [f"run-{number}", as_of, finished - dt.timedelta(seconds=30), finished,
-                 status, "test"],
+                [
+                    f"run-{number}",
+                    as_of,
+                    finished - dt.timedelta(seconds=30),
+                    finished,
+                    status,
+                    "test",
+                ],
             )
 
 
@@ -67,12 +73,17 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_latest_status_per_date_decides_what_is_published(env) -> None:
     paths, _ = env
-    _publish_log(paths, [
-        (D1, "published", 1), (D1, "blocked", 2),   # rebuilt later and blocked: not done
-        (D2, "failed", 3), (D2, "published", 4),    # failed, then published: done
-        (D3, "published", 5),                       # done
-        (D4, "blocked", 6),                         # never published
-    ])
+    _publish_log(
+        paths,
+        [
+            (D1, "published", 1),
+            (D1, "blocked", 2),  # rebuilt later and blocked: not done
+            (D2, "failed", 3),
+            (D2, "published", 4),  # failed, then published: done
+            (D3, "published", 5),  # done
+            (D4, "blocked", 6),  # never published
+        ],
+    )
     assert backfill.published_dates(paths) == {D2, D3}
 
 
@@ -113,8 +124,9 @@ def test_the_first_error_stops_the_backfill_with_exit_1(env) -> None:
     code, calls, lines = run({D1: "blocked", D2: "failed"}, D1, D4)
     assert code == 1  # an error outranks an earlier blocked date
     assert calls == [D1, D2]
-    assert any("2026-03-02: failed in" in line and "reason for 2026-03-02" in line
-               for line in lines)
+    assert any(
+        "2026-03-02: failed in" in line and "reason for 2026-03-02" in line for line in lines
+    )
     assert lines[-1].startswith("backfill stopped at 2026-03-02: fix the cause")
 
 

@@ -30,7 +30,9 @@ def broken_step() -> None:
 # retried once without delay, like the real job's policy: the reason must still be the
 # user's error, not Dagster's "Exceeded max_retries"
 JOB = dg.define_asset_job(
-    "daily_build", selection=[broken_step], partitions_def=PARTITIONS,
+    "daily_build",
+    selection=[broken_step],
+    partitions_def=PARTITIONS,
     op_retry_policy=dg.RetryPolicy(max_retries=1),
 )
 DEFS = dg.Definitions(assets=[broken_step], jobs=[JOB])

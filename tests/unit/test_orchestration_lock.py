@@ -38,7 +38,9 @@ def other_process_holds(lock_file: Path):
     """A separate Python process holding the lock until the test ends."""
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER_SCRIPT, str(lock_file)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout.readline().strip() == "held"
     yield proc
@@ -53,7 +55,9 @@ def other_process_holds_daemon_lock(daemon_defs):
     _, paths = daemon_defs
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER_SCRIPT, str(paths.lock_file)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout.readline().strip() == "held"
     yield proc
@@ -78,8 +82,9 @@ class Holder(threading.Thread):
 
 
 def test_a_second_process_is_refused_with_a_clear_sentence(lock_file, other_process_holds):
-    with pytest.raises(BuildLockBusy) as refused, build_db_lock(
-        lock_file, "second build", timeout=0
+    with (
+        pytest.raises(BuildLockBusy) as refused,
+        build_db_lock(lock_file, "second build", timeout=0),
     ):
         pytest.fail("the second writer must not get the lock")
     message = str(refused.value)
@@ -116,8 +121,9 @@ def test_another_thread_waits_until_the_holder_releases(lock_file):
 
 def test_same_thread_reenters_without_deadlock(lock_file):
     # run_build holds the lock for the whole in-process run and each step asks again
-    with build_db_lock(lock_file, "outer run", timeout=0), build_db_lock(
-        lock_file, "inner step", timeout=0
+    with (
+        build_db_lock(lock_file, "outer run", timeout=0),
+        build_db_lock(lock_file, "inner step", timeout=0),
     ):
         # the inner (re-entrant) request keeps the outer holder's description
         assert "outer run" in describe_holder(lock_file)
@@ -209,8 +215,10 @@ def test_each_writing_step_waits_for_the_lock_under_the_daemon(
     job = defs.resolve_implicit_global_asset_job_def()  # no retry policy: fails at once
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            asset_selection=_whole_step(defs, dg.AssetKey(list(key))), partition_key="2026-03-30",
-            instance=instance, raise_on_error=False,
+            asset_selection=_whole_step(defs, dg.AssetKey(list(key))),
+            partition_key="2026-03-30",
+            instance=instance,
+            raise_on_error=False,
         )
     assert not result.success
     (failure,) = [event for event in result.all_events if event.is_step_failure]
