@@ -9,8 +9,10 @@ A. as of 2026-03-29: 5 clean leads, 5 follow-ups of which F5 points at the unkno
    alert sent (rows were quarantined); the closed port fails without failing the build.
 B. as of 2026-03-30: L9 arrives (F5 is released) with L10 and L11 lacking an owner ->
    leads 2/3 = 66.7% > 20%: blocked, exit 2, serving file byte-identical, alert BLOCKED.
-C. as of 2026-03-31: L12 arrives; publishing crashes after the temporary file was written
-   -> exit 1, serving file byte-identical.
+K. as of 2026-03-31: L12 arrives; a `crm-pipeline build` process (and its dbt child) is
+   killed once the dbt step has started -> serving file byte-identical.
+C. as of 2026-03-31: publishing crashes after the temporary file was written -> exit 1,
+   serving file byte-identical.
 D. as of 2026-03-31 again: nothing new; publishes (exit 0) marts holding L9 and L12.
 """
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -139,8 +143,15 @@ def builds(
         facts["B"] = build("2026-03-30")
         facts["hash_B"] = digest(serving)
         facts["alerts_B"] = list(received[len(facts["alerts_A"]):])
-        # C
+        # K
         write(landing / "leads" / "2026-03-31.csv", LEAD_HEADER, [lead("L12", 31)])
+        facts["killed_in_dbt"] = kill_during_dbt(
+            [sys.executable, "-m", "crm_pipeline.cli", "build", "--landing", str(landing),
+             "--warehouse", str(warehouse), "--as-of", "2026-03-31", "--config", str(config),
+             "--verbose"]
+        )
+        facts["hash_K"] = digest(serving)
+        # C
         real_replace = publish.os.replace
 
         def crash(src: Any, dst: Any) -> None:
@@ -165,6 +176,22 @@ def builds(
     yield facts
 
 
+def kill_during_dbt(command: list[str]) -> bool:
+    """Start a build in its own process group; kill the group once dbt is running."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    assert process.stderr is not None
+    seen = False
+    for line in process.stderr:
+        if "crm_dbt_models" in line and "Running dbt command" in line:
+            seen = True
+            break
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    return seen
+
+
 def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -176,6 +203,8 @@ def test_exit_codes(builds: dict[str, Any]) -> None:
 
 def test_blocked_and_crashed_builds_leave_serving_untouched(builds: dict[str, Any]) -> None:
     assert builds["hash_B"] == builds["hash_A"]
+    assert builds["killed_in_dbt"]
+    assert builds["hash_K"] == builds["hash_A"]
     assert builds["hash_C"] == builds["hash_A"]
     assert builds["hash_D"] != builds["hash_A"]
     assert builds["reader_alive"]  # the reader never blocked a build, nor was broken
