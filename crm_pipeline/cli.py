@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from crm_pipeline.config import ConfigError
+from crm_pipeline.paths import WarehousePaths
 
 EXIT_ERROR = 1
 
@@ -64,11 +65,19 @@ def _locations(args: argparse.Namespace) -> tuple[Path, Path, Path | None]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from crm_pipeline.runner import run_build
+    from crm_pipeline.runner import build_log_path, run_build
 
     landing, warehouse, config = _locations(args)
     outcome = run_build(landing, warehouse, args.as_of, config, verbose=args.verbose)
     print(f"build as of {outcome.as_of_date}: {outcome.status} ({outcome.reason})")
+    paths = WarehousePaths(warehouse.resolve())
+    if outcome.status == "published":
+        print(f"  serving database: {paths.serving_db}")
+    report = paths.report_dir(outcome.as_of_date.isoformat())
+    if report.exists():
+        print(f"  quality report:   {report}")
+    if not args.verbose:
+        print(f"  build log:        {build_log_path(paths, outcome.as_of_date)}")
     return outcome.exit_code
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,13 +140,14 @@ def run_build(
             DagsterInstance.get() as instance,
         ):
             _close_abandoned_cli_runs(instance)
-            result = job.execute_in_process(
-                partition_key=as_of_date.isoformat(),
-                instance=instance,
-                raise_on_error=False,
-                tags={CLI_TRIGGER_TAG: CLI_TRIGGER},
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            )
+            with _terminal_output(paths, as_of_date, verbose):
+                result = job.execute_in_process(
+                    partition_key=as_of_date.isoformat(),
+                    instance=instance,
+                    raise_on_error=False,
+                    tags={CLI_TRIGGER_TAG: CLI_TRIGGER},
+                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                )
             recorded = _publish_status(paths, result.run_id)
             if result.success and recorded:
                 return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
@@ -154,6 +156,38 @@ def run_build(
             return BuildOutcome(as_of_date, result.run_id, "failed", failure)
     except BuildLockBusy as exc:
         return BuildOutcome(as_of_date, None, "failed", str(exc))
+
+
+def build_log_path(paths: WarehousePaths, as_of_date: dt.date) -> Path:
+    """Where a quiet command-line build keeps dbt's console output."""
+    return paths.build_dir / "logs" / f"build-{as_of_date.isoformat()}.log"
+
+
+@contextmanager
+def _terminal_output(paths: WarehousePaths, as_of_date: dt.date, verbose: bool) -> Iterator[None]:
+    """Quiet runs print short progress lines; dbt's own console output goes to a log file.
+
+    dagster-dbt re-emits every dbt log line on standard output (for Dagster's compute
+    logs); on a terminal that buries the result, so it is kept in
+    ``build/logs/build-<date>.log`` instead. ``--verbose`` shows everything.
+    """
+    if verbose:
+        yield
+        return
+    from orchestration.runtime import PROGRESS_ENV
+
+    log_path = build_log_path(paths, as_of_date)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get(PROGRESS_ENV)
+    os.environ[PROGRESS_ENV] = "1"
+    try:
+        with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
+            yield
+    finally:
+        if previous is None:
+            os.environ.pop(PROGRESS_ENV, None)
+        else:
+            os.environ[PROGRESS_ENV] = previous
 
 
 def _report_failure(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import warnings
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from crm_pipeline.config import load_config
 from orchestration.assets.data_quality import build_quality_asset
 from orchestration.assets.dbt_models import build_dbt_assets
 from orchestration.assets.ingest import build_raw_assets
@@ -24,29 +22,25 @@ from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import build_failure_sensor, landing_files_sensor
 
 
-def _pipeline_timezone() -> str:
-    """The configured timezone, read when definitions load (never at import)."""
-    config = os.environ.get("CRM_PIPELINE_CONFIG")
-    warehouse = os.environ.get("CRM_WAREHOUSE_DIR")
-    settings = load_config(
-        Path(config) if config else None, Path(warehouse) if warehouse else None
-    )
-    return settings.timezone
-
-
 def build_definitions() -> dg.Definitions:
-    partitions_def = daily_partitions(_pipeline_timezone())
+    """The whole code location; settings are read here, when Dagster loads it."""
+    settings = settings_from_environment()
+    partitions_def = daily_partitions(settings.timezone)
     manifest = ensure_manifest()
-    raw = build_raw_assets(partitions_def)
-    quality = build_quality_asset(partitions_def)
-    models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
-    publish = build_publish_asset([*models.keys, quality.key], partitions_def)
-    report = build_report_asset(partitions_def)
+    with warnings.catch_warnings():
+        # The multi-run backfill policy (one build per date) is a beta parameter in
+        # Dagster 1.13; it is used deliberately, so its warning is not shown each load.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        raw = build_raw_assets(partitions_def)
+        quality = build_quality_asset(partitions_def)
+        models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
+        publish = build_publish_asset([*models.keys, quality.key], partitions_def)
+        report = build_report_asset(partitions_def)
     job = daily_build_job(partitions_def)
     return dg.Definitions(
         assets=[raw, quality, models, publish, report],
         jobs=[job],
-        schedules=[daily_build_schedule(job, settings_from_environment())],
+        schedules=[daily_build_schedule(job, settings)],
         sensors=[landing_files_sensor(job), build_failure_sensor(job)],
         resources={
             "pipeline": PipelineResource(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,3 +80,20 @@ def build_connection(
             yield con
         finally:
             con.close()
+
+
+# Set by the command line (crm_pipeline.runner) for its in-process runs, so long steps
+# print short progress lines on the terminal while Dagster's own console log stays quiet.
+PROGRESS_ENV = "CRM_PROGRESS_TO_STDERR"
+
+
+def progress_reporter(context: dg.AssetExecutionContext) -> Callable[[str], None]:
+    """Report progress to the Dagster log and, for command-line runs, to the terminal."""
+    to_terminal = os.environ.get(PROGRESS_ENV) == "1"
+
+    def report(message: str) -> None:
+        context.log.info(message)
+        if to_terminal:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    return report

@@ -24,6 +24,7 @@ from orchestration.runtime import (
     build_connection,
     build_writer,
     partition_date,
+    progress_reporter,
 )
 
 
@@ -55,6 +56,7 @@ def build_dbt_assets(
         paths = pipeline.paths()
         dbt_vars = pipeline.settings().dbt_vars(as_of)
         os.environ["CRM_BUILD_DB"] = str(paths.build_db)
+        progress_reporter(context)(f"dbt build as of {as_of}: staging, intermediate, marts, tests")
         # dbt unit tests check the SQL logic, not the data: they run in the test suite
         # (tests/dbt), not in every daily build.
         # dbt writes the build database itself: hold the writer lock while it runs

@@ -8,7 +8,12 @@ from collections.abc import Iterator
 import dagster as dg
 
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from orchestration.runtime import (
+    BUILD_DB_POOL,
+    build_connection,
+    partition_date,
+    progress_reporter,
+)
 from quality.contract import load_contract
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in load_contract().entities}
@@ -46,7 +51,7 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                 pipeline.settings(),
                 run_id=context.run_id,
                 as_of_date=as_of,
-                progress=context.log.info,
+                progress=progress_reporter(context),
             )
         by_entity = defaultdict(list)
         for result in results:
