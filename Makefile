@@ -29,8 +29,14 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/run_benchmark.py
 
+# The Dagster UI on http://127.0.0.1:3000, on the demo's folders unless set otherwise.
+UI_WAREHOUSE ?= $(CURDIR)/demo_warehouse
+UI_LANDING ?= $(CURDIR)/demo_landing
+UI_DAGSTER_HOME ?= $(UI_WAREHOUSE)/dagster
+
 dagster-ui: install
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/demo_warehouse/dagster} CRM_WAREHOUSE_DIR=$${CRM_WAREHOUSE_DIR:-$(CURDIR)/demo_warehouse} CRM_LANDING_DIR=$${CRM_LANDING_DIR:-$(CURDIR)/demo_landing} $(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/python -c 'import sys; from pathlib import Path; from crm_pipeline.runner import write_instance_config; write_instance_config(Path(sys.argv[1]))' '$(UI_DAGSTER_HOME)'
+	DAGSTER_HOME='$(UI_DAGSTER_HOME)' CRM_WAREHOUSE_DIR='$(UI_WAREHOUSE)' CRM_LANDING_DIR='$(UI_LANDING)' $(BIN)/dagster dev -m orchestration.definitions
 
 clean:
 	rm -rf $(VENV) demo_warehouse demo_landing dbt_project/target dbt_project/logs
