@@ -718,13 +718,20 @@ def run_quality_checks(
         plan += _plan(entity, checks[entity.name])
         if not sizes[entity.name]:
             continue
-        if gx is None:
-            gx = GxValidator()
-        if entity.name not in gx.registered:
-            gx.register(entity.name, checks[entity.name])
         _parser_failures(con, entity)
-        outcome.infrastructure_errors += _gx_failures(con, gx, entity, checks[entity.name])
         _uniqueness_failures(con, entity)
+        try:
+            if gx is None:
+                gx = GxValidator()
+            if entity.name not in gx.registered:
+                gx.register(entity.name, checks[entity.name])
+        except Exception as exc:  # GX cannot start: the checks did not run, block
+            outcome.infrastructure_errors.append(
+                f"Great Expectations could not start for {entity.name}: "
+                f"{type(exc).__name__}: {scrub(str(exc))}"
+            )
+            continue
+        outcome.infrastructure_errors += _gx_failures(con, gx, entity, checks[entity.name])
     _drop_consequential(con)
     row_rules = ("type", "required", "conditional", "range", "enumeration", "uniqueness")
     for entity in entities:

@@ -363,3 +363,28 @@ def test_gx_failure_is_an_infrastructure_error_not_bad_data() -> None:
     assert result.findings == []
     assert result.infrastructure_errors
     assert all("could not" in e for e in result.infrastructure_errors)
+
+
+def test_gx_that_cannot_start_blocks_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GX failing to start is an infrastructure error: reported, gate blocks, no data blame."""
+    import quality.checks
+
+    def broken() -> None:
+        raise RuntimeError("no GX today")
+
+    monkeypatch.setattr(quality.checks, "GxValidator", broken)
+    with duckdb.connect(str(tmp_path / "b.duckdb")) as con:
+        fresh_database(con)
+        land(con, "leads", [lead()], file_name="a.csv", run_id="x")
+        outcome = run_quality_checks(con, Settings(), run_id="x", as_of_date=D)
+        decision = evaluate_gate(con, Settings(), run_id="x")
+    assert outcome.infrastructure_errors == [
+        "Great Expectations could not start for leads: RuntimeError: no GX today"
+    ]
+    assert outcome.entities["leads"].rows_quarantined == 0
+    assert decision.reasons == [
+        "quality checks could not run: Great Expectations could not start for leads: "
+        "RuntimeError: no GX today"
+    ]
