@@ -25,7 +25,13 @@ MODELS = ["stg_crm__leads", "stg_crm__follow_ups", "stg_crm__service_records", "
 VOLATILE = {"_row_id", "_loaded_at"}
 
 
-def build(tmp_path: Path, landing: Path, quarantine: list[tuple] | None = None) -> DbtHarness:
+def build(
+    tmp_path: Path,
+    landing: Path,
+    quarantine: list[tuple] | None = None,
+    as_of: dt.date = AS_OF,
+    models: list[str] = MODELS,
+) -> DbtHarness:
     db_path = tmp_path / "build.duckdb"
     with duckdb.connect(str(db_path)) as con:
         create_raw_tables(con)
@@ -44,7 +50,7 @@ def build(tmp_path: Path, landing: Path, quarantine: list[tuple] | None = None) 
                 [entity, row_id, released],
             )
     harness = DbtHarness(db_path, tmp_path / "dbt_target")
-    result = harness.run("build", "--select", *MODELS, as_of=AS_OF)
+    result = harness.run("build", "--select", *models, as_of=as_of)
     assert result.success, result.exception
     return harness
 
@@ -186,3 +192,25 @@ def test_quarantined_rows_are_excluded_and_released_rows_return(held_back: DbtHa
     services = held_back.query("select service_id from staging.stg_crm__service_records")
     assert sorted(s[0] for s in services) == ["S001", "S002", "S003"]
     assert len(held_back.query("select * from staging.stg_crm__leads")) == 3
+
+
+def test_event_copies_exported_after_d_are_not_seen_by_a_build_for_d(tmp_path: Path) -> None:
+    # As of D = 2026-03-04 the second copy of F002 (updated 03-05 08:00) did not exist yet:
+    # the first copy (拜访, no next follow-up, no notes) is F002's state. F003 has no
+    # updated_at and counts. Service records are all updated_at-less: all three stay.
+    early = build(
+        tmp_path,
+        FIXTURES / "landing_zh",
+        as_of=dt.date(2026, 3, 4),
+        models=["stg_crm__follow_ups", "stg_crm__service_records"],
+    )
+    rows = early.query(
+        "select follow_up_id, next_follow_up_at, notes, updated_at "
+        "from staging.stg_crm__follow_ups order by 1"
+    )
+    assert rows == [
+        ("F001", dt.datetime(2026, 3, 9, 10), "客户电话 13800001111", dt.datetime(2026, 3, 2, 10)),
+        ("F002", None, None, dt.datetime(2026, 3, 4, 15, 30)),
+        ("F003", None, None, None),
+    ]
+    assert len(early.query("select * from staging.stg_crm__service_records")) == 3

@@ -1,5 +1,6 @@
--- One row per follow-up: the latest clean copy of each follow_up_id (latest updated_at,
--- then the later file, then the later row). Quarantined copies never count.
+-- One row per follow-up: the latest clean copy of each follow_up_id known at the end of D
+-- (latest updated_at, then the later file, then the later row). Quarantined copies never
+-- count.
 with landed_copies as (
     select * from {{ source('crm', 'follow_ups') }}
 ),
@@ -16,6 +17,14 @@ clean_copies as (
     )
 ),
 
+-- A copy exported after D (updated_at after the end of D) is a later version: a rebuild for
+-- a past D must not see it. Copies without updated_at carry no version time and count.
+copies_known_at_d as (
+    select *
+    from clean_copies
+    where updated_at is null or updated_at < {{ as_of_end() }}
+),
+
 ranked_copies as (
     select
         *,
@@ -23,7 +32,7 @@ ranked_copies as (
             partition by follow_up_id
             order by updated_at desc nulls last, _load_seq desc, _source_row desc
         ) as copy_rank
-    from clean_copies
+    from copies_known_at_d
 )
 
 select

@@ -1,5 +1,6 @@
--- One row per service record: the latest clean copy of each service_id (latest updated_at,
--- then the later file, then the later row), with priority defaulted to medium.
+-- One row per service record: the latest clean copy of each service_id known at the end of
+-- D (latest updated_at, then the later file, then the later row), with priority defaulted
+-- to medium.
 -- Service records carry no currency column: renewal_amount is in the configured currency.
 with landed_copies as (
     select * from {{ source('crm', 'service_records') }}
@@ -17,6 +18,14 @@ clean_copies as (
     )
 ),
 
+-- A copy exported after D (updated_at after the end of D) is a later version: a rebuild for
+-- a past D must not see it. Copies without updated_at carry no version time and count.
+copies_known_at_d as (
+    select *
+    from clean_copies
+    where updated_at is null or updated_at < {{ as_of_end() }}
+),
+
 ranked_copies as (
     select
         *,
@@ -24,7 +33,7 @@ ranked_copies as (
             partition by service_id
             order by updated_at desc nulls last, _load_seq desc, _source_row desc
         ) as copy_rank
-    from clean_copies
+    from copies_known_at_d
 )
 
 select
