@@ -23,10 +23,3 @@
     {%- endfor %}
     end
 {%- endmacro %}
-
-{#- Rows held back by the quality gate (active quarantine) for one entity. -#}
-{% macro quarantined_row_ids(entity) -%}
-    select row_id
-    from {{ source('data_quality', 'quarantine') }}
-    where entity = '{{ entity }}' and released_at is null
-{%- endmacro %}

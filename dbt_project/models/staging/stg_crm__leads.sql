@@ -1,20 +1,8 @@
 -- Every clean version of every lead (quarantined rows excluded), with the contract's
 -- defaults applied: updated_at from created_at, amount from budget, probability from the
 -- stage, currency from the configuration, and money converted to the configured currency.
-with landed_versions as (
-    select * from {{ source('crm', 'leads') }}
-),
-
--- not exists rather than not in: one quarantine row without a row_id (a file-level or
--- aggregate finding) must not empty the whole model.
-clean_versions as (
-    select landed_versions.*
-    from landed_versions
-    where not exists (
-        select 1
-        from ({{ quarantined_row_ids('leads') }}) as held_back
-        where held_back.row_id = landed_versions._row_id
-    )
+with clean_versions as (
+    {{ clean_rows('leads') }}
 ),
 
 defaulted as (
