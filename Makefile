@@ -26,8 +26,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+BENCH_SIZES ?= 10000 100000
+
 bench: install
-	$(BIN)/python benchmarks/run_benchmark.py
+	$(BIN)/python benchmarks/run_benchmark.py --sizes $(BENCH_SIZES)
 
 # The Dagster UI on http://127.0.0.1:3000, on the demo's folders unless set otherwise.
 UI_WAREHOUSE ?= $(CURDIR)/demo_warehouse
