@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from crm_pipeline import database
 from crm_pipeline.build_lock import build_db_lock
 from crm_pipeline.config import Settings, load_config
 from crm_pipeline.paths import WarehousePaths
@@ -73,7 +74,7 @@ def build_connection(
     """
     paths.ensure()
     with build_writer(paths, "a build step", log, timeout):
-        con = duckdb.connect(str(paths.build_db))
+        con = database.connect(paths.build_db)
         try:
             create_raw_tables(con)
             create_quality_tables(con)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from crm_pipeline import database
 from crm_pipeline.paths import WarehousePaths
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("opportunity_funnel", "customer_lifecycle", "data_quality")
@@ -71,7 +72,7 @@ def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
     clean_stale_temporaries(paths)
     temporary = _temporary_path(paths, run_id)
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(paths.build_db))
+    con = database.connect(paths.build_db)
     try:
         con.execute(
             f"attach '{_quote(temporary)}' as serving "

@@ -15,8 +15,7 @@ import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
-
+from crm_pipeline import database
 from crm_pipeline.config import Settings, load_config
 from quality.checks import run_quality_checks
 from quality.gate import evaluate_gate
@@ -41,7 +40,7 @@ def validate_landing(
     run_id = f"validate-{uuid.uuid4().hex[:12]}"
     with (
         tempfile.TemporaryDirectory(prefix="crm-validate-") as scratch,
-        duckdb.connect(str(Path(scratch) / "validate.duckdb")) as con,
+        database.connect(Path(scratch) / "validate.duckdb") as con,
     ):
         load_landing(con, landing, settings, run_id=run_id, as_of_date=as_of, progress=_say)
         run_quality_checks(con, settings, run_id=run_id, as_of_date=as_of)
