@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,13 +89,23 @@ def build_connection(
 PROGRESS_ENV = "CRM_PROGRESS_TO_STDERR"
 
 
+TERMINAL_PROGRESS_SECONDS = 3.0
+
+
 def progress_reporter(context: dg.AssetExecutionContext) -> Callable[[str], None]:
-    """Report progress to the Dagster log and, for command-line runs, to the terminal."""
+    """Report progress to the Dagster log and, for command-line runs, to the terminal.
+
+    The Dagster log gets every line; the terminal at most one every few seconds, so a
+    build over hundreds of small daily files stays readable.
+    """
     to_terminal = os.environ.get(PROGRESS_ENV) == "1"
+    last_shown = [float("-inf")]
 
     def report(message: str) -> None:
         context.log.info(message)
-        if to_terminal:
+        now = time.monotonic()
+        if to_terminal and now - last_shown[0] >= TERMINAL_PROGRESS_SECONDS:
+            last_shown[0] = now
             print(f"  {message}", file=sys.stderr, flush=True)
 
     return report
