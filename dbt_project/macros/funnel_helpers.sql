@@ -14,7 +14,7 @@
 
 {#- numerator ÷ denominator as a decimal ratio; NULL when the denominator is 0 or NULL. -#}
 {% macro funnel_ratio(numerator, denominator) -%}
-    (1.0 * ({{ numerator }})) / nullif({{ denominator }}, 0)
+    {{ ratio_or_null(numerator, denominator) }}
 {%- endmacro %}
 
 {#- Median (mean of the two middle values for an even count); an ordered-set aggregate that

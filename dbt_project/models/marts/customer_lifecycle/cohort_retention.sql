@@ -43,8 +43,8 @@ select
     cohort_months.months_since_acquisition,
     cohort_months.cohort_size,
     coalesce(active_per_cohort_month.active_customers, 0) as active_customers,
-    coalesce(active_per_cohort_month.active_customers, 0) * 1.0
-        / nullif(cohort_months.cohort_size, 0) as retention_rate,
+    {{ ratio_or_null('coalesce(active_per_cohort_month.active_customers, 0)',
+                     'cohort_months.cohort_size') }} as retention_rate,
     {{ as_of_date() }} as as_of_date
 from cohort_months
 left join active_per_cohort_month

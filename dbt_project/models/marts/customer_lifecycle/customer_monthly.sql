@@ -97,13 +97,13 @@ select
     new_customers,
     churned_customers,
     customers_at_end,
-    churned_customers * 1.0
-        / nullif(customers_at_end - new_customers + churned_customers, 0) as churn_rate,
+    {{ ratio_or_null('churned_customers',
+                     'customers_at_end - new_customers + churned_customers') }} as churn_rate,
     repeat_buyers_at_end,
     buyers_at_end,
-    repeat_buyers_at_end * 1.0 / nullif(buyers_at_end, 0) as repurchase_rate,
+    {{ ratio_or_null('repeat_buyers_at_end', 'buyers_at_end') }} as repurchase_rate,
     rated,
-    satisfaction_sum * 1.0 / nullif(rated, 0) as avg_satisfaction,
-    satisfied * 1.0 / nullif(rated, 0) as csat_rate,
+    {{ ratio_or_null('satisfaction_sum', 'rated') }} as avg_satisfaction,
+    {{ ratio_or_null('satisfied', 'rated') }} as csat_rate,
     {{ as_of_date() }} as as_of_date
 from running_totals

@@ -55,12 +55,13 @@ select
     coalesce(customer_counts.active_customers, 0) as active_customers,
     coalesce(customer_counts.at_risk_customers, 0) as at_risk_customers,
     coalesce(customer_counts.churned_customers_90d, 0) as churned_customers_90d,
-    customer_counts.repeat_buyers * 1.0 / nullif(customer_counts.buyers, 0) as repurchase_rate,
+    {{ ratio_or_null('customer_counts.repeat_buyers', 'customer_counts.buyers') }}
+        as repurchase_rate,
     recent_ratings.avg_satisfaction as avg_satisfaction_90d,
-    recent_ratings.satisfied * 1.0 / nullif(recent_ratings.rated, 0) as csat_rate_90d,
+    {{ ratio_or_null('recent_ratings.satisfied', 'recent_ratings.rated') }} as csat_rate_90d,
     recent_responses.median_first_response_hours as median_first_response_hours_30d,
-    customer_counts.lifetime_value_not_churned * 1.0
-        / nullif(customer_counts.customers, 0) as avg_lifetime_value
+    {{ ratio_or_null('customer_counts.lifetime_value_not_churned',
+                     'customer_counts.customers') }} as avg_lifetime_value
 from customer_counts
 cross join recent_ratings
 cross join recent_responses

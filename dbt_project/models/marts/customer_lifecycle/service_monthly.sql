@@ -52,10 +52,11 @@ select
     monthly_service.p90_first_response_hours,
     monthly_service.median_resolution_hours,
     coalesce(monthly_service.sla_breaches, 0) as sla_breaches,
-    monthly_service.sla_breaches * 1.0 / nullif(monthly_service.requests, 0) as sla_breach_rate,
+    {{ ratio_or_null('monthly_service.sla_breaches', 'monthly_service.requests') }}
+        as sla_breach_rate,
     coalesce(monthly_service.rated, 0) as rated,
     monthly_service.avg_satisfaction,
-    monthly_service.satisfied * 1.0 / nullif(monthly_service.rated, 0) as csat_rate,
+    {{ ratio_or_null('monthly_service.satisfied', 'monthly_service.rated') }} as csat_rate,
     {{ as_of_date() }} as as_of_date
 from months
 cross join priorities

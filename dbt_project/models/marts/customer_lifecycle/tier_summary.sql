@@ -37,12 +37,12 @@ select
     tiers.tier,
     coalesce(customers_per_tier.customers, 0) as customers,
     coalesce(customers_per_tier.lifetime_value, 0) as lifetime_value,
-    coalesce(customers_per_tier.lifetime_value, 0) * 1.0
-        / nullif(total_value.lifetime_value, 0) as share_of_value,
-    customers_per_tier.lifetime_value * 1.0
-        / nullif(customers_per_tier.customers, 0) as avg_lifetime_value,
-    customers_per_tier.repeat_buyers * 1.0
-        / nullif(customers_per_tier.customers, 0) as repeat_buyer_rate,
+    {{ ratio_or_null('coalesce(customers_per_tier.lifetime_value, 0)',
+                     'total_value.lifetime_value') }} as share_of_value,
+    {{ ratio_or_null('customers_per_tier.lifetime_value',
+                     'customers_per_tier.customers') }} as avg_lifetime_value,
+    {{ ratio_or_null('customers_per_tier.repeat_buyers',
+                     'customers_per_tier.customers') }} as repeat_buyer_rate,
     ratings_per_tier.avg_satisfaction,
     {{ as_of_date() }} as as_of_date
 from tiers

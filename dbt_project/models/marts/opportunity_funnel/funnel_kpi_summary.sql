@@ -42,7 +42,7 @@ select
         "count(case when status = 'won' and is_closed_90d = 1 then 1 end)",
         "count(case when status in ('won', 'lost') and is_closed_90d = 1 then 1 end)"
     ) }} as win_rate_90d,
-    avg(case when status = 'won' and is_closed_90d = 1 then 1.0 * sales_cycle_days end)
+    avg(case when status = 'won' and is_closed_90d = 1 then {{ as_double('sales_cycle_days') }} end)
         as avg_sales_cycle_days_90d,
     count(case when is_stalled then 1 end) as stalled_count,
     count(case when is_no_touch then 1 end) as no_touch_count,

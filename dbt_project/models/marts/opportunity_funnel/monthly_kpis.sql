@@ -35,7 +35,7 @@ closed_per_month as (
 won_cycle_per_month as (
     select
         {{ funnel_month('closed_at') }} as month,
-        avg(1.0 * sales_cycle_days) as avg_sales_cycle_days,
+        avg({{ as_double('sales_cycle_days') }}) as avg_sales_cycle_days,
         {{ funnel_median('sales_cycle_days') }} as median_sales_cycle_days
     from opportunities
     where status = 'won'

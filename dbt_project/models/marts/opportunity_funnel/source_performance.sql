@@ -18,7 +18,7 @@ per_cohort_source as (
         count(case when status = 'won' then 1 end) as won_count,
         count(case when status = 'lost' then 1 end) as lost_count,
         coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
-        avg(case when status = 'won' then 1.0 * sales_cycle_days end) as avg_sales_cycle_days
+        avg(case when status = 'won' then {{ as_double('sales_cycle_days') }} end) as avg_sales_cycle_days
     from opportunities
     group by cohort_month, source
 )

@@ -1,0 +1,36 @@
+{#- Portability helpers: where engines differ in a type or a function, the models call one
+    of these macros and each adapter gets its variant through adapter.dispatch, so the same
+    project builds on DuckDB (default) and PostgreSQL (operations.md, "Scaling out";
+    docs/postgres.md). -#}
+
+{#- The 8-byte floating-point type. dbt.type_float() is not it: on DuckDB `float` is a
+    4-byte REAL. `double precision` is standard SQL (DuckDB, PostgreSQL, Snowflake,
+    Redshift); Spark and Trino spell it `double`. -#}
+{% macro double_type() -%}
+    {{ return(adapter.dispatch('double_type')()) }}
+{%- endmacro %}
+
+{% macro default__double_type() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__double_type() -%}
+    double
+{%- endmacro %}
+
+{% macro trino__double_type() -%}
+    double
+{%- endmacro %}
+
+{#- An expression as an 8-byte float. Ratios and averages are computed in it so that every
+    engine returns the same type and value: `1.0 * x / y` is a DOUBLE on DuckDB but an
+    arbitrary-precision numeric with 20 decimals on PostgreSQL. -#}
+{% macro as_double(expression) -%}
+    cast({{ expression }} as {{ double_type() }})
+{%- endmacro %}
+
+{#- numerator ÷ denominator as an 8-byte float; NULL when the denominator is 0 or NULL
+    (marts.md: a ratio whose denominator is 0 is NULL, never 0). -#}
+{% macro ratio_or_null(numerator, denominator) -%}
+    ({{ as_double(numerator) }} / nullif({{ denominator }}, 0))
+{%- endmacro %}
