@@ -34,3 +34,20 @@
 {% macro ratio_or_null(numerator, denominator) -%}
     ({{ as_double(numerator) }} / nullif({{ denominator }}, 0))
 {%- endmacro %}
+
+{#- A text column as a sort key in code-point order (byte order of UTF-8), the order DuckDB
+    always uses. Ties broken by an id or account_key (tiers, latest copy, latest deal) must
+    not depend on the database's collation: on a PostgreSQL database created with a zh_CN
+    or en_US collation, '阿里' sorts before '北京' and 'abc' before 'Abd', which moved
+    customers between tiers. PostgreSQL's "C" collation is code-point order. -#}
+{% macro text_sort_key(column) -%}
+    {{ return(adapter.dispatch('text_sort_key')(column)) }}
+{%- endmacro %}
+
+{% macro default__text_sort_key(column) -%}
+    {{ column }}
+{%- endmacro %}
+
+{% macro postgres__text_sort_key(column) -%}
+    {{ column }} collate "C"
+{%- endmacro %}

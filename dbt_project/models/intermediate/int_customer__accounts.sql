@@ -17,7 +17,7 @@ ranked_won_deals as (
         account_name,
         owner,
         row_number() over (
-            partition by account_key order by closed_at desc, lead_id desc
+            partition by account_key order by closed_at desc, {{ text_sort_key('lead_id') }} desc
         ) as deal_rank
     from won_deals
 ),
@@ -33,7 +33,8 @@ ranked_service_records as (
         account_key,
         account_name,
         row_number() over (
-            partition by account_key order by opened_at desc, service_id desc
+            partition by account_key
+            order by opened_at desc, {{ text_sort_key('service_id') }} desc
         ) as record_rank
     from service_records
 ),

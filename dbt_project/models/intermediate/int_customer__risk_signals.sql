@@ -35,7 +35,7 @@ ranked_overdue_complaints as (
         days_open,
         count(*) over (partition by account_key) as overdue_complaints,
         row_number() over (
-            partition by account_key order by days_open desc, service_id
+            partition by account_key order by days_open desc, {{ text_sort_key('service_id') }}
         ) as complaint_rank
     from overdue_complaints
 ),

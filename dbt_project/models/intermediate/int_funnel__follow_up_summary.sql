@@ -12,7 +12,7 @@ follow_ups_by_recency as (
         *,
         row_number() over (
             partition by lead_id
-            order by occurred_at desc, follow_up_id desc
+            order by occurred_at desc, {{ text_sort_key('follow_up_id') }} desc
         ) as recency_rank
     from follow_ups_until_d
 ),

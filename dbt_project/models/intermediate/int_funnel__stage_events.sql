@@ -82,7 +82,7 @@ select
         order by
             event_at,
             event_kind,
-            follow_up_id,
+            {{ text_sort_key('follow_up_id') }},
             version_updated_at,
             version_load_seq,
             version_source_row

@@ -16,7 +16,9 @@ won_deal_sequence as (
     select
         account_key,
         {{ lifecycle_month('closed_at') }} as closed_month,
-        row_number() over (partition by account_key order by closed_at, lead_id) as deal_number
+        row_number() over (
+            partition by account_key order by closed_at, {{ text_sort_key('lead_id') }}
+        ) as deal_number
     from {{ ref('int_customer__won_deals') }}
 ),
 

@@ -52,7 +52,9 @@ statuses as (
 value_ranks as (
     select
         *,
-        row_number() over (order by lifetime_value desc, account_key) as value_rank,
+        row_number() over (
+            order by lifetime_value desc, {{ text_sort_key('account_key') }}
+        ) as value_rank,
         count(*) over () as customer_count
     from statuses
 )

@@ -74,8 +74,9 @@ owner_teams_by_recency as (
     select
         owner,
         team,
-        row_number() over (partition by owner order by created_at desc, lead_id desc)
-            as recency_rank
+        row_number() over (
+            partition by owner order by created_at desc, {{ text_sort_key('lead_id') }} desc
+        ) as recency_rank
     from opportunities
 ),
 
