@@ -109,8 +109,6 @@ def copy_sources(duckdb_path: Path) -> None:
                     rows,
                 )
             print(f"copied {schema}.{table}: {cursor.rowcount} rows")
-        cursor.execute(f"drop schema if exists {MART_SCHEMAS[0]} cascade")
-        cursor.execute(f"drop schema if exists {MART_SCHEMAS[1]} cascade")
 
 
 def build_dates(duckdb_path: Path) -> list[dt.date]:
@@ -123,8 +121,12 @@ def build_dates(duckdb_path: Path) -> list[dt.date]:
     return [row[0] for row in rows]
 
 
-def run_dbt_postgres(as_of: dt.date, work_dir: Path) -> bool:
-    """`dbt build --target postgres` as of a date with the configuration's vars; True if green."""
+def run_dbt_postgres(as_of: dt.date, work_dir: Path, full_refresh: bool = False) -> bool:
+    """`dbt build --target postgres` as of a date with the configuration's vars; True if green.
+
+    full_refresh rebuilds the incremental snapshot tables from nothing (the first date of a
+    replay), so their history is exactly the replayed builds'.
+    """
     dbt = Path(sys.executable).parent / "dbt"
     command = [
         str(dbt), "build",
@@ -134,6 +136,7 @@ def run_dbt_postgres(as_of: dt.date, work_dir: Path) -> bool:
         "--target-path", str(work_dir / "target"),
         "--log-path", str(work_dir / "logs"),
         "--vars", json.dumps(Settings().dbt_vars(as_of)),
+        *(["--full-refresh"] if full_refresh else []),
     ]  # fmt: skip
     env = {**os.environ, "CRM_DBT_TARGET": "postgres"}
     print(f"dbt build --target postgres as of {as_of.isoformat()}", flush=True)
@@ -219,10 +222,14 @@ def compare_marts(duckdb_path: Path) -> list[str]:
 
 
 def build_all(duckdb_path: Path, dates: Iterable[dt.date]) -> bool:
-    """Copy the sources, then run the dbt build of every date in order."""
+    """Copy the sources, then run the dbt build of every date in order (the first one with
+    --full-refresh, so the snapshot tables hold exactly these builds)."""
     copy_sources(duckdb_path)
     with tempfile.TemporaryDirectory(prefix="crm-dbt-postgres-") as work_dir:
-        return all(run_dbt_postgres(as_of, Path(work_dir)) for as_of in dates)
+        return all(
+            run_dbt_postgres(as_of, Path(work_dir), full_refresh=index == 0)
+            for index, as_of in enumerate(dates)
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -235,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.build_db}: no such DuckDB build database", file=sys.stderr)
         return 1
     dates = build_dates(args.build_db)
+    if not dates:
+        print(f"{args.build_db}: data_quality.publish_log records no build", file=sys.stderr)
+        return 1
     if args.step == "copy":
         copy_sources(args.build_db)
         return 0
