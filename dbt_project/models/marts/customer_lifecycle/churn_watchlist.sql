@@ -3,6 +3,8 @@
 -- open_complaint), and customers churned in the var thresholds.churn_watch_days days ending
 -- D, with their churn reason (cancellation or inactive). detail is a sentence built from
 -- dates, counts and service ids only: no contact data and no note text.
+-- The average rating is rounded once, to 2 decimals: a bare `numeric` is DECIMAL(18,3) on
+-- DuckDB, which rounded 27/11 = 2.4545… to 2.455 and then to 2.46 (PostgreSQL: 2.45).
 with customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -47,7 +49,7 @@ low_satisfaction_at_risk as (
         *,
         'low_satisfaction' as reason,
         {{ dbt.concat(["'average satisfaction '",
-                       "cast(round(cast(recent_avg_satisfaction as numeric), 2) as "
+                       "cast(round(cast(recent_avg_satisfaction as numeric(38, 10)), 2) as "
                            ~ dbt.type_string() ~ ")",
                        "' over '",
                        "cast(recent_rated_requests as " ~ dbt.type_string() ~ ")",
