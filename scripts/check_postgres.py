@@ -203,6 +203,37 @@ def compare_table(
     return problems[:20]
 
 
+# PostgreSQL types a DuckDB mart column type may come out as. Whole numbers may be integer
+# or bigint (PostgreSQL's date - date is an integer, DuckDB's datediff a BIGINT).
+TYPE_FAMILIES = {
+    "VARCHAR": {"text", "character varying"},
+    "BIGINT": {"bigint", "integer"},
+    "INTEGER": {"integer", "bigint"},
+    "DOUBLE": {"double precision"},
+    "DATE": {"date"},
+    "TIMESTAMP": {"timestamp without time zone"},
+    "BOOLEAN": {"boolean"},
+}
+
+
+def compare_types(duck: duckdb.DuckDBPyConnection, pg_cursor: Any) -> list[str]:
+    """Mart columns whose PostgreSQL type is not the counterpart of their DuckDB type."""
+    sql = (
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        f"where table_schema in ('{MART_SCHEMAS[0]}', '{MART_SCHEMAS[1]}')"
+    )
+    duck_types = {row[:3]: row[3] for row in duck.execute(sql).fetchall()}
+    pg_cursor.execute(sql)
+    pg_types = {tuple(row[:3]): row[3] for row in pg_cursor.fetchall()}
+    problems = []
+    for column, duck_type in sorted(duck_types.items()):
+        pg_type = pg_types.get(column)
+        expected = {"numeric"} if duck_type.startswith("DECIMAL") else TYPE_FAMILIES.get(duck_type)
+        if pg_type not in (expected or {duck_type.lower()}):
+            problems.append(f"{'.'.join(column)}: DuckDB type {duck_type} vs PostgreSQL {pg_type}")
+    return problems
+
+
 def compare_marts(duckdb_path: Path) -> list[str]:
     """Compare every mart table of the DuckDB build database with PostgreSQL's."""
     problems: list[str] = []
@@ -218,6 +249,7 @@ def compare_marts(duckdb_path: Path) -> list[str]:
             status = "differs" if table_problems else "same"
             print(f"{schema}.{table}: {count[0] if count else 0} rows, {status}")
             problems += table_problems
+        problems += compare_types(duck, cursor)
     return problems
 
 
