@@ -90,6 +90,24 @@ class CrmDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(key=dg.AssetKey([schema, alias]), group_name=schema)
 
 
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as non-blocking checks: the publish step's gate blocks on them.
+
+        dagster-dbt makes error-severity tests blocking, which fails the dbt step itself:
+        the run would end as *failed* (exit 1), with no publish-log row, report or alert,
+        instead of *blocked* (exit 2) with the failing test named. The gate
+        (quality.gate) reads every error-severity test result and refuses to publish.
+        """
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec._replace(blocking=False) if spec is not None else None
+
+
 def _node(manifest: Mapping[str, Any], unique_id: str) -> Mapping[str, Any]:
     if unique_id in manifest.get("sources", {}):
         return manifest["sources"][unique_id]

@@ -54,25 +54,43 @@ def build_dbt_assets(
 
         as_of = partition_date(context)
         paths = pipeline.paths()
-        dbt_vars = pipeline.settings().dbt_vars(as_of)
+        vars_arg = ["--vars", json.dumps(pipeline.settings().dbt_vars(as_of))]
         os.environ["CRM_BUILD_DB"] = str(paths.build_db)
-        progress_reporter(context)(f"dbt build as of {as_of}: staging, intermediate, marts, tests")
-        # dbt unit tests check the SQL logic, not the data: they run in the test suite
-        # (tests/dbt), not in every daily build.
-        # dbt writes the build database itself: hold the writer lock while it runs
+        report = progress_reporter(context)
+        # `dbt run`, then `dbt test` (not `dbt build`): a failing test would make `dbt build`
+        # skip every model downstream, Dagster would then skip the publish step, and the
+        # run would end as failed instead of blocked. Everything is built in the private
+        # build database; the publish step's gate decides what BI tools see. dbt unit tests
+        # check SQL logic, not data: they run in the test suite (tests/dbt), not daily.
         with build_writer(paths, f"dbt build as of {as_of}", context.log.info):
-            invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
+            report(f"dbt run as of {as_of}: staging, intermediate, marts")
+            run = dbt.cli(["run", *vars_arg], context=context, raise_on_error=False)
+            yield from with_build_metadata(_until_exit(run), context, paths, as_of)
+            report("dbt test: contract and mart tests")
+            test = dbt.cli(
+                ["test", "--exclude-resource-type", "unit_test", *vars_arg],
                 context=context,
                 raise_on_error=False,
             )
-            yield from with_build_metadata(_until_exit(invocation), context, paths, as_of)
-        run_results = invocation.get_artifact("run_results.json")
+            yield from _until_exit(test)
+        results = [
+            *run.get_artifact("run_results.json")["results"],
+            *test.get_artifact("run_results.json")["results"],
+        ]
         with build_connection(paths) as con:
             failures = record_dbt_results(
-                con, run_results, run_id=context.run_id, as_of_date=as_of
+                con, {"results": results}, run_id=context.run_id, as_of_date=as_of
             )
         for failure in failures:
             context.log.warning(f"dbt: {failure}")
+        broken = [
+            r for r in results if r["unique_id"].startswith("model.") and r["status"] == "error"
+        ]
+        if broken:
+            first = broken[0]
+            raise dg.Failure(
+                f"dbt model {first['unique_id'].split('.')[-1]} failed: "
+                f"{str(first.get('message') or '').strip().splitlines()[0][:300]}"
+            )
 
     return crm_dbt_models

@@ -87,3 +87,17 @@ def test_daily_build_job_is_partitioned_by_date(defs: dg.Definitions) -> None:
 def test_definitions_module_has_no_import_time_environment_reads() -> None:
     source = (Path(__file__).resolve().parents[2] / "orchestration" / "definitions.py").read_text()
     assert "os.environ" not in source and "getenv" not in source
+
+
+def test_dbt_tests_never_block_the_run(defs: dg.Definitions) -> None:
+    """Error-severity dbt tests are gate inputs, not blocking checks: a blocking check would
+    fail the dbt step, so a bad test would end the run as failed instead of blocked."""
+    graph = defs.resolve_asset_graph()
+    dbt_layers = {"staging", "intermediate", *SPEC_MART_TABLES}
+    dbt_specs = [
+        graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+        if key.asset_key.path[0] in dbt_layers
+    ]
+    assert len(dbt_specs) > 50, "the dbt tests should appear as asset checks"
+    assert [s.name for s in dbt_specs if s.blocking] == []
