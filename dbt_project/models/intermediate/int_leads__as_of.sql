@@ -38,7 +38,7 @@ select
     case when stage in ('won', 'lost') then stage else 'open' end as status,
     expected_close_date,
     closed_at,
-    loss_reason,
+    {{ mask_contact_data("loss_reason") }} as loss_reason,  -- free text: no contact data in marts
     urgency,
     decision_maker_reached,
     industry,
