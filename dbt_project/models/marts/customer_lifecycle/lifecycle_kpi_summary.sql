@@ -1,8 +1,9 @@
 {{ config(alias='kpi_summary') }}
 -- One row: the customer-lifecycle headline numbers as of D (客户关系管理 KPI).
 -- The 90-day and 30-day windows are part of the column names of the BI contract
--- (marts.md), so they are named constants here; churned_customers_90d uses the configured
--- churn watch window (thresholds.churn_watch_days, default 90), like the churn watchlist.
+-- (marts.md), so they are named constants here, not configuration: a configured window
+-- would make a column named *_90d count another number of days.
+{%- set churn_window_days = 90 %}
 {%- set satisfaction_window_days = 90 %}
 {%- set response_window_days = 30 %}
 with customers as (
@@ -21,8 +22,7 @@ customer_counts as (
         count(case when lifecycle_status in ('new', 'active') then 1 end)
             as active_customers,
         count(case when lifecycle_status = 'at_risk' then 1 end) as at_risk_customers,
-        count(case when {{ lifecycle_in_days_ending_d('churned_at',
-                                                   lifecycle_threshold('churn_watch_days')) }}
+        count(case when {{ lifecycle_in_days_ending_d('churned_at', churn_window_days) }}
                  then 1 end) as churned_customers_90d,
         count(case when is_repeat_buyer then 1 end) as repeat_buyers,
         count(case when won_deals >= 1 then 1 end) as buyers,
