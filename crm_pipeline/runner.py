@@ -74,6 +74,11 @@ def configure_environment(landing: Path, warehouse: Path, config: Path | None) -
     os.environ["CRM_WAREHOUSE_DIR"] = str(paths.root)
     if config is not None:
         os.environ["CRM_PIPELINE_CONFIG"] = str(config.resolve())
+    else:
+        # No explicit file: WAREHOUSE/config.yaml or the defaults. A value left by an
+        # earlier build in this process (the CLI resolves the variable before calling)
+        # must not leak into this one.
+        os.environ.pop("CRM_PIPELINE_CONFIG", None)
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     write_instance_config(Path(os.environ["DAGSTER_HOME"]))
