@@ -21,6 +21,26 @@ from quality.tables import create_quality_tables
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
+# The CLI exports these into os.environ, as a real process does for its Dagster resources.
+# In one pytest process they would leak from one test's build into the next (a stale
+# CRM_PIPELINE_CONFIG silently overrides WAREHOUSE/config.yaml; a stale DAGSTER_HOME
+# shares one Dagster instance), so every test ends with them as the session began.
+PIPELINE_ENVIRONMENT = (
+    "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR", "CRM_PIPELINE_CONFIG", "DAGSTER_HOME",
+    "CRM_BUILD_DB", "CRM_PROGRESS_TO_STDERR",
+)
+_SESSION_ENVIRONMENT = {name: os.environ.get(name) for name in PIPELINE_ENVIRONMENT}
+
+
+@pytest.fixture(autouse=True)
+def _pipeline_environment_restored() -> Iterator[None]:
+    yield
+    for name, value in _SESSION_ENVIRONMENT.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
 
 class DbtHarness:
     """A DuckDB build database plus helpers to run dbt on it with chosen vars."""

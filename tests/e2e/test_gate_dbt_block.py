@@ -31,6 +31,13 @@ def _build(landing: Path, warehouse: Path) -> int:
     )
 
 
+def _last_decision(warehouse: Path) -> tuple[str, str]:
+    with duckdb.connect(str(warehouse / "build" / "crm.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select status, reason from data_quality.publish_log order by finished_at desc limit 1"
+        ).fetchone()
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -57,7 +64,7 @@ def test_dbt_error_test_blocks_then_the_fix_publishes(tmp_path: Path) -> None:
     assert quarantined == 0  # a missing rate is a configuration gap, not a bad row
 
     (warehouse / "config.yaml").write_text("currency_rates:\n  USD: 7.0\n", encoding="utf-8")
-    assert _build(landing, warehouse) == 0
+    assert _build(landing, warehouse) == 0, _last_decision(warehouse)
     assert _digest(serving) != before
     with duckdb.connect(str(serving), read_only=True) as con:
         amount = con.execute(
