@@ -24,7 +24,8 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # The CLI exports these into os.environ, as a real process does for its Dagster resources.
 # In one pytest process they would leak from one test's build into the next (a stale
 # CRM_PIPELINE_CONFIG silently overrides WAREHOUSE/config.yaml; a stale DAGSTER_HOME
-# shares one Dagster instance), so every test ends with them as the session began.
+# shares one Dagster instance), so every test module ends with them as the session began
+# (module scope: some modules deliberately share them between their own tests).
 PIPELINE_ENVIRONMENT = (
     "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR", "CRM_PIPELINE_CONFIG", "DAGSTER_HOME",
     "CRM_BUILD_DB", "CRM_PROGRESS_TO_STDERR",
@@ -32,7 +33,7 @@ PIPELINE_ENVIRONMENT = (
 _SESSION_ENVIRONMENT = {name: os.environ.get(name) for name in PIPELINE_ENVIRONMENT}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _pipeline_environment_restored() -> Iterator[None]:
     yield
     for name, value in _SESSION_ENVIRONMENT.items():
