@@ -22,10 +22,6 @@ class WarehousePaths:
         return self.build_dir / "crm.duckdb"
 
     @property
-    def dbt_target_dir(self) -> Path:
-        return self.build_dir / "dbt_target"
-
-    @property
     def serving_dir(self) -> Path:
         return self.root / "serving"
 

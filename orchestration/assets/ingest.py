@@ -1,7 +1,6 @@
 """Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database."""
 
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -53,6 +52,10 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                 as_of_date=as_of,
                 progress=progress_reporter(context),
             )
+            row_counts = {
+                name: int(con.execute(f"select count(*) from raw.{name}").fetchone()[0])
+                for name in RAW_KEYS
+            }
         by_entity = defaultdict(list)
         for result in results:
             by_entity[result.entity].append(result)
@@ -69,13 +72,9 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                     "rejected_files": len([f for f in files if f.status == "rejected"]),
                     "rows_read": sum(f.rows_read for f in files),
                     "rows_appended": sum(f.rows_loaded for f in files),
-                    "dagster/row_count": _table_rows(pipeline, name, as_of),
+                    "dagster/row_count": row_counts[name],
                 },
             )
 
     return raw_landing_files
 
-
-def _table_rows(pipeline: PipelineResource, entity: str, as_of: dt.date) -> int:
-    with build_connection(pipeline.paths()) as con:
-        return int(con.execute(f"select count(*) from raw.{entity}").fetchone()[0])
