@@ -33,9 +33,8 @@ def lock_file(tmp_path: Path) -> Path:
     return WarehousePaths(tmp_path / "warehouse").ensure().lock_file
 
 
-@pytest.fixture
-def other_process_holds(lock_file: Path):
-    """A separate Python process holding the lock until the test ends."""
+def _process_holding(lock_file: Path):
+    """A separate Python process holding ``lock_file`` until the generator resumes."""
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER_SCRIPT, str(lock_file)],
         stdin=subprocess.PIPE,
@@ -50,20 +49,16 @@ def other_process_holds(lock_file: Path):
 
 
 @pytest.fixture
+def other_process_holds(lock_file: Path):
+    """A separate Python process holding the lock until the test ends."""
+    yield from _process_holding(lock_file)
+
+
+@pytest.fixture
 def other_process_holds_daemon_lock(daemon_defs):
     """Like other_process_holds, on the daemon test's warehouse."""
     _, paths = daemon_defs
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER_SCRIPT, str(paths.lock_file)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout.readline().strip() == "held"
-    yield proc
-    proc.stdin.write("\n")
-    proc.stdin.flush()
-    proc.wait()
+    yield from _process_holding(paths.lock_file)
 
 
 class Holder(threading.Thread):
