@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.build_lock import build_db_lock
-from crm_pipeline.paths import WarehousePaths
+from core.build_lock import build_db_lock
+from core.paths import WarehousePaths
 from crm_pipeline.runner import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, run_build
 
 _LATEST_STATUS_SQL = """

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from quality.contract import Contract, load_contract
+from core.contract import Contract, load_contract
 
 ENTITIES: tuple[str, ...] = ("leads", "follow_ups", "service_records")
 DEFAULT_SPILL_BATCH_ROWS = 50_000

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm_pipeline.build_lock import BuildLockBusy, build_db_lock
-from crm_pipeline.config import Settings, load_config
-from crm_pipeline.paths import WarehousePaths
+from core.build_lock import BuildLockBusy, build_db_lock
+from core.paths import WarehousePaths
+from core.settings import Settings, load_config
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
 

@@ -8,8 +8,8 @@ drift from ``quality/contract.yaml``.
 
 from __future__ import annotations
 
-from ingestion.raw_schema import META_COLUMNS, SQL_TYPES
-from quality.contract import Column, Contract, EnumDef
+from core.contract import Column, Contract, EnumDef
+from core.raw_schema import META_COLUMNS, SQL_TYPES
 
 _TYPE_NOTES = {
     "text": "free text, trimmed; empty = missing",

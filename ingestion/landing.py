@@ -13,8 +13,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.contract import load_contract
 from ingestion.readers import SUPPORTED_SUFFIXES
-from quality.contract import load_contract
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from crm_pipeline.build_lock import BuildLockBusy
-from crm_pipeline.config import Settings
-from crm_pipeline.paths import WarehousePaths
-from quality.masking import scrub
+from core.build_lock import BuildLockBusy
+from core.masking import scrub
+from core.paths import WarehousePaths
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ def report_failed_build(
     """Record the failed build and alert; returns whether the failure row was written."""
     import duckdb
 
-    from quality.alerts import record_alert, send_alert
-    from quality.publish import record_publish
+    from delivery.alerts import record_alert, send_alert
+    from delivery.publish import record_publish
 
     subject, body = failure_message(as_of_date, run_id, reason)
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from crm_pipeline.config import Settings, load_config
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
+from core.settings import Settings, load_config
 
 
 class PipelineResource(dg.ConfigurableResource):

@@ -13,12 +13,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from crm_pipeline import database
-from crm_pipeline.build_lock import build_db_lock
-from crm_pipeline.config import Settings, load_config
-from crm_pipeline.paths import WarehousePaths
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
+from core import database
+from core.build_lock import build_db_lock
+from core.paths import WarehousePaths
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
+from core.settings import Settings, load_config
 
 # Every step that writes the build database takes a slot in this pool; the instance
 # limits it to one (dagster.yaml / the CLI's instance), so writers never overlap.

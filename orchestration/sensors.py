@@ -28,7 +28,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
 from ingestion.landing import LandedFile, landed_files
 from orchestration.partitions import latest_complete_day
 from orchestration.resources import PipelineResource

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from ingestion.raw_schema import META_COLUMNS, RAW_SCHEMA
-from quality.contract import Column, Contract, Entity, load_contract
-from quality.tables import DQ_SCHEMA
+from core.contract import Column, Contract, Entity, load_contract
+from core.quality_tables import DQ_SCHEMA
+from core.raw_schema import META_COLUMNS, RAW_SCHEMA
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"

@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from crm_pipeline.config import Settings
-from quality.contract import Entity
-from quality.masking import scrub
+from core.contract import Entity
+from core.masking import scrub
+from core.settings import Settings
 
 ROW_ID = "_row_id"
 MAX_ECHO = 40

@@ -33,10 +33,10 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from crm_pipeline.config import Settings
-from ingestion.raw_schema import RAW_SCHEMA, raw_columns
-from quality.contract import load_contract
-from quality.tables import DQ_SCHEMA, TABLES
+from core.contract import load_contract
+from core.quality_tables import DQ_SCHEMA, TABLES
+from core.raw_schema import RAW_SCHEMA, raw_columns
+from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"

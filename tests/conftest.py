@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from crm_pipeline.config import Settings
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
+from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core.contract import load_contract
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
     BUILD_DB_POOL,
@@ -13,7 +14,6 @@ from orchestration.runtime import (
     partition_date,
     progress_reporter,
 )
-from quality.contract import load_contract
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in load_contract().entities}
 

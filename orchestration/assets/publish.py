@@ -49,8 +49,8 @@ def build_publish_asset(
     def published_marts(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        from delivery.publish import publish_serving, record_publish
         from quality.gate import evaluate_gate
-        from quality.publish import publish_serving, record_publish
 
         as_of = partition_date(context)
         paths = pipeline.paths()

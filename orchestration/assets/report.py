@@ -34,7 +34,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
     def build_report(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult]:
-        from quality.alerts import report_and_alert
+        from delivery.alerts import report_and_alert
 
         as_of = partition_date(context)
         paths = pipeline.paths()

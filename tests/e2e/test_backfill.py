@@ -14,9 +14,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from crm_pipeline.build_lock import describe_holder
+from core.build_lock import describe_holder
+from core.paths import WarehousePaths
 from crm_pipeline.generator import GeneratorOptions, generate
-from crm_pipeline.paths import WarehousePaths
 
 pytestmark = pytest.mark.e2e
 

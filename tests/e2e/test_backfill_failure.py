@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
 
 pytestmark = pytest.mark.e2e
 

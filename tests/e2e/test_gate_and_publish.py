@@ -35,7 +35,7 @@ import duckdb
 import pytest
 
 from crm_pipeline.cli import main
-from quality import publish
+from delivery import publish
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from quality.contract import load_contract
+from core.contract import load_contract
 
 SPEC_MART_TABLES = {
     "opportunity_funnel": {

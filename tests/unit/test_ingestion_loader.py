@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from ingestion.landing import landing_cursor, scan_landing
 from ingestion.loader import load_landing
 

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from crm_pipeline.config import ConfigError, Settings
+from core.settings import ConfigError, Settings
 from orchestration.jobs import DAILY_BUILD_JOB, daily_build_job
 from orchestration.partitions import daily_partitions, latest_complete_day
 from orchestration.resources import PipelineResource

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 import crm_pipeline.backfill as backfill
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
+from core.quality_tables import create_quality_tables
 from crm_pipeline.runner import BuildOutcome
-from quality.tables import create_quality_tables
 
 D1, D2, D3, D4 = (dt.date(2026, 3, day) for day in (1, 2, 3, 4))
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from crm_pipeline.build_lock import BuildLockBusy, build_db_lock, describe_holder
-from crm_pipeline.paths import WarehousePaths
+from core.build_lock import BuildLockBusy, build_db_lock, describe_holder
+from core.paths import WarehousePaths
 
 HOLDER_SCRIPT = """
 import sys
 from pathlib import Path
-from crm_pipeline.build_lock import build_db_lock
+from core.build_lock import build_db_lock
 with build_db_lock(Path(sys.argv[1]), "holder process for the test"):
     print("held", flush=True)
     sys.stdin.readline()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from quality.contract import EnumValue, alias_map, load_contract
+from core.contract import EnumValue, alias_map, load_contract
 
 
 class ConfigError(ValueError):
