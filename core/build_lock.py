@@ -1,6 +1,6 @@
 """One writer at a time on the private build database: an OS-level file lock.
 
-Dagster's pool (``orchestration.runtime.BUILD_DB_POOL``, limit 1 in the instance's
+Dagster's pool (``core.constants.BUILD_DB_POOL``, limit 1 in the instance's
 ``dagster.yaml``) keeps the daemon's own steps apart, but a build started from the command
 line runs in its own process with its own in-process executor. The file lock
 ``WAREHOUSE/build/build.lock`` (``WarehousePaths.lock_file``) is what every writer shares,

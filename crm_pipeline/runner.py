@@ -25,13 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from core.build_lock import BuildLockBusy, build_db_lock
+from core.constants import CLI_TRIGGER, CLI_TRIGGER_TAG
 from core.paths import WarehousePaths
 from core.settings import Settings, load_config
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
-
-CLI_TRIGGER_TAG = "crm/trigger"
-CLI_TRIGGER = "cli"
 
 # The local instance's dagster.yaml (deploy/dagster.yaml has the same concurrency section
 # on PostgreSQL storage; a unit test keeps the two equal).

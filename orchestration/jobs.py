@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.runtime import BUILD_DB_RUN_TAG
+from core.constants import BUILD_DB_RUN_TAG
 
 DAILY_BUILD_JOB = "daily_build"
 

@@ -20,14 +20,6 @@ from core.quality_tables import create_quality_tables
 from core.raw_schema import create_raw_tables
 from core.settings import Settings, load_config
 
-# Every step that writes the build database takes a slot in this pool; the instance
-# limits it to one (dagster.yaml / the CLI's instance), so writers never overlap.
-BUILD_DB_POOL = "crm_build_db"
-
-# Runs carrying this tag are queued one at a time (run queue tag_concurrency_limits in
-# dagster.yaml), so a schedule tick and a sensor-triggered build never interleave.
-BUILD_DB_RUN_TAG = "crm/build_db"
-
 
 def partition_date(context: dg.AssetExecutionContext) -> dt.date:
     """The build's business date D, from the run's partition key (YYYY-MM-DD)."""

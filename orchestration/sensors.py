@@ -28,6 +28,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from core.constants import CLI_TRIGGER, CLI_TRIGGER_TAG
 from core.paths import WarehousePaths
 from ingestion.landing import LandedFile, landed_files
 from orchestration.partitions import latest_complete_day
@@ -182,7 +183,6 @@ def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
     def daily_build_failure_alert(
         context: dg.RunFailureSensorContext, pipeline: PipelineResource
     ) -> None:
-        from crm_pipeline.runner import CLI_TRIGGER, CLI_TRIGGER_TAG
         from orchestration.failures import report_failed_build
 
         run = context.dagster_run

@@ -16,11 +16,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from core.constants import BUILD_DB_POOL
 from orchestration.dbt import CrmDbtTranslator
 from orchestration.dbt_metadata import with_build_metadata
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
-    BUILD_DB_POOL,
     build_connection,
     build_writer,
     partition_date,

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
 from core.contract import load_contract
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
-    BUILD_DB_POOL,
     build_connection,
     partition_date,
     progress_reporter,

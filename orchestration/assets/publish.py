@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from orchestration.runtime import build_connection, partition_date
 
 PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
 

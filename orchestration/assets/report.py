@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
 from orchestration.assets.publish import PUBLISH_KEY
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from orchestration.runtime import build_connection, partition_date
 
 REPORT_KEY = dg.AssetKey(["data_quality", "build_report"])
 

@@ -17,11 +17,11 @@ import dagster as dg
 import pytest
 import yaml
 
+from core.constants import BUILD_DB_POOL, BUILD_DB_RUN_TAG
 from core.settings import ConfigError, Settings
 from orchestration.jobs import DAILY_BUILD_JOB, daily_build_job
 from orchestration.partitions import daily_partitions, latest_complete_day
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, BUILD_DB_RUN_TAG
 from orchestration.schedules import DAILY_SCHEDULE, cron_for, daily_build_schedule
 from orchestration.sensors import LANDING_SENSOR, landing_changes
 
