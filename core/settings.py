@@ -2,7 +2,7 @@
 
 Resolution order: an explicit path (``--config`` / ``CRM_PIPELINE_CONFIG``), else
 ``WAREHOUSE/config.yaml`` when it exists, else the built-in defaults below. Enumeration
-defaults come from the source contract (quality/contract.yaml); every other default is the
+defaults come from the source contract (core/contract.yaml); every other default is the
 spec's. An invalid file fails with the key and the reason, never with a stack trace.
 """
 

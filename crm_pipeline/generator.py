@@ -10,7 +10,7 @@ Layout written by :func:`generate`::
     OUT/follow_ups/<YYYY-MM-DD>.<ext>       follow-ups that occurred that day
     OUT/service_records/<YYYY-MM-DD>.<ext>  service records opened that day
 
-Everything about columns comes from the source contract (``quality/contract.yaml``): the
+Everything about columns comes from the source contract (``core/contract.yaml``): the
 column lists and their order, the Chinese header names (each column's first alias) and the
 Chinese enumeration values. The generator only knows the *behaviour* of the business
 (how leads move through stages, which sources convert better, ...).

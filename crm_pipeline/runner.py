@@ -7,7 +7,7 @@ resources are configured everywhere else too), keeps the Dagster instance under
 exit codes of spec/operations.md: 0 published, 2 blocked by the gate, 1 error.
 
 One writer at a time: the whole run holds the build database's file lock
-(``crm_pipeline.build_lock``); a second build waits for it, saying what it waits for. The
+(``core.build_lock``); a second build waits for it, saying what it waits for. The
 instance's ``dagster.yaml`` (written once, never overwritten) limits the daemon's runs on
 the build database to one at a time as well (pool ``crm_build_db`` and the run tag
 ``crm/build_db``), so ``dagster dev`` on the same DAGSTER_HOME obeys the same rule.

@@ -3,7 +3,7 @@
 A failed run (a step raised after its retries) never reaches the publish step, so nothing
 else would say so. :func:`report_failed_build` writes the ``failed`` row of
 ``data_quality.publish_log`` and sends one alert (Chinese and English) through
-``quality.alerts`` to the configured channels, logged in ``data_quality.alert_log``. It is
+``delivery.alerts`` to the configured channels, logged in ``data_quality.alert_log``. It is
 called by the run-failure sensor for runs the daemon launched, and by
 ``crm_pipeline.runner.run_build`` for command-line runs (which the sensor skips, so a
 failure is alerted once). It never raises: alerting must not turn one failure into two.

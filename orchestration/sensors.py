@@ -12,7 +12,7 @@ the day that just ended. On its very first evaluation the sensor only records wh
 already there, unless the warehouse has never been built (then it starts the first build).
 
 Run-failure sensor. When a ``daily_build`` run fails (a step raised after its retries),
-managers get an alert through ``quality.alerts`` on the configured channels; failed or
+managers get an alert through ``delivery.alerts`` on the configured channels; failed or
 warning checks of a completed build are alerted by the build's own report step.
 """
 

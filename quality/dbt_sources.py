@@ -27,7 +27,7 @@ STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
 CONTRACT_DOC = REPO_ROOT / "docs" / "contract.md"
 SOURCES_FILE = STAGING_DIR / "_crm__sources.yml"
 TESTS_FILE = STAGING_DIR / "_crm__contract_tests.yml"
-HEADER = "# Generated from quality/contract.yaml by `python -m quality.dbt_sources`. Do not edit.\n"
+HEADER = "# Generated from core/contract.yaml by `python -m quality.dbt_sources`. Do not edit.\n"
 
 
 def _describe(col: Column) -> str:

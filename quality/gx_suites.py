@@ -1,7 +1,7 @@
 """Great Expectations suites generated from the contract, run on pandas chunks.
 
-Every expectation is derived from ``quality/contract.yaml`` (through
-:func:`quality.contract.load_contract`) and the configured enumerations; nothing here names
+Every expectation is derived from ``core/contract.yaml`` (through
+:func:`core.contract.load_contract`) and the configured enumerations; nothing here names
 a contract column. GX runs on pandas DataFrames (its SQL data source does not work with
 DuckDB), with ``result_format`` COMPLETE so that every failing row comes back by its
 ``_row_id`` and can be quarantined on its own.
