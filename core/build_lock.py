@@ -7,23 +7,23 @@ line runs in its own process with its own in-process executor. The file lock
 whoever started it: :func:`crm_pipeline.runner.run_build` holds it for the whole in-process
 run, and each writing step takes it again (a no-op when its own thread already holds it).
 
-``fcntl.flock`` locks belong to an open file, so the lock is released when the holder
-exits or crashes: a killed build never leaves a stale lock behind. The holder writes who
-it is into the file so a waiting build can say what it is waiting for.
+The lock is :class:`filelock.FileLock` (``flock`` on Unix): it belongs to an open file, so
+it is released when the holder exits or crashes and a killed build never leaves a stale
+lock behind. One lock object per file (``is_singleton``) with a per-thread count
+(``thread_local``) makes it re-entrant within a thread while another thread of the same
+process still waits. The holder writes who it is into the file so a waiting build can say
+what it is waiting for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+
+from filelock import FileLock, Timeout
 
 LOCK_TIMEOUT_ENV = "CRM_BUILD_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 3600.0
@@ -32,17 +32,6 @@ POLL_SECONDS = 1.0
 
 class BuildLockBusy(RuntimeError):
     """Another build kept the build database longer than this build was willing to wait."""
-
-
-@dataclass
-class _Holding:
-    thread_id: int
-    depth: int
-    handle: IO[str]
-
-
-_held: dict[str, _Holding] = {}
-_held_guard = threading.Lock()
 
 
 def default_timeout() -> float:
@@ -63,43 +52,34 @@ def describe_holder(lock_file: Path) -> str:
     return text or "another build"
 
 
-def _try_flock(handle: IO[str]) -> bool:
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+def _write_holder(lock_file: Path, text: str) -> None:
+    """Replace the lock file's text (only the holder writes it; waiters only read)."""
+    with open(lock_file, "r+", encoding="utf-8") as handle:
+        handle.truncate()
+        handle.write(text)
 
 
 def _acquire(
-    lock_file: Path, timeout: float, notify: Callable[[str], None], poll: float
-) -> IO[str]:
-    """Open and flock the file, waiting up to ``timeout`` seconds; raise BuildLockBusy."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_file, "a+", encoding="utf-8")  # noqa: SIM115 - held beyond this call
-    deadline = time.monotonic() + timeout
-    announced = False
-    while not _try_flock(handle):
-        holder = describe_holder(lock_file)
-        if time.monotonic() >= deadline:
-            handle.close()
-            raise BuildLockBusy(
-                f"the build database is in use by {holder} (lock {lock_file}); "
-                f"gave up after waiting {timeout:g} s — retry when that build has finished"
-            )
-        if not announced:
-            notify(f"waiting for the build database: it is in use by {holder} (lock {lock_file})")
-            announced = True
-        time.sleep(poll)
-    return handle
-
-
-def _record_holder(handle: IO[str], purpose: str) -> None:
-    since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()} ({purpose}, since {since})")
-    handle.flush()
+    lock: FileLock, lock_file: Path, timeout: float, notify: Callable[[str], None], poll: float
+) -> None:
+    """Take ``lock``, announcing once that it waits; raise BuildLockBusy after ``timeout``."""
+    try:
+        lock.acquire(blocking=False)
+        return
+    except Timeout:
+        pass
+    holder = describe_holder(lock_file)
+    if timeout > 0:
+        notify(f"waiting for the build database: it is in use by {holder} (lock {lock_file})")
+        try:
+            lock.acquire(timeout=timeout, poll_interval=poll)
+            return
+        except Timeout:
+            holder = describe_holder(lock_file)
+    raise BuildLockBusy(
+        f"the build database is in use by {holder} (lock {lock_file}); "
+        f"gave up after waiting {timeout:g} s — retry when that build has finished"
+    )
 
 
 @contextmanager
@@ -118,36 +98,20 @@ def build_db_lock(
     it waits for, and gets :class:`BuildLockBusy` after ``timeout`` seconds (default
     ``CRM_BUILD_LOCK_TIMEOUT`` or one hour; 0 refuses at once).
     """
-    key = str(lock_file.resolve())
-    me = threading.get_ident()
-    with _held_guard:
-        holding = _held.get(key)
-        if holding is not None and holding.thread_id == me:
-            holding.depth += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
-        try:
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(lock_file, is_singleton=True, thread_local=True)
+    if lock.is_locked:  # held by this thread already: re-enter, keep the outer description
+        with lock.acquire(blocking=False):
             yield
-        finally:
-            with _held_guard:
-                _held[key].depth -= 1
         return
-
     wait = default_timeout() if timeout is None else timeout
-    handle = _acquire(lock_file, wait, notify or (lambda _message: None), poll)
+    _acquire(lock, lock_file, wait, notify or (lambda _message: None), poll)
     try:
-        _record_holder(handle, purpose)
-        with _held_guard:
-            _held[key] = _Holding(me, 1, handle)
+        since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        _write_holder(lock_file, f"pid {os.getpid()} ({purpose}, since {since})")
         yield
     finally:
-        with _held_guard:
-            if key in _held and _held[key].thread_id == me:
-                del _held[key]
-        handle.seek(0)
-        handle.truncate()
-        handle.flush()
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+        try:
+            _write_holder(lock_file, "")
+        finally:
+            lock.release()
