@@ -14,7 +14,6 @@ publish) and never counted as failing data.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,8 +123,7 @@ def _range_text(column: str, low: float | None, high: float | None) -> str:
 
 # ----------------------------------------------------------------------- GX plumbing
 def _quiet_gx() -> None:
-    """No progress bars, no usage statistics, no chatter in the pipeline's logs."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    """No chatter in the pipeline's logs (progress bars and analytics: see GxValidator)."""
     for name in ("great_expectations", "great_expectations.core", "tqdm"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -140,6 +138,7 @@ class GxValidator:
 
         self._gx = gx
         self.context = gx.get_context(mode="ephemeral")
+        self.context.enable_analytics(False)  # GX's own setting, not the process environment
         self.context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )

@@ -50,7 +50,7 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                 pipeline.settings(),
                 run_id=context.run_id,
                 as_of_date=as_of,
-                progress=progress_reporter(context),
+                progress=progress_reporter(context, pipeline.progress_to_terminal),
             )
             row_counts = {
                 name: int(con.execute(f"select count(*) from raw.{name}").fetchone()[0])

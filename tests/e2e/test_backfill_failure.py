@@ -35,9 +35,7 @@ def failed_backfill(tmp_path_factory: pytest.TempPathFactory):
         raise OSError(f"disk error while reading the row of contact {PHONE}")
 
     mp = pytest.MonkeyPatch()
-    for name in ("DAGSTER_HOME", "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR"):
-        mp.setenv(name, "")  # run_build exports them; restored after the module
-    mp.delenv("CRM_PIPELINE_CONFIG", raising=False)
+    mp.delenv("DAGSTER_HOME", raising=False)  # the warehouse keeps its own Dagster instance
     mp.setattr(ingestion.loader, "load_landing", broken_loader)
     lines: list[str] = []
     code = run_backfill(
