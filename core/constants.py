@@ -18,3 +18,8 @@ BUILD_DB_RUN_TAG = "crm/build_db"
 # daemon's failure sensor leaves them alone, and a killed one can be recognised and closed.
 CLI_TRIGGER_TAG = "crm/trigger"
 CLI_TRIGGER = "cli"
+
+# Dagster tags every run of a backfill with its id; a backfill skips published dates
+# unless its runs carry ``crm/force: true`` (delivery.publish_history).
+BACKFILL_RUN_TAG = "dagster/backfill"
+FORCE_TAG = "crm/force"

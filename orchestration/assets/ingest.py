@@ -1,4 +1,10 @@
-"""Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database."""
+"""Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database.
+
+The first step of every build, so it also applies the backfill rule
+(:mod:`delivery.publish_history`): in a backfill launched from the Dagster UI, a date that
+is already published yields nothing and Dagster skips the rest of that date's run,
+unless the backfill carries the tag ``crm/force: true``.
+"""
 
 
 from collections import defaultdict
@@ -30,6 +36,7 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                 kinds={"duckdb"},
                 description=f"Append-only history of every landed {name} row, typed by "
                 "the contract, with file, row, hash and load time.",
+                skippable=True,  # a backfill skips published dates, and everything after
             )
             for name, key in RAW_KEYS.items()
         ],
@@ -40,10 +47,18 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
     def raw_landing_files(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult]:
+        from delivery.publish_history import backfill_skips, published_dates, ui_backfill_run
         from ingestion.loader import load_landing
 
         as_of = partition_date(context)
+        in_backfill, forced = ui_backfill_run(context.run.tags)
         with build_connection(pipeline.paths()) as con:
+            if in_backfill and backfill_skips(as_of, published_dates(con), force=forced):
+                context.log.info(
+                    f"{as_of} is already published: this backfill skips it "
+                    "(launch the backfill with the tag crm/force=true to rebuild)"
+                )
+                return
             results = load_landing(
                 con,
                 pipeline.landing(),
