@@ -59,8 +59,12 @@ def run_backfill(
     progress: Callable[[str], None],
     *,
     force: bool = False,
+    step_retry_delay_seconds: float | None = None,
 ) -> int:
-    """Build every date from ``start`` to ``end`` in order; return the worst exit code."""
+    """Build every date from ``start`` to ``end`` in order; return the worst exit code.
+
+    ``step_retry_delay_seconds`` overrides the job's retry back-off (tests pass 0).
+    """
     dates = dates_between(start, end)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
@@ -76,7 +80,10 @@ def run_backfill(
             continue
         progress(f"{step}: building …")
         began = time.monotonic()
-        outcome = run_build(landing, warehouse, as_of, config, notify=progress)
+        outcome = run_build(
+            landing, warehouse, as_of, config, notify=progress,
+            step_retry_delay_seconds=step_retry_delay_seconds,
+        )
         elapsed = time.monotonic() - began
         progress(f"{step}: {outcome.status} in {elapsed:.1f} s ({outcome.reason})")
         if outcome.exit_code == EXIT_ERROR:

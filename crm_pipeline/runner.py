@@ -104,12 +104,14 @@ def run_build(
     *,
     verbose: bool = False,
     notify: Callable[[str], None] | None = None,
+    step_retry_delay_seconds: float | None = None,
 ) -> BuildOutcome:
     """Execute the daily build job for ``as_of_date`` and report how it ended.
 
     The run holds the build database's lock from start to end; while another build holds
     it, ``notify`` (default: standard error) says so once and the build waits (up to
     ``CRM_BUILD_LOCK_TIMEOUT`` seconds, then it ends as ``failed`` with that reason).
+    ``step_retry_delay_seconds`` overrides the job's retry back-off (tests pass 0).
     """
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
@@ -129,6 +131,11 @@ def run_build(
         warehouse_dir=str(paths.root),
         config_path=str(config.resolve()) if config is not None else "",
         progress_to_terminal=not verbose,
+        **(
+            {"step_retry_delay_seconds": step_retry_delay_seconds}
+            if step_retry_delay_seconds is not None
+            else {}
+        ),
     )
     job = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB)
     log_level = "INFO" if verbose else "ERROR"

@@ -40,7 +40,7 @@ def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
         models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
         publish = build_publish_asset([*models.keys, quality.key], partitions_def)
         report = build_report_asset(partitions_def)
-    job = daily_build_job(partitions_def)
+    job = daily_build_job(partitions_def, pipeline.step_retry_delay_seconds)
     return dg.Definitions(
         assets=[raw, quality, models, publish, report],
         jobs=[job],

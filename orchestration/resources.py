@@ -17,6 +17,7 @@ import dagster as dg
 
 from core.paths import WarehousePaths
 from core.settings import Settings, load_config
+from orchestration.jobs import STEP_RETRY_DELAY_SECONDS
 
 LANDING_ENV = "CRM_LANDING_DIR"
 WAREHOUSE_ENV = "CRM_WAREHOUSE_DIR"
@@ -32,6 +33,8 @@ class PipelineResource(dg.ConfigurableResource):
     # Command-line runs print short progress lines on the terminal while Dagster's own
     # console log stays quiet; the daemon only logs.
     progress_to_terminal: bool = False
+    # Seconds before a failed step's first retry (the second waits twice as long).
+    step_retry_delay_seconds: float = STEP_RETRY_DELAY_SECONDS
 
     def paths(self) -> WarehousePaths:
         return WarehousePaths(Path(self.warehouse_dir)).ensure()

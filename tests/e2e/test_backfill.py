@@ -56,7 +56,9 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory):
 
     environment_before = dict(os.environ)
     first_lines: list[str] = []
-    first_code = run_backfill(landing, warehouse, START, END, None, first_lines.append)
+    first_code = run_backfill(
+        landing, warehouse, START, END, None, first_lines.append, step_retry_delay_seconds=0
+    )
     second_lines: list[str] = []
     second_code = run_backfill(landing, warehouse, START, END, None, second_lines.append)
     yield {

@@ -61,6 +61,14 @@ def test_job_retries_steps_with_backoff_and_is_tagged_for_the_queue(defs: dg.Def
     assert job.run_tags.get(BUILD_DB_RUN_TAG) == "writer"
 
 
+def test_the_retry_delay_is_the_pipeline_resources(tmp_path: Path) -> None:
+    from orchestration.build import build_definitions
+
+    pipeline = _pipeline(tmp_path).model_copy(update={"step_retry_delay_seconds": 0.0})
+    policy = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB).op_retry_policy
+    assert policy.delay == 0 and policy.max_retries == 2
+
+
 def test_every_step_writing_the_build_database_is_in_the_pool(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     for key in (

@@ -47,7 +47,10 @@ class FakeBuilds:
         self.statuses = statuses
         self.calls: list[dt.date] = []
 
-    def __call__(self, landing, warehouse, as_of, config=None, *, notify=None, verbose=False):
+    def __call__(
+        self, landing, warehouse, as_of, config=None, *, notify=None, verbose=False,
+        step_retry_delay_seconds=None,
+    ):
         self.calls.append(as_of)
         status = self.statuses.get(as_of, "published")
         return BuildOutcome(as_of, f"run-{as_of}", status, f"reason for {as_of}")
