@@ -1,4 +1,4 @@
-"""Tests of the synthetic landing-data generator (crm_pipeline/generator.py).
+"""Tests of the synthetic landing-data generator (crm_pipeline/generator/).
 
 The generator feeds the demo and the end-to-end tests, so these tests check the promises
 the rest of the pipeline relies on: determinism, contract-conformant headers and values
