@@ -44,7 +44,7 @@ def validate_landing(
     ):
         load_landing(con, landing, settings, run_id=run_id, as_of_date=as_of, progress=_say)
         run_quality_checks(con, settings, run_id=run_id, as_of_date=as_of)
-        decision = evaluate_gate(con, settings, run_id=run_id)
+        decision = evaluate_gate(con, settings, run_id=run_id, with_dbt=False)
         verdict = (
             "数据规则通过,可以发布 / data rules pass: a build would publish"
             if decision.publish
