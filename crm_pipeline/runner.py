@@ -127,8 +127,9 @@ def run_build(
     """
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
+    # fail fast, with key and reason, before anything is created or run
+    settings = load_config(config, warehouse if warehouse.is_dir() else None)
     paths = configure_environment(landing, warehouse, config)
-    settings = load_config(config, paths.root)  # fail fast, with key and reason
 
     from dagster import DagsterInstance
 
