@@ -267,7 +267,9 @@ def _trace_log(args: argparse.Namespace) -> Path | None:
     """Write the current exception's trace to WAREHOUSE/build/logs/ (else a temp file)."""
     warehouse = getattr(args, "warehouse", None) or _env_path("CRM_WAREHOUSE_DIR")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    text = traceback.format_exc()
+    from quality.masking import scrub
+
+    text = scrub(traceback.format_exc()) or ""
     candidates = [Path(warehouse) / "build" / "logs"] if warehouse else []
     candidates.append(Path(tempfile.gettempdir()))
     for folder in candidates:

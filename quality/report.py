@@ -20,6 +20,7 @@ import duckdb
 from crm_pipeline.config import Settings
 from quality.checks import NO_OWNER
 from quality.contract import load_contract
+from quality.gate import acceptances_since_previous_build, blocking_files
 from quality.masking import scrub
 from quality.tables import DQ_SCHEMA
 
@@ -95,6 +96,9 @@ class BuildSummary:
     status: str
     reason: str
     rejected_files: list[str] = field(default_factory=list)
+    ignored_entries: list[str] = field(default_factory=list)  # recorded by this build
+    withdrawn_files: list[str] = field(default_factory=list)  # recorded by this build
+    acceptances: list[str] = field(default_factory=list)  # since the previous build
     entities: list[EntityLine] = field(default_factory=list)
     rules: list[RuleLine] = field(default_factory=list)
     owners: list[OwnerLine] = field(default_factory=list)
@@ -114,6 +118,9 @@ class BuildSummary:
         return bool(
             self.status in {"blocked", "failed"}
             or self.rejected_files
+            or self.ignored_entries
+            or self.withdrawn_files
+            or self.acceptances
             or self.quarantined_rows
             or self.dbt_failures
             or self.infrastructure_errors
@@ -138,13 +145,24 @@ def collect_summary(
         ).fetchone()
         status, reason = (row[0], row[1]) if row else ("failed", "no publish decision recorded")
     summary = BuildSummary(run_id, as_of_date, status, reason or "")
+    # rejected files still holding the gate, whichever build rejected them
     summary.rejected_files = [
-        scrub(str(e)) or ""
-        for (e,) in con.execute(
-            f"select coalesce(error, file_path) from {DQ_SCHEMA}.file_loads "
-            "where run_id = ? and status = 'rejected' order by file_path",
-            [run_id],
-        ).fetchall()
+        scrub(s.error or s.file_path) or "" for s in blocking_files(con) if s.status == "rejected"
+    ]
+    summary.ignored_entries, summary.withdrawn_files = (
+        [
+            scrub(str(e)) or ""
+            for (e,) in con.execute(
+                f"select coalesce(error, file_path) from {DQ_SCHEMA}.file_loads "
+                "where run_id = ? and status = ? order by file_path",
+                [run_id, status],
+            ).fetchall()
+        ]
+        for status in ("ignored", "withdrawn")
+    )
+    summary.acceptances = [
+        scrub(f"{path}: accepted by {who} at {at:%Y-%m-%d %H:%M} UTC — {why} ({what})") or ""
+        for path, who, at, why, what in acceptances_since_previous_build(con, run_id)
     ]
     summary.entities = _entities(con, run_id, settings)
     summary.rules = _rules(con, run_id, {e.entity: e.rows_checked for e in summary.entities})
@@ -279,6 +297,15 @@ def render_text(summary: BuildSummary, *, where: bool = True) -> str:
     if summary.rejected_files:
         lines.append("被拒收的文件 / Rejected files:")
         lines += [f"  - {f}" for f in summary.rejected_files]
+    if summary.acceptances:
+        lines.append("已人工接受 / Accepted explicitly (crm-pipeline accept):")
+        lines += [f"  - {a}" for a in summary.acceptances]
+    if summary.withdrawn_files:
+        lines.append("已撤回(已从落地目录移除) / Withdrawn (removed from landing):")
+        lines += [f"  - {w}" for w in summary.withdrawn_files]
+    if summary.ignored_entries:
+        lines.append("未加载的条目 / Landing entries not loaded (ignored):")
+        lines += [f"  - {i}" for i in summary.ignored_entries]
     lines.append("各实体隔离率 / Quarantine rate per entity:")
     for e in summary.entities:
         limit = "" if e.limit is None else f" (上限 / limit {e.limit:.0%})"
@@ -355,6 +382,13 @@ def render_html(summary: BuildSummary, row_listing: list[tuple[object, ...]]) ->
         f"<p>构建 / Run: {_cell(summary.run_id)}</p>",
         "<h2>被拒收的文件 / Rejected files</h2>",
         _table(["文件与原因 / file and reason"], [[f] for f in summary.rejected_files]),
+        "<h2>已人工接受 / Accepted explicitly</h2>",
+        _table(["文件、接受人、时间与原因 / file, who, when, why"],
+               [[a] for a in summary.acceptances]),
+        "<h2>已撤回 / Withdrawn from landing</h2>",
+        _table(["文件 / file"], [[w] for w in summary.withdrawn_files]),
+        "<h2>未加载的条目 / Landing entries not loaded</h2>",
+        _table(["条目与原因 / entry and reason"], [[i] for i in summary.ignored_entries]),
         "<h2>各实体隔离率 / Quarantine rate per entity</h2>",
         _table(
             ["实体 / entity", "新行 / new rows", "隔离 / quarantined", "比例 / rate",
