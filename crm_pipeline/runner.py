@@ -277,4 +277,6 @@ def _first_failure(result: object) -> str:
     from orchestration.failures import first_step_error
 
     reason = first_step_error(getattr(result, "all_events", []))
+    if reason and "[Errno 28]" in reason:
+        reason = f"the disk is full (free some space and build again): {reason}"
     return reason or "the build run failed before publishing"
