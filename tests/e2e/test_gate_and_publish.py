@@ -10,7 +10,8 @@ A. as of 2026-03-29: 5 clean leads, 5 follow-ups of which F5 points at the unkno
 B. as of 2026-03-30: L9 arrives (F5 is released) with L10 and L11 lacking an owner ->
    leads 2/3 = 66.7% > 20%: blocked, exit 2, serving file byte-identical, alert BLOCKED.
 K. as of 2026-03-31: L12 arrives; a `crm-pipeline build` process (and its dbt child) is
-   killed once the dbt step has started -> serving file byte-identical.
+   killed once the dbt step has started -> serving file byte-identical. B's breach still
+   holds the gate, so the managers accept leads/2026-03-30.csv (`crm-pipeline accept`).
 C. as of 2026-03-31: publishing crashes after the temporary file was written -> exit 1,
    serving file byte-identical.
 D. as of 2026-03-31 again: nothing new; publishes (exit 0) marts holding L9 and L12.
@@ -151,6 +152,9 @@ def builds(
              "--verbose"]
         )
         facts["hash_K"] = digest(serving)
+        # the breach of B holds every build until resolved: the managers accept the file
+        facts["accept"] = main(["accept", "leads/2026-03-30.csv", "--warehouse", str(warehouse),
+                                "--reason", "owners are assigned in the CRM"])
         # C
         real_replace = publish.os.replace
 
@@ -198,7 +202,9 @@ def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_exit_codes(builds: dict[str, Any]) -> None:
-    assert (builds["A"], builds["B"], builds["C"], builds["D"]) == (0, 2, 1, 0)
+    assert (builds["A"], builds["B"], builds["accept"], builds["C"], builds["D"]) == (
+        0, 2, 0, 1, 0
+    )
 
 
 def test_blocked_and_crashed_builds_leave_serving_untouched(builds: dict[str, Any]) -> None:
@@ -220,7 +226,10 @@ def test_publish_log_records_each_decision(builds: dict[str, Any]) -> None:
         ("2026-03-29", "published"), ("2026-03-30", "blocked"), ("2026-03-31", "failed"),
         ("2026-03-31", "published"),
     ]
-    assert log[1][2] == "leads: 2 of 3 new rows quarantined (66.7%), above the limit of 20%"
+    assert log[1][2] == (
+        "leads: 2 of 3 new rows quarantined (66.7%), above the limit of 20% "
+        "(held until leads/2026-03-30.csv is corrected, withdrawn or accepted)"
+    )
     assert log[2][2]  # the failed step, as one line (retried, then given up)
 
 
