@@ -330,7 +330,9 @@ def test_report_summary(database: Path, outcomes: Any) -> None:
     assert owners["dave"] == (2, ["leads"])
     assert first.quarantined_rows == 8 + 3 + 2 and first.has_news
     assert second.rows_released == 1 and second.quarantined_rows == 0
-    assert second.has_news is False
+    # nothing new was quarantined in r2, but r1's rejected file still holds the gate
+    assert second.rejected_files == first.rejected_files != []
+    assert second.has_news is True
 
 
 def test_rerunning_a_build_replaces_its_results(database: Path, outcomes: Any) -> None:
