@@ -55,10 +55,10 @@ def _skip_reason(path: Path, root: Path, in_entity_folder: bool) -> str | None:
         return "temporary file (an editor's lock or scratch file), not loaded"
     if name.startswith("."):
         return "hidden file, not loaded"
-    if path.is_symlink() and not _inside(path, root):
-        return "symbolic link leading outside the landing folder, not followed"
     if not path.exists():
         return "broken symbolic link, not followed"
+    if path.is_symlink() and not _inside(path, root):
+        return "symbolic link leading outside the landing folder, not followed"
     if path.is_dir():
         return "directory inside an entity folder, not searched" if in_entity_folder else None
     if not in_entity_folder:
