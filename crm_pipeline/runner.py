@@ -218,8 +218,13 @@ def _report_failure(
         dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
     ).replace(tzinfo=None)
     report_failed_build(
-        paths, settings, run_id=run_id, as_of_date=as_of_date, started_at=started_at,
-        reason=reason, log=say,
+        paths,
+        settings,
+        run_id=run_id,
+        as_of_date=as_of_date,
+        started_at=started_at,
+        reason=reason,
+        log=say,
     )
 
 

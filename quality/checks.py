@@ -175,9 +175,15 @@ def _parser_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
                 rule = str(problem.get("rule") or "type")
                 source = "parser" if rule == "type" else "gx"
                 rows.append(
-                    (entity.name, row_id, rule, problem.get("column"),
-                     scrub(str(problem.get("detail") or f"{rule} problem")) or "", source,
-                     "block")
+                    (
+                        entity.name,
+                        row_id,
+                        rule,
+                        problem.get("column"),
+                        scrub(str(problem.get("detail") or f"{rule} problem")) or "",
+                        source,
+                        "block",
+                    )
                 )
     _add_failures(con, rows)
 
@@ -330,9 +336,7 @@ def _release_references(
 
 # ----------------------------------------------------------------------- plausibility
 def _stage_order_case(settings: Settings, column: str) -> str:
-    whens = " ".join(
-        f"when '{v.key}' then {i + 1}" for i, v in enumerate(settings.enums["stage"])
-    )
+    whens = " ".join(f"when '{v.key}' then {i + 1}" for i, v in enumerate(settings.enums["stage"]))
     return f"case {column} {whens} end"
 
 
@@ -368,8 +372,8 @@ def _plausibility_stage_skips(
                || ', skipping a stage', 'sql', 'warn'
         from history
         join {_new_rows(entity.name)} as new_rows on new_rows._row_id = history._row_id
-        where {_stage_order_case(settings, 'history.stage')}
-              - {_stage_order_case(settings, 'history.previous_stage')} > 1
+        where {_stage_order_case(settings, "history.stage")}
+              - {_stage_order_case(settings, "history.previous_stage")} > 1
           {not_fall}
         """
     )
@@ -449,8 +453,7 @@ def _legacy_accounts(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
     if not versioned:
         return False
     known = " union ".join(
-        f"select _account_key from raw.{name} where _account_key is not null"
-        for name in versioned
+        f"select _account_key from raw.{name} where _account_key is not null" for name in versioned
     )
     con.execute(
         f"""
@@ -548,19 +551,32 @@ def _plan(entity: Entity, checks: list[ContractCheck]) -> list[PlannedCheck]:
         PlannedCheck(entity.name, c.rule, c.column, "block", "gx", c.description) for c in checks
     ]
     plan += [
-        PlannedCheck(entity.name, "type", c.name, "block", "parser",
-                     f"{c.name} must be a valid {c.type}")
+        PlannedCheck(
+            entity.name, "type", c.name, "block", "parser", f"{c.name} must be a valid {c.type}"
+        )
         for c in entity.columns
         if c.type not in {"text", "enum"}
     ]
     plan.append(
-        PlannedCheck(entity.name, "uniqueness", entity.record_id, "block", "sql",
-                     f"no two different rows with the same {entity.record_id} and "
-                     f"{entity.version_column} in one load")
+        PlannedCheck(
+            entity.name,
+            "uniqueness",
+            entity.record_id,
+            "block",
+            "sql",
+            f"no two different rows with the same {entity.record_id} and "
+            f"{entity.version_column} in one load",
+        )
     )
     plan += [
-        PlannedCheck(entity.name, "reference", c.name, "block", "sql",
-                     f"{c.name} must match a {c.references.entity} record")
+        PlannedCheck(
+            entity.name,
+            "reference",
+            c.name,
+            "block",
+            "sql",
+            f"{c.name} must match a {c.references.entity} record",
+        )
         for c in entity.columns
         if c.references is not None
     ]
@@ -589,41 +605,105 @@ def _write_check_results(
             continue
         seen.add(key)
         failed, _ = counts.get(key, (0, check.source))
-        rows.append(_result_row(outcome, check.entity, check.rule, check.column,
-                                check.severity, failed, check.source, check.description,
-                                checked_at))
+        rows.append(
+            _result_row(
+                outcome,
+                check.entity,
+                check.rule,
+                check.column,
+                check.severity,
+                failed,
+                check.source,
+                check.description,
+                checked_at,
+            )
+        )
     for key, (failed, source) in counts.items():
         if key not in seen:
             entity, rule, column, severity = key
-            rows.append(_result_row(outcome, entity, rule, column, severity, failed, source,
-                                    f"{rule} problems found", checked_at))
+            rows.append(
+                _result_row(
+                    outcome,
+                    entity,
+                    rule,
+                    column,
+                    severity,
+                    failed,
+                    source,
+                    f"{rule} problems found",
+                    checked_at,
+                )
+            )
     for name, result in outcome.entities.items():
         rows.append(
-            (outcome.run_id, outcome.as_of_date, checked_at, name, "quarantine_rate", None,
-             "block", result.rows_checked, result.rows_quarantined, result.quarantine_rate,
-             result.within_limit, "sql",
-             f"quarantined rows / rows checked in this build <= {result.limit:g}")
+            (
+                outcome.run_id,
+                outcome.as_of_date,
+                checked_at,
+                name,
+                "quarantine_rate",
+                None,
+                "block",
+                result.rows_checked,
+                result.rows_quarantined,
+                result.quarantine_rate,
+                result.within_limit,
+                "sql",
+                f"quarantined rows / rows checked in this build <= {result.limit:g}",
+            )
         )
     for error in outcome.infrastructure_errors:
         rows.append(
-            (outcome.run_id, outcome.as_of_date, checked_at, "(all)", "infrastructure", None,
-             "block", None, None, None, False, "gx", error[:1000])
+            (
+                outcome.run_id,
+                outcome.as_of_date,
+                checked_at,
+                "(all)",
+                "infrastructure",
+                None,
+                "block",
+                None,
+                None,
+                None,
+                False,
+                "gx",
+                error[:1000],
+            )
         )
     con.executemany(
-        f"insert into {DQ_SCHEMA}.check_results values "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {DQ_SCHEMA}.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
 
 def _result_row(
-    outcome: QualityOutcome, entity: str, rule: str, column: str | None, severity: str,
-    failed: int, source: str, description: str, checked_at: dt.datetime,
+    outcome: QualityOutcome,
+    entity: str,
+    rule: str,
+    column: str | None,
+    severity: str,
+    failed: int,
+    source: str,
+    description: str,
+    checked_at: dt.datetime,
 ) -> tuple[object, ...]:
     checked = outcome.entities[entity].rows_checked if entity in outcome.entities else 0
     rate = failed / checked if checked else None
-    return (outcome.run_id, outcome.as_of_date, checked_at, entity, rule, column, severity,
-            checked, failed, rate, failed == 0 or rule in COUNTED_ONLY, source, description)
+    return (
+        outcome.run_id,
+        outcome.as_of_date,
+        checked_at,
+        entity,
+        rule,
+        column,
+        severity,
+        checked,
+        failed,
+        rate,
+        failed == 0 or rule in COUNTED_ONLY,
+        source,
+        description,
+    )
 
 
 def _update_file_loads(con: duckdb.DuckDBPyConnection, entity: str, released_rows: bool) -> None:
@@ -633,7 +713,8 @@ def _update_file_loads(con: duckdb.DuckDBPyConnection, entity: str, released_row
     so that rows_read = rows_loaded + rows_quarantined stays true for every file.
     """
     scope = (
-        "" if released_rows
+        ""
+        if released_rows
         else f"and file_loads.file_hash in (select _file_hash from {_new_rows(entity)})"
     )
     params: list[object] = [entity]
@@ -846,19 +927,35 @@ def _check_pending_rows(
             _plausibility_amounts(con, entity, settings)
             _write_findings(con, entity, run_id, as_of_date)
             if _legacy_accounts(con, entity):
-                plan.append(PlannedCheck(entity.name, "legacy_account", "account_key", "warn",
-                                         "sql", "service records of customers no lead knows "
-                                         "(legacy customers: allowed, only counted)"))
+                plan.append(
+                    PlannedCheck(
+                        entity.name,
+                        "legacy_account",
+                        "account_key",
+                        "warn",
+                        "sql",
+                        "service records of customers no lead knows "
+                        "(legacy customers: allowed, only counted)",
+                    )
+                )
     plan += [
-        PlannedCheck(e.name, "plausibility", None, "warn", "sql",
-                     "stage skips, events after D, outlier amounts")
+        PlannedCheck(
+            e.name,
+            "plausibility",
+            None,
+            "warn",
+            "sql",
+            "stage skips, events after D, outlier amounts",
+        )
         for e in entities
     ]
 
     # 4. Counts, results, file loads, scorecard.
     for entity in entities:
         outcome.entities[entity.name] = EntityOutcome(
-            entity.name, sizes[entity.name], _quarantined_new_rows(con, entity.name),
+            entity.name,
+            sizes[entity.name],
+            _quarantined_new_rows(con, entity.name),
             settings.quality.limit_for(entity.name),
         )
         _update_file_loads(con, entity.name, released_by_entity[entity.name] > 0)

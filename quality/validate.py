@@ -50,8 +50,9 @@ def validate_landing(
             if decision.publish
             else f"会被阻止 / a build would be blocked: {decision.summary}"
         )
-        summary = collect_summary(con, run_id, as_of, settings=settings,
-                                  status="validated", reason=verdict)
+        summary = collect_summary(
+            con, run_id, as_of, settings=settings, status="validated", reason=verdict
+        )
     text = (
         f"{render_text(summary, where=False)}\n结论 / Verdict: {verdict}\n"
         "报告 / Report: validate 不发布、不保存任何内容 / validate publishes and keeps "

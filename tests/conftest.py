@@ -27,8 +27,12 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # shares one Dagster instance), so every test module ends with them as the session began
 # (module scope: some modules deliberately share them between their own tests).
 PIPELINE_ENVIRONMENT = (
-    "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR", "CRM_PIPELINE_CONFIG", "DAGSTER_HOME",
-    "CRM_BUILD_DB", "CRM_PROGRESS_TO_STDERR",
+    "CRM_LANDING_DIR",
+    "CRM_WAREHOUSE_DIR",
+    "CRM_PIPELINE_CONFIG",
+    "DAGSTER_HOME",
+    "CRM_BUILD_DB",
+    "CRM_PROGRESS_TO_STDERR",
 )
 _SESSION_ENVIRONMENT = {name: os.environ.get(name) for name in PIPELINE_ENVIRONMENT}
 
@@ -79,10 +83,14 @@ class DbtHarness:
         dbt_vars.update(extra_vars or {})
         cli_args = [
             *args,
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(self.target_path),
-            "--vars", json.dumps(dbt_vars),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(self.target_path),
+            "--vars",
+            json.dumps(dbt_vars),
             "--quiet",
         ]
         if self.mark_loads_checked:

@@ -7,7 +7,6 @@ gate (quality.gate) to everything recorded, so a blocked build is still recorded
 reported and alerted.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg

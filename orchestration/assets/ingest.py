@@ -1,6 +1,5 @@
 """Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database."""
 
-
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -79,4 +78,3 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
             )
 
     return raw_landing_files
-
