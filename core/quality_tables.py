@@ -1,8 +1,10 @@
 """The ``data_quality`` schema: tables kept across builds and published with the marts.
 
-Created before anything else runs so that ingestion, dbt (which reads the quarantine to
-exclude rows) and the gate can rely on them. Columns follow spec/quality.md; the extra
-ones (run ids, rule sources, row keys) help tie a row back to its build and file.
+Created before anything else runs so that ingestion, dbt (which reads the quarantine and
+``checked_loads`` to exclude rows) and the gate can rely on them. Columns follow
+spec/quality.md; the extra ones (run ids, rule sources, row keys) help tie a row back to
+its build and file; ``checked_loads``, ``gate_holds`` and ``acceptances`` are the gate's
+durable state (quality.gate).
 """
 
 from __future__ import annotations
@@ -41,6 +43,24 @@ TABLES: dict[str, str] = {
     "owner_scorecard": """
         as_of_date date, owner varchar, entity varchar, records bigint,
         quarantined bigint, completeness_rate double, run_id varchar
+    """,
+    # One row per file load whose rows the quality step checked (checks follow the rows,
+    # not the run: a loaded file without a row here is pending, and staging leaves it out).
+    "checked_loads": """
+        run_id varchar, as_of_date date, checked_at timestamp, entity varchar,
+        file_path varchar, file_hash varchar, load_seq bigint, rows_checked bigint,
+        rows_quarantined bigint
+    """,
+    # A quarantine-rate breach, tied to each file whose rows caused it; it holds the gate
+    # while that file's latest file_loads row is still this (path, hash) loaded.
+    "gate_holds": """
+        run_id varchar, as_of_date date, created_at timestamp, entity varchar,
+        file_path varchar, file_hash varchar, reason varchar
+    """,
+    # `crm-pipeline accept FILE --reason ...`: who let a blocking file through, when, why.
+    "acceptances": """
+        file_path varchar, file_hash varchar, entity varchar, accepted_at timestamp,
+        accepted_by varchar, reason varchar, resolved varchar
     """,
     "alert_log": """
         run_id varchar, as_of_date date, sent_at timestamp, channel varchar,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,6 +26,21 @@ class ConfigError(ValueError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+Rate = Annotated[float, Field(ge=0, le=1)]
+PositiveRate = Annotated[float, Field(gt=0)]
+Points = Annotated[int, Field(ge=0)]
+
+
+def _known_entities(keys: object, section: str) -> None:
+    """Per-entity keys must name contract entities (``leads``, not ``lead``)."""
+    entities = list(load_contract().entities)
+    unknown = sorted(set(keys) - set(entities))  # type: ignore[call-overload]
+    if unknown:
+        raise ValueError(
+            f"unknown entity {unknown[0]!r} in {section} (expected one of {', '.join(entities)})"
+        )
 
 
 def _contract_enums() -> dict[str, list[EnumValue]]:
@@ -51,7 +66,7 @@ class GradeBand(_Section):
     """Points for an amount at or above ``min_amount``."""
 
     min_amount: float = Field(ge=0)
-    points: int
+    points: int = Field(ge=0)
 
 
 class Grading(_Section):
@@ -71,11 +86,11 @@ class Grading(_Section):
             GradeBand(min_amount=0, points=5),
         ]
     )
-    urgency_points: dict[str, int] = Field(
+    urgency_points: dict[str, Points] = Field(
         default_factory=lambda: {"high": 25, "medium": 15, "low": 5}
     )
-    decision_maker_points: int = 25
-    source_points: dict[str, int] = Field(
+    decision_maker_points: int = Field(25, ge=0)
+    source_points: dict[str, Points] = Field(
         default_factory=lambda: {
             "referral": 10,
             "expo": 8,
@@ -86,8 +101,8 @@ class Grading(_Section):
             "other": 0,
         }
     )
-    a_min_score: int = 70
-    b_min_score: int = 40
+    a_min_score: int = Field(70, ge=0)
+    b_min_score: int = Field(40, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Grading:
@@ -127,7 +142,13 @@ class QualityConfig(_Section):
     """The publish gate's threshold (quality.md), globally or per entity."""
 
     max_quarantine_rate: float = Field(0.2, ge=0, le=1)
-    max_quarantine_rate_per_entity: dict[str, float] = Field(default_factory=dict)
+    max_quarantine_rate_per_entity: dict[str, Rate] = Field(default_factory=dict)
+
+    @field_validator("max_quarantine_rate_per_entity")
+    @classmethod
+    def _entities(cls, value: dict[str, float]) -> dict[str, float]:
+        _known_entities(value, "max_quarantine_rate_per_entity")
+        return value
 
     def limit_for(self, entity: str) -> float:
         return self.max_quarantine_rate_per_entity.get(entity, self.max_quarantine_rate)
@@ -184,7 +205,7 @@ class Settings(_Section):
 
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
-    currency_rates: dict[str, float] = Field(default_factory=dict)
+    currency_rates: dict[str, PositiveRate] = Field(default_factory=dict)
     enums: dict[str, list[EnumValue]] = Field(default_factory=_contract_enums)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     grading: Grading = Field(default_factory=Grading)
@@ -211,6 +232,20 @@ class Settings(_Section):
             raise ValueError("must be a three-letter ISO 4217 code such as CNY")
         return value
 
+    @field_validator("currency_rates")
+    @classmethod
+    def _rate_codes(cls, value: dict[str, float]) -> dict[str, float]:
+        for code in value:
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise ValueError(f"{code!r} is not a three-letter ISO 4217 code such as USD")
+        return value
+
+    @field_validator("folders")
+    @classmethod
+    def _folder_entities(cls, value: dict[str, FolderConfig]) -> dict[str, FolderConfig]:
+        _known_entities(value, "folders")
+        return value
+
     @model_validator(mode="after")
     def _complete(self) -> Settings:
         contract = load_contract()
@@ -229,12 +264,15 @@ class Settings(_Section):
                 raise ValueError(f"enums.stage.{value.key}: probability is required")
             if not value.terminal and value.stall_days is None:
                 raise ValueError(f"enums.stage.{value.key}: stall_days is required")
-        missing = set(v.key for v in self.enums["priority"]) - set(self.sla)
+        priorities = [v.key for v in self.enums["priority"]]
+        extra = sorted(set(self.sla) - set(priorities))
+        if extra:
+            raise ValueError(
+                f"sla.{extra[0]}: not a priority (expected one of {', '.join(priorities)})"
+            )
+        missing = set(priorities) - set(self.sla)
         if missing:
             raise ValueError(f"sla: no limits for priority {sorted(missing)}")
-        unknown = set(self.folders) - set(contract.entities)
-        if unknown:
-            raise ValueError(f"folders: unknown entity folder {sorted(unknown)}")
         return self
 
     # ----------------------------------------------------------------- derived views
@@ -276,9 +314,13 @@ class Settings(_Section):
 
 
 def _format_error(exc: ValidationError) -> str:
+    """``invalid configuration: KEY: reason`` for the first problem, one sentence."""
     first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"invalid configuration: {key}: {first['msg']}"
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    key = ".".join(str(part) for part in first["loc"])
+    if not key:  # a whole-file rule: its message starts with the key it is about
+        return f"invalid configuration: {reason}"
+    return f"invalid configuration: {key}: {reason}"
 
 
 def load_config(path: Path | None = None, warehouse: Path | None = None) -> Settings:
@@ -300,4 +342,3 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Sett
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{candidate}: {_format_error(exc)}") from exc
-

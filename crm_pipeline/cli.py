@@ -1,15 +1,19 @@
-"""`crm-pipeline`: generate, build, backfill, validate, demo (spec/operations.md).
+"""`crm-pipeline`: generate, build, backfill, validate, accept, demo (spec/operations.md).
 
-Errors are printed as one sentence, never a stack trace; exit codes are 0 published,
-2 blocked by the gate, 1 error.
+Errors are printed as one sentence, never a stack trace (the trace goes to a log file under
+``WAREHOUSE/build/logs/``, named in the sentence); exit codes are 0 published, 2 blocked
+by the gate, 1 error — a mistyped argument (a bad ``--as-of``) is an error too.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,6 +21,18 @@ from core.paths import WarehousePaths
 from core.settings import ConfigError
 
 EXIT_ERROR = 1
+
+
+class UsageError(ValueError):
+    """The command line itself is wrong (unknown option, bad date): exit 1, one sentence."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error raises instead of exiting with code 2 (the
+    gate's code): the caller prints one sentence and exits 1."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
 
 
 def _date(text: str) -> dt.date:
@@ -46,8 +62,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from crm_pipeline.generator import GeneratorOptions, generate
 
     options = GeneratorOptions(
-        leads=args.leads, start=args.start, end=args.end, seed=args.seed,
-        headers=args.headers, encoding=args.encoding, format=args.format,
+        leads=args.leads,
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        headers=args.headers,
+        encoding=args.encoding,
+        format=args.format,
         dirty_rate=args.dirty_rate,
     )
     summary = generate(Path(args.out), options, progress=_say)
@@ -56,12 +77,35 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _locations(args: argparse.Namespace) -> tuple[Path, Path, Path | None]:
-    landing = _require(args.landing or _env_path("CRM_LANDING_DIR"), "--landing", "CRM_LANDING_DIR")
-    warehouse = _require(
+def _warehouse_arg(args: argparse.Namespace) -> Path:
+    return _require(
         args.warehouse or _env_path("CRM_WAREHOUSE_DIR"), "--warehouse", "CRM_WAREHOUSE_DIR"
     )
-    return landing, warehouse, args.config or _env_path("CRM_PIPELINE_CONFIG")
+
+
+def check_warehouse(warehouse: Path) -> None:
+    """Refuse, in one sentence, a warehouse that is a file or cannot be written."""
+    if warehouse.exists() and not warehouse.is_dir():
+        raise UsageError(f"--warehouse {warehouse} is a file, not a folder")
+    existing = warehouse
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--warehouse {warehouse}: {existing} is a file, not a folder")
+    for folder in (existing, warehouse / "build"):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"warehouse folder {folder} is read-only: the build cannot write")
+
+
+def _locations(args: argparse.Namespace) -> tuple[Path, Path, Path | None]:
+    landing = _require(args.landing or _env_path("CRM_LANDING_DIR"), "--landing", "CRM_LANDING_DIR")
+    warehouse = _warehouse_arg(args)
+    config = args.config or _env_path("CRM_PIPELINE_CONFIG")
+    from core.settings import load_config
+
+    load_config(config, warehouse if warehouse.is_dir() else None)  # before anything runs
+    check_warehouse(warehouse)
+    return landing, warehouse, config
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -97,6 +141,46 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return run_validate(landing, args.config or _env_path("CRM_PIPELINE_CONFIG"))
 
 
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Accept a file that holds the gate, so that later builds may publish without it."""
+    import duckdb
+
+    from core import database
+    from core.build_lock import build_db_lock
+    from quality.gate import accept_file
+
+    warehouse = _warehouse_arg(args)
+    check_warehouse(warehouse)
+    paths = WarehousePaths(warehouse.resolve())
+    if not paths.build_db.exists():
+        raise UsageError(f"no build database in {warehouse}: nothing has been built there yet")
+    file_path = _landing_relative(Path(args.file), args.landing or _env_path("CRM_LANDING_DIR"))
+    with build_db_lock(paths.lock_file, f"crm-pipeline accept {file_path}", notify=_say):
+        con = database.connect(paths.build_db)
+        try:
+            accepted = accept_file(con, file_path, args.reason)
+        except duckdb.Error as exc:
+            raise UsageError(f"the build database could not record the acceptance: {exc}") from exc
+        finally:
+            con.close()
+    print(
+        f"accepted {accepted.file_path} ({accepted.resolved}) by {accepted.accepted_by} "
+        f"at {accepted.accepted_at:%Y-%m-%d %H:%M} UTC: {accepted.reason}; "
+        "the next build no longer holds on it"
+    )
+    return 0
+
+
+def _landing_relative(file: Path, landing: Path | None) -> str:
+    """FILE as recorded in file_loads: relative to the landing folder, forward slashes."""
+    if landing is not None:
+        try:
+            return file.resolve().relative_to(Path(landing).resolve()).as_posix()
+        except ValueError:
+            pass
+    return file.as_posix()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm_pipeline.demo import run_demo
 
@@ -112,10 +196,10 @@ def _add_locations(parser: argparse.ArgumentParser, landing: bool = True) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crm-pipeline", description="Daily CRM analytics warehouse (Dagster + dbt + DuckDB)."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="write a synthetic landing folder")
     gen.add_argument("--out", required=True, type=Path)
@@ -149,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--config", type=Path, help="configuration YAML")
     validate.set_defaults(func=cmd_validate)
 
+    accept = sub.add_parser(
+        "accept", help="let later builds publish despite a file that holds the gate"
+    )
+    accept.add_argument("file", help="the landing file, e.g. leads/2026-03-30.csv")
+    accept.add_argument("--reason", required=True, help="why it is accepted (recorded)")
+    accept.add_argument("--warehouse", type=Path, help="warehouse folder (or CRM_WAREHOUSE_DIR)")
+    accept.add_argument("--landing", type=Path, help="landing folder (or CRM_LANDING_DIR)")
+    accept.set_defaults(func=cmd_accept)
+
     demo = sub.add_parser("demo", help="generate demo data, run the daily builds, summarise")
     demo.add_argument("--landing", default="demo_landing")
     demo.add_argument("--warehouse", default="demo_warehouse")
@@ -156,18 +249,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_sentence(exc: OSError) -> str:
+    """One sentence for an operating-system error, naming the file when known."""
+    if exc.errno is None:  # raised by the pipeline itself, already a sentence
+        return str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}: free some space and run the command again"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"cannot write{where}: the folder is read-only or not ours"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and exc.filename:
+        return f"{exc.filename} is a file where a folder was expected"
+    return f"{exc.strerror or type(exc).__name__}{where}"
+
+
+def _trace_log(args: argparse.Namespace) -> Path | None:
+    """Write the current exception's trace to WAREHOUSE/build/logs/ (else a temp file)."""
+    warehouse = getattr(args, "warehouse", None) or _env_path("CRM_WAREHOUSE_DIR")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    from core.masking import scrub
+
+    text = scrub(traceback.format_exc()) or ""
+    candidates = [Path(warehouse) / "build" / "logs"] if warehouse else []
+    candidates.append(Path(tempfile.gettempdir()))
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"crm-pipeline-error-{stamp}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _fail(args: argparse.Namespace, sentence: str, trace: bool) -> int:
+    from core.masking import scrub
+
+    log = _trace_log(args) if trace else None
+    _say(f"error: {scrub(sentence)}" + (f" (details: {log})" if log else ""))
+    return EXIT_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        _say(f"error: {exc}")
+        return EXIT_ERROR
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        _say(f"error: {exc}")
-        return EXIT_ERROR
+    except (ConfigError, UsageError) as exc:
+        return _fail(args, str(exc), trace=False)
+    except OSError as exc:
+        return _fail(args, _os_sentence(exc), trace=True)
+    except ValueError as exc:
+        return _fail(args, str(exc), trace=True)
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_ERROR
+    except Exception as exc:  # the last line of defence: one sentence, trace to the log
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return _fail(args, f"{type(exc).__name__}: {first}", trace=True)
 
 
 if __name__ == "__main__":

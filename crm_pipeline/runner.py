@@ -115,8 +115,9 @@ def run_build(
     """
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
+    # fail fast, with key and reason, before anything is created or run
+    settings = load_config(config, warehouse if warehouse.is_dir() else None)
     paths = WarehousePaths(warehouse.resolve()).ensure()
-    settings = load_config(config, paths.root)  # fail fast, with key and reason
     home = dagster_home(paths)
     write_instance_config(home)
 
@@ -138,7 +139,9 @@ def run_build(
         ),
     )
     job = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB)
-    log_level = "INFO" if verbose else "ERROR"
+    # quiet runs: the terminal gets progress and one closing sentence; a failed step's
+    # stack trace goes to the build log (below), never to the terminal
+    log_level = "INFO" if verbose else "CRITICAL"
     purpose = f"crm-pipeline build as of {as_of_date.isoformat()}"
     say = notify or _to_stderr
     try:
@@ -159,6 +162,8 @@ def run_build(
             if result.success and recorded:
                 return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
             failure = _first_failure(result)
+            if not verbose:
+                _append_traces(build_log_path(paths, as_of_date), result)
             _report_failure(instance, paths, settings, result.run_id, as_of_date, failure, say)
             return BuildOutcome(as_of_date, result.run_id, "failed", failure)
     except BuildLockBusy as exc:
@@ -205,8 +210,13 @@ def _report_failure(
         dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
     ).replace(tzinfo=None)
     report_failed_build(
-        paths, settings, run_id=run_id, as_of_date=as_of_date, started_at=started_at,
-        reason=reason, log=say,
+        paths,
+        settings,
+        run_id=run_id,
+        as_of_date=as_of_date,
+        started_at=started_at,
+        reason=reason,
+        log=say,
     )
 
 
@@ -235,9 +245,35 @@ def _close_abandoned_cli_runs(instance: Any) -> None:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
+def _append_traces(log_path: Path, result: object) -> None:
+    """Append every failed step's full error (with its stack trace) to the build log,
+    personal data masked."""
+    from core.masking import scrub
+
+    lines = []
+    for event in getattr(result, "all_events", []):
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+        elif event.is_step_up_for_retry and event.event_specific_data is not None:
+            error = event.event_specific_data.error
+        else:
+            continue
+        if error is not None:
+            lines.append(f"--- step {event.step_key} failed:\n{scrub(error.to_string())}")
+    if not lines:
+        return
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write("\n".join(lines) + "\n")
+    except OSError:
+        pass  # the disk may be what failed; the one-line reason is still printed
+
+
 def _first_failure(result: object) -> str:
     """The first step error of a failed run, as one line, personal data masked."""
     from orchestration.failures import first_step_error
 
     reason = first_step_error(getattr(result, "all_events", []))
+    if reason and "[Errno 28]" in reason:
+        reason = f"the disk is full (free some space and build again): {reason}"
     return reason or "the build run failed before publishing"

@@ -44,14 +44,15 @@ def validate_landing(
     ):
         load_landing(con, landing, settings, run_id=run_id, as_of_date=as_of, progress=_say)
         run_quality_checks(con, settings, run_id=run_id, as_of_date=as_of)
-        decision = evaluate_gate(con, settings, run_id=run_id)
+        decision = evaluate_gate(con, settings, run_id=run_id, with_dbt=False)
         verdict = (
             "数据规则通过,可以发布 / data rules pass: a build would publish"
             if decision.publish
             else f"会被阻止 / a build would be blocked: {decision.summary}"
         )
-        summary = collect_summary(con, run_id, as_of, settings=settings,
-                                  status="validated", reason=verdict)
+        summary = collect_summary(
+            con, run_id, as_of, settings=settings, status="validated", reason=verdict
+        )
     text = (
         f"{render_text(summary, where=False)}\n结论 / Verdict: {verdict}\n"
         "报告 / Report: validate 不发布、不保存任何内容 / validate publishes and keeps "

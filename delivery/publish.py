@@ -6,7 +6,9 @@ storage version that 1.x drivers (the ones BI tools bundle) read, then moved ont
 the old file open keeps reading the old snapshot; nobody ever sees a half-written file.
 Parquet copies of every table are replaced file by file the same way.
 
-Temporary files left by a build killed mid-publish are removed by the next publish (only
+``publish_log`` says ``published`` only once the new serving file is in place: the row is
+written to the build database right after the swap (and into the new copy itself just
+before it). Temporary files left by a build killed mid-publish are removed by the next publish (only
 one build writes at a time, so any temporary file found then is stale); the serving file
 itself is never opened for writing, so it is either the old or the new complete snapshot.
 """
@@ -66,8 +68,26 @@ def _temporary_path(paths: WarehousePaths, run_id: str) -> Path:
     return paths.serving_dir / f"{TEMP_PREFIX}{safe}.duckdb.tmp"
 
 
-def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
-    """Copy the published schemas to a new serving file and Parquet; swap them in."""
+@dataclass(frozen=True)
+class PublishRecord:
+    """The ``published`` publish_log row of the build doing the publishing."""
+
+    run_id: str
+    as_of_date: dt.date
+    started_at: dt.datetime
+    reason: str
+
+
+def publish_serving(
+    paths: WarehousePaths, *, run_id: str, record: PublishRecord | None = None
+) -> PublishResult:
+    """Copy the published schemas to a new serving file and Parquet; swap them in.
+
+    With ``record``, the ``published`` row is written into the new serving file's
+    ``publish_log`` before the swap (so BI users see this build there) and into the build
+    database only after the swap: a build killed in between leaves no ``published`` row
+    for a file that is not in place, and backfill rebuilds that date.
+    """
     paths.serving_dir.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(paths)
     temporary = _temporary_path(paths, run_id)
@@ -75,8 +95,7 @@ def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
     con = database.connect(paths.build_db)
     try:
         con.execute(
-            f"attach '{_quote(temporary)}' as serving "
-            f"(storage_version '{SERVING_STORAGE_VERSION}')"
+            f"attach '{_quote(temporary)}' as serving (storage_version '{SERVING_STORAGE_VERSION}')"
         )
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists serving.{schema}")
@@ -84,11 +103,17 @@ def publish_serving(paths: WarehousePaths, *, run_id: str) -> PublishResult:
                 con.execute(
                     f"create table serving.{schema}.{table} as select * from {schema}.{table}"
                 )
+        if record is not None:
+            _log_published(con, record, "serving.data_quality")
+        for schema in PUBLISHED_SCHEMAS:
+            for table in _tables(con, schema):
                 counts[f"{schema}.{table}"] = int(
                     con.execute(f"select count(*) from serving.{schema}.{table}").fetchone()[0]
                 )
         con.execute("detach serving")
         os.replace(temporary, paths.serving_db)
+        if record is not None:
+            _log_published(con, record, "data_quality")
         _write_parquet(con, paths, counts)
     finally:
         con.close()
@@ -110,6 +135,16 @@ def _write_parquet(
             f"copy (select * from {schema}.{table}) to '{_quote(temporary)}' (format parquet)"
         )
         os.replace(temporary, final)
+
+
+def _log_published(con: duckdb.DuckDBPyConnection, record: PublishRecord, schema: str) -> None:
+    """The ``published`` row, in the build database or the new serving copy."""
+    finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute(f"delete from {schema}.publish_log where run_id = ?", [record.run_id])
+    con.execute(
+        f"insert into {schema}.publish_log values (?, ?, ?, ?, 'published', ?)",
+        [record.run_id, record.as_of_date, record.started_at, finished_at, record.reason],
+    )
 
 
 def record_publish(

@@ -22,6 +22,7 @@ from core.masking import scrub
 from core.quality_tables import DQ_SCHEMA
 from core.settings import Settings
 from quality.checks import NO_OWNER
+from quality.gate import acceptances_since_previous_build, blocking_files
 
 MAX_EXAMPLES = 10
 MAX_REPORT_ROWS = 500
@@ -95,6 +96,9 @@ class BuildSummary:
     status: str
     reason: str
     rejected_files: list[str] = field(default_factory=list)
+    ignored_entries: list[str] = field(default_factory=list)  # recorded by this build
+    withdrawn_files: list[str] = field(default_factory=list)  # recorded by this build
+    acceptances: list[str] = field(default_factory=list)  # since the previous build
     entities: list[EntityLine] = field(default_factory=list)
     rules: list[RuleLine] = field(default_factory=list)
     owners: list[OwnerLine] = field(default_factory=list)
@@ -114,6 +118,9 @@ class BuildSummary:
         return bool(
             self.status in {"blocked", "failed"}
             or self.rejected_files
+            or self.ignored_entries
+            or self.withdrawn_files
+            or self.acceptances
             or self.quarantined_rows
             or self.dbt_failures
             or self.infrastructure_errors
@@ -138,13 +145,24 @@ def collect_summary(
         ).fetchone()
         status, reason = (row[0], row[1]) if row else ("failed", "no publish decision recorded")
     summary = BuildSummary(run_id, as_of_date, status, reason or "")
+    # rejected files still holding the gate, whichever build rejected them
     summary.rejected_files = [
-        scrub(str(e)) or ""
-        for (e,) in con.execute(
-            f"select coalesce(error, file_path) from {DQ_SCHEMA}.file_loads "
-            "where run_id = ? and status = 'rejected' order by file_path",
-            [run_id],
-        ).fetchall()
+        scrub(s.error or s.file_path) or "" for s in blocking_files(con) if s.status == "rejected"
+    ]
+    summary.ignored_entries, summary.withdrawn_files = (
+        [
+            scrub(str(e)) or ""
+            for (e,) in con.execute(
+                f"select coalesce(error, file_path) from {DQ_SCHEMA}.file_loads "
+                "where run_id = ? and status = ? order by file_path",
+                [run_id, status],
+            ).fetchall()
+        ]
+        for status in ("ignored", "withdrawn")
+    )
+    summary.acceptances = [
+        scrub(f"{path}: accepted by {who} at {at:%Y-%m-%d %H:%M} UTC — {why} ({what})") or ""
+        for path, who, at, why, what in acceptances_since_previous_build(con, run_id)
     ]
     summary.entities = _entities(con, run_id, settings)
     summary.rules = _rules(con, run_id, {e.entity: e.rows_checked for e in summary.entities})
@@ -195,9 +213,7 @@ def _entities(
     ]
 
 
-def _rules(
-    con: duckdb.DuckDBPyConnection, run_id: str, checked: dict[str, int]
-) -> list[RuleLine]:
+def _rules(con: duckdb.DuckDBPyConnection, run_id: str, checked: dict[str, int]) -> list[RuleLine]:
     rows = con.execute(
         f"""
         with flagged as (
@@ -216,8 +232,14 @@ def _rules(
         [run_id, run_id],
     ).fetchall()
     return [
-        RuleLine(entity, rule, severity, int(failed), checked.get(entity, 0),
-                 [str(x) for x in (examples or [])][:MAX_EXAMPLES])
+        RuleLine(
+            entity,
+            rule,
+            severity,
+            int(failed),
+            checked.get(entity, 0),
+            [str(x) for x in (examples or [])][:MAX_EXAMPLES],
+        )
         for entity, rule, severity, failed, examples in rows
     ]
 
@@ -279,12 +301,20 @@ def render_text(summary: BuildSummary, *, where: bool = True) -> str:
     if summary.rejected_files:
         lines.append("被拒收的文件 / Rejected files:")
         lines += [f"  - {f}" for f in summary.rejected_files]
+    if summary.acceptances:
+        lines.append("已人工接受 / Accepted explicitly (crm-pipeline accept):")
+        lines += [f"  - {a}" for a in summary.acceptances]
+    if summary.withdrawn_files:
+        lines.append("已撤回(已从落地目录移除) / Withdrawn (removed from landing):")
+        lines += [f"  - {w}" for w in summary.withdrawn_files]
+    if summary.ignored_entries:
+        lines.append("未加载的条目 / Landing entries not loaded (ignored):")
+        lines += [f"  - {i}" for i in summary.ignored_entries]
     lines.append("各实体隔离率 / Quarantine rate per entity:")
     for e in summary.entities:
         limit = "" if e.limit is None else f" (上限 / limit {e.limit:.0%})"
         lines.append(
-            f"  - {e.entity}: {e.rows_quarantined}/{e.rows_checked} 行 rows, "
-            f"{_pct(e.rate)}{limit}"
+            f"  - {e.entity}: {e.rows_quarantined}/{e.rows_checked} 行 rows, {_pct(e.rate)}{limit}"
         )
     if summary.rules:
         lines.append("按实体和规则 / Per entity and rule (failing rows, rate, examples):")
@@ -325,8 +355,14 @@ def _where_text(summary: BuildSummary) -> str:
         parts.append(f"  - HTML: {summary.report_path}")
     tables = ", ".join(
         f"data_quality.{t}"
-        for t in ("quarantine", "check_results", "file_loads", "owner_scorecard",
-                  "plausibility_findings", "publish_log")
+        for t in (
+            "quarantine",
+            "check_results",
+            "file_loads",
+            "owner_scorecard",
+            "plausibility_findings",
+            "publish_log",
+        )
     )
     where = f" ({summary.serving_db})" if summary.serving_db is not None else ""
     parts.append(f"  - 数据表 / tables{where}: {tables}")
@@ -350,38 +386,86 @@ def render_html(summary: BuildSummary, row_listing: list[tuple[object, ...]]) ->
     """A self-contained HTML page (inline CSS, no scripts), everything escaped."""
     sections = [
         f"<h1>CRM 数据质量报告 / Data quality report — {_cell(summary.as_of_date)}</h1>",
-        f"<p class=\"{_cell(summary.status)}\"><b>{_cell(_status_line(summary))}</b>"
-        + (f" — {_cell(summary.reason)}" if summary.reason else "") + "</p>",
+        f'<p class="{_cell(summary.status)}"><b>{_cell(_status_line(summary))}</b>'
+        + (f" — {_cell(summary.reason)}" if summary.reason else "")
+        + "</p>",
         f"<p>构建 / Run: {_cell(summary.run_id)}</p>",
         "<h2>被拒收的文件 / Rejected files</h2>",
         _table(["文件与原因 / file and reason"], [[f] for f in summary.rejected_files]),
+        "<h2>已人工接受 / Accepted explicitly</h2>",
+        _table(
+            ["文件、接受人、时间与原因 / file, who, when, why"], [[a] for a in summary.acceptances]
+        ),
+        "<h2>已撤回 / Withdrawn from landing</h2>",
+        _table(["文件 / file"], [[w] for w in summary.withdrawn_files]),
+        "<h2>未加载的条目 / Landing entries not loaded</h2>",
+        _table(["条目与原因 / entry and reason"], [[i] for i in summary.ignored_entries]),
         "<h2>各实体隔离率 / Quarantine rate per entity</h2>",
         _table(
-            ["实体 / entity", "新行 / new rows", "隔离 / quarantined", "比例 / rate",
-             "上限 / limit"],
-            [[e.entity, e.rows_checked, e.rows_quarantined, _pct(e.rate),
-              "—" if e.limit is None else f"{e.limit:.0%}"] for e in summary.entities],
+            [
+                "实体 / entity",
+                "新行 / new rows",
+                "隔离 / quarantined",
+                "比例 / rate",
+                "上限 / limit",
+            ],
+            [
+                [
+                    e.entity,
+                    e.rows_checked,
+                    e.rows_quarantined,
+                    _pct(e.rate),
+                    "—" if e.limit is None else f"{e.limit:.0%}",
+                ]
+                for e in summary.entities
+            ],
         ),
         "<h2>按实体和规则 / Per entity and rule</h2>",
         _table(
-            ["实体 / entity", "规则 / rule", "级别 / severity", "行数 / rows", "比例 / rate",
-             "示例记录 / example records"],
-            [[r.entity, f"{RULE_LABELS.get(r.rule, r.rule)} / {r.rule}", r.severity,
-              r.failed_rows, _pct(r.rate), ", ".join(r.examples)] for r in summary.rules],
+            [
+                "实体 / entity",
+                "规则 / rule",
+                "级别 / severity",
+                "行数 / rows",
+                "比例 / rate",
+                "示例记录 / example records",
+            ],
+            [
+                [
+                    r.entity,
+                    f"{RULE_LABELS.get(r.rule, r.rule)} / {r.rule}",
+                    r.severity,
+                    r.failed_rows,
+                    _pct(r.rate),
+                    ", ".join(r.examples),
+                ]
+                for r in summary.rules
+            ],
         ),
         "<h2>负责人待办 / Owner to-do list</h2>",
         _table(
             ["负责人 / owner", "记录 / records", "实体 / entities", "规则 / rules"],
-            [[o.owner, o.records, ", ".join(o.entities), ", ".join(o.rules)]
-             for o in summary.owners],
+            [
+                [o.owner, o.records, ", ".join(o.entities), ", ".join(o.rules)]
+                for o in summary.owners
+            ],
         ),
         "<h2>dbt 测试与检查故障 / dbt tests and check errors</h2>",
-        _table(["问题 / problem"],
-               [[x] for x in summary.dbt_failures + summary.infrastructure_errors]),
+        _table(
+            ["问题 / problem"], [[x] for x in summary.dbt_failures + summary.infrastructure_errors]
+        ),
         f"<h2>隔离明细 / Quarantined rows (first {MAX_REPORT_ROWS})</h2>",
         _table(
-            ["实体 / entity", "文件 / file", "行 / row", "记录 / record", "负责人 / owner",
-             "规则 / rule", "列 / column", "说明 / detail"],
+            [
+                "实体 / entity",
+                "文件 / file",
+                "行 / row",
+                "记录 / record",
+                "负责人 / owner",
+                "规则 / rule",
+                "列 / column",
+                "说明 / detail",
+            ],
             [list(r) for r in row_listing],
         ),
         "<h2>完整数据 / Full data</h2>",
@@ -393,21 +477,20 @@ def render_html(summary: BuildSummary, row_listing: list[tuple[object, ...]]) ->
         ".blocked,.failed{color:#b00}.published{color:#070}"
     )
     return (
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>CRM 数据质量 {_cell(summary.as_of_date)}</title><style>{style}</style>"
         "</head><body>" + "\n".join(sections) + "</body></html>\n"
     )
 
 
-def write_report(
-    con: duckdb.DuckDBPyConnection, summary: BuildSummary, report_dir: Path
-) -> Path:
+def write_report(con: duckdb.DuckDBPyConnection, summary: BuildSummary, report_dir: Path) -> Path:
     """Write ``report_dir/quality_report.html`` (atomically) and note it in the summary."""
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / REPORT_NAME
     summary.report_path = path
     temporary = path.with_name(f".{REPORT_NAME}.tmp")
-    temporary.write_text(render_html(summary, quarantined_rows(con, summary.run_id)),
-                         encoding="utf-8")
+    temporary.write_text(
+        render_html(summary, quarantined_rows(con, summary.run_id)), encoding="utf-8"
+    )
     temporary.replace(path)
     return path

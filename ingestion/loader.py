@@ -2,11 +2,16 @@
 
 For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity then name order:
 
-1. hash it; a hash already recorded under the same path was seen before: skip it silently;
+1. hash it; the same hash as the path's latest record was seen before: skip it silently;
    a hash already *loaded* under another path is a re-landed copy: record ``duplicate``;
 2. otherwise stream it in chunks (``ingestion.readers``), map headers by name through the
    contract, parse every value (``ingestion.parsing``) and append to ``raw.<entity>``;
 3. record one ``data_quality.file_loads`` row.
+
+Nothing in the landing folder vanishes silently: entries that are not loaded (``.xls``,
+hidden and temporary files, directories, symbolic links leading outside the folder) get
+an ``ignored`` row with the reason, and a file that held the gate (rejected, or loaded
+under a quarantine-rate hold) and is no longer in the folder gets a ``withdrawn`` row.
 
 Chunks are committed as they are written (one transaction over a 5-million-row file would
 hold it all in memory). A file that breaks a structure rule is therefore rolled back by
@@ -34,7 +39,7 @@ from core.contract import Entity, load_contract, normalise_header
 from core.quality_tables import DQ_SCHEMA, create_quality_tables
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
 from core.settings import FolderConfig, Settings
-from ingestion.landing import LandedFile, landed_files
+from ingestion.landing import IgnoredEntry, LandedFile, landing_entries
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
 from ingestion.readers import (
     CHUNK_ROWS,
@@ -46,7 +51,7 @@ from ingestion.readers import (
     read_file,
 )
 
-Status = Literal["loaded", "duplicate", "rejected"]
+Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
 Progress = Callable[[str], None]
 
 
@@ -230,7 +235,11 @@ def _load_rows(
         for chunk in chunks:
             present |= set(map_headers(ctx.entity, chunk.headers))
             if fixed_header and not checked:
-                _check_required(ctx, present, rows)
+                try:
+                    _check_required(ctx, present, rows)
+                except _SentenceRejected as exc:
+                    exc.rows_read = len(chunk.rows) + _count_rest(chunks)
+                    raise
                 checked = True
             if chunk.rows:
                 _append_chunk(con, ctx, chunk)
@@ -241,6 +250,20 @@ def _load_rows(
         exc.rows_read = max(exc.rows_read, rows)
         raise
     _check_required(ctx, present, rows)
+    return rows
+
+
+def _count_rest(chunks: Iterator[Chunk]) -> int:
+    """Rows left in a file being rejected, so that rows_read counts every row of it.
+
+    A reader that fails further on (an undecodable line) ends the count there.
+    """
+    rows = 0
+    try:
+        for chunk in chunks:
+            rows += len(chunk.rows)
+    except FileRejected as exc:
+        rows = max(rows, exc.rows_read)
     return rows
 
 
@@ -269,8 +292,8 @@ def _record(
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.file_path,
-            result.file_hash,
-            result.entity,
+            result.file_hash or None,
+            result.entity or None,
             loaded_at,
             result.rows_read,
             result.rows_loaded,
@@ -291,6 +314,117 @@ def _prior_loads(con: duckdb.DuckDBPyConnection, file_hash: str) -> list[tuple[s
     ).fetchall()
 
 
+@dataclass(frozen=True)
+class FileState:
+    """The latest ``file_loads`` row of one landing path (ignored entries aside)."""
+
+    file_path: str
+    file_hash: str | None
+    entity: str | None
+    status: str
+    error: str | None
+    held: bool  # loaded, but its rows broke the quarantine-rate limit (a gate hold)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this path holds the gate: rejected, or loaded under a hold."""
+        return self.status == "rejected" or (self.status == "loaded" and self.held)
+
+
+def latest_file_states(
+    con: duckdb.DuckDBPyConnection, file_path: str | None = None
+) -> dict[str, FileState]:
+    """file path -> its latest file_loads row (by loaded_at; ignored entries left out).
+
+    The latest row is what the gate reads: ``rejected`` blocks; ``loaded`` blocks when a
+    quarantine-rate hold names that path and hash; a corrected version (another hash),
+    ``withdrawn`` or ``accepted`` resolves both.
+    """
+    where = "and file_path = ?" if file_path is not None else ""
+    rows = con.execute(
+        f"""
+        with ranked_loads as (
+            select file_path, file_hash, entity, status, error,
+                   row_number() over (
+                       partition by file_path
+                       order by loaded_at desc nulls last, coalesce(load_seq, 0) desc
+                   ) as recency
+            from {DQ_SCHEMA}.file_loads
+            where status <> 'ignored' {where}
+        )
+        select ranked_loads.file_path, ranked_loads.file_hash, ranked_loads.entity,
+               ranked_loads.status, ranked_loads.error,
+               exists (
+                   select 1 from {DQ_SCHEMA}.gate_holds as holds
+                   where holds.file_path = ranked_loads.file_path
+                     and holds.file_hash = ranked_loads.file_hash
+               ) as held
+        from ranked_loads
+        where recency = 1
+        """,
+        [file_path] if file_path is not None else [],
+    ).fetchall()
+    return {row[0]: FileState(*row) for row in rows}
+
+
+def _record_withdrawals(
+    con: duckdb.DuckDBPyConnection,
+    states: dict[str, FileState],
+    present: set[str],
+    run_id: str,
+    as_of_date: dt.date,
+) -> list[FileLoadResult]:
+    """A blocking file no longer in the landing folder is recorded as ``withdrawn``.
+
+    Its raw rows (if it was loaded) stay, as everything in raw does; withdrawing only
+    lifts what it held against the gate.
+    """
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    results = []
+    for path, state in sorted(states.items()):
+        if not state.blocking or path in present:
+            continue
+        result = FileLoadResult(
+            state.entity or "",
+            path,
+            state.file_hash or "",
+            "withdrawn",
+            0,
+            0,
+            f"{path}: removed from the landing folder (was {state.status}).",
+            None,
+        )
+        _record(con, result, loaded_at, run_id, as_of_date)
+        results.append(result)
+    return results
+
+
+def _record_ignored(
+    con: duckdb.DuckDBPyConnection,
+    entries: list[IgnoredEntry],
+    run_id: str,
+    as_of_date: dt.date,
+) -> list[FileLoadResult]:
+    """One ``ignored`` row per entry not seen ignored before for the same reason."""
+    seen = set(
+        con.execute(
+            f"select file_path, error from {DQ_SCHEMA}.file_loads where status = 'ignored'"
+        ).fetchall()
+    )
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    results = []
+    for entry in entries:
+        sentence = f"{entry.relative_path}: {entry.reason}."
+        if (entry.relative_path, sentence) in seen:
+            continue
+        result = FileLoadResult(
+            entry.entity or "", entry.relative_path, "", "ignored", 0, 0, sentence, None
+        )
+        _record(con, result, loaded_at, run_id, as_of_date)
+        results.append(result)
+    return results
+
+
 def _next_load_seq(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute(f"select coalesce(max(load_seq), 0) from {DQ_SCHEMA}.file_loads").fetchall()
     return int(row[0][0] if row else 0) + 1
@@ -305,12 +439,20 @@ def load_file(
     as_of_date: dt.date,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    latest: FileState | None = None,
 ) -> FileLoadResult | None:
-    """Load one landed file; ``None`` when this path with this content was seen before."""
+    """Load one landed file; ``None`` when this path with this content was seen before.
+
+    ``latest`` is the path's latest ``file_loads`` state (looked up when not given): the
+    same content under the same path is skipped, unless it was withdrawn and has landed
+    again, in which case it is looked at afresh (a rejected file is rejected again).
+    """
     file_hash = file_sha256(landed.path)
-    prior = _prior_loads(con, file_hash)
-    if any(path == landed.relative_path for path, _ in prior):
+    if latest is None:
+        latest = latest_file_states(con, landed.relative_path).get(landed.relative_path)
+    if latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn":
         return None
+    prior = _prior_loads(con, file_hash)
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if any(status == "loaded" for _, status in prior):
         result = FileLoadResult(
@@ -401,9 +543,11 @@ def load_landing(
     as_of_date: dt.date,
     progress: Progress | None = None,
 ) -> list[FileLoadResult]:
-    """Load every new file under ``landing_dir`` into raw.*; one result per newly seen file.
+    """Load every new file under ``landing_dir`` into raw.*; one result per newly seen entry.
 
     Files seen before (same path, same content) are skipped and not reported again.
+    Every other entry is accounted for in ``file_loads``: a blocking file that left the
+    folder is ``withdrawn``; an entry that is not loaded is ``ignored`` with the reason.
     Creates the raw and data_quality tables when missing.
     """
     create_raw_tables(con)
@@ -411,10 +555,22 @@ def load_landing(
     removed = remove_unrecorded_rows(con)
     if removed and progress is not None:
         progress(f"removed {removed:,} rows of an interrupted earlier load")
-    results: list[FileLoadResult] = []
-    for landed in landed_files(Path(landing_dir)):
+    files, ignored = landing_entries(Path(landing_dir))
+    states = latest_file_states(con)
+    results = _record_withdrawals(con, states, {f.relative_path for f in files}, run_id, as_of_date)
+    results += _record_ignored(con, ignored, run_id, as_of_date)
+    for result in results:
+        if progress is not None:
+            progress(result.error or result.file_path)
+    for landed in files:
         result = load_file(
-            con, landed, settings, run_id=run_id, as_of_date=as_of_date, progress=progress
+            con,
+            landed,
+            settings,
+            run_id=run_id,
+            as_of_date=as_of_date,
+            progress=progress,
+            latest=states.get(landed.relative_path),
         )
         if result is not None:
             results.append(result)

@@ -1,7 +1,11 @@
-"""The quality step of a build: check this build's new raw rows, quarantine, record.
+"""The quality step of a build: check every raw row not yet checked, quarantine, record.
 
-"This build's new rows" are the raw rows of files this run loaded (``file_loads`` with
-status ``loaded`` and this run id). The rules of spec/quality.md run on them:
+Checks follow the rows, not the run: "this build's new rows" are the raw rows of every
+``loaded`` file load without a ``checked_loads`` row, whichever run loaded them (a run
+killed after loading leaves its rows pending; staging leaves pending rows out, and the
+gate blocks while any remain). The whole step is one transaction: a step that dies
+half-way leaves nothing behind and the rows stay pending. The rules of spec/quality.md
+run on them:
 
 - ``type`` (and ``enumeration``) problems the loader found while parsing (raw ``_errors``);
 - ``required``, ``conditional``, ``range``, ``enumeration``: Great Expectations suites
@@ -13,7 +17,10 @@ status ``loaded`` and this run id). The rules of spec/quality.md run on them:
 
 Blocking failures go to ``data_quality.quarantine`` (one row per quarantined row and rule),
 warnings to ``data_quality.plausibility_findings``; every rule gets a ``check_results``
-row; ``file_loads`` counts and the ``owner_scorecard`` are brought up to date.
+row; ``file_loads`` counts and the ``owner_scorecard`` are brought up to date. Each checked
+load gets its ``checked_loads`` row; an entity whose quarantine rate (quarantined ÷ rows
+checked in this build) is above its limit gets a ``gate_holds`` row for every file whose
+rows were quarantined, which holds the gate until that file is resolved (quality.gate).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from core.contract import Entity, load_contract
 from core.masking import scrub
 from core.quality_tables import DQ_SCHEMA
 from core.settings import Settings
+from ingestion.loader import latest_file_states
 from quality.gx_suites import ContractCheck, GxValidator, contract_checks
 
 CHUNK_VECTORS = 98  # DuckDB vectors of 2,048 rows: ~200k rows per pandas chunk
@@ -98,26 +106,42 @@ def _new_rows(entity: str) -> str:
 
 
 # ---------------------------------------------------------------------------- set-up
-def _reset_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Re-running the step for the same run id replaces what it wrote (retries are safe)."""
-    con.execute(f"delete from {DQ_SCHEMA}.quarantine where run_id = ?", [run_id])
-    con.execute(f"delete from {DQ_SCHEMA}.plausibility_findings where run_id = ?", [run_id])
-    con.execute(
-        f"delete from {DQ_SCHEMA}.check_results where run_id = ? and check_source <> 'dbt'",
-        [run_id],
+def _pending_loads_sql(entity: str) -> str:
+    """Loaded files of ``entity`` whose rows no quality step has checked yet."""
+    return (
+        f"select file_path, file_hash, load_seq from {DQ_SCHEMA}.file_loads as file_loads "
+        f"where file_loads.status = 'loaded' and file_loads.entity = '{entity}' "
+        f"and not exists (select 1 from {DQ_SCHEMA}.checked_loads as checked "
+        "where checked.file_hash = file_loads.file_hash "
+        "and checked.load_seq = file_loads.load_seq)"
     )
 
 
-def _stage_new_rows(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> int:
-    """A temp table of the entity's rows from files this run loaded; returns its size."""
-    literal = run_id.replace("'", "''")
+def _stage_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> int:
+    """A temp table of the entity's rows not yet checked; returns its size."""
     con.execute(
         f"create or replace temp table {_new_rows(entity)} as "
-        f"select * from raw.{entity} where _file_hash in ("
-        f"select file_hash from {DQ_SCHEMA}.file_loads "
-        f"where run_id = '{literal}' and status = 'loaded' and entity = '{entity}')"
+        f"select landed.* from raw.{entity} as landed "
+        f"join ({_pending_loads_sql(entity)}) as pending "
+        "on pending.file_hash = landed._file_hash and pending.load_seq = landed._load_seq"
     )
     return int(con.execute(f"select count(*) from {_new_rows(entity)}").fetchone()[0])
+
+
+def _reset_pending(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> None:
+    """Findings an unfinished earlier check left on rows still pending are replaced, and a
+    retry of this run replaces its own check results (re-running the step is safe)."""
+    for table in ("quarantine", "plausibility_findings"):
+        con.execute(
+            f"delete from {DQ_SCHEMA}.{table} where entity = ? "
+            f"and row_id in (select _row_id from {_new_rows(entity)})",
+            [entity],
+        )
+    con.execute(
+        f"delete from {DQ_SCHEMA}.check_results where run_id = ? and entity = ? "
+        "and check_source <> 'dbt'",
+        [run_id, entity],
+    )
 
 
 def _create_failures(con: duckdb.DuckDBPyConnection) -> None:
@@ -151,9 +175,15 @@ def _parser_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
                 rule = str(problem.get("rule") or "type")
                 source = "parser" if rule == "type" else "gx"
                 rows.append(
-                    (entity.name, row_id, rule, problem.get("column"),
-                     scrub(str(problem.get("detail") or f"{rule} problem")) or "", source,
-                     "block")
+                    (
+                        entity.name,
+                        row_id,
+                        rule,
+                        problem.get("column"),
+                        scrub(str(problem.get("detail") or f"{rule} problem")) or "",
+                        source,
+                        "block",
+                    )
                 )
     _add_failures(con, rows)
 
@@ -306,9 +336,7 @@ def _release_references(
 
 # ----------------------------------------------------------------------- plausibility
 def _stage_order_case(settings: Settings, column: str) -> str:
-    whens = " ".join(
-        f"when '{v.key}' then {i + 1}" for i, v in enumerate(settings.enums["stage"])
-    )
+    whens = " ".join(f"when '{v.key}' then {i + 1}" for i, v in enumerate(settings.enums["stage"]))
     return f"case {column} {whens} end"
 
 
@@ -344,8 +372,8 @@ def _plausibility_stage_skips(
                || ', skipping a stage', 'sql', 'warn'
         from history
         join {_new_rows(entity.name)} as new_rows on new_rows._row_id = history._row_id
-        where {_stage_order_case(settings, 'history.stage')}
-              - {_stage_order_case(settings, 'history.previous_stage')} > 1
+        where {_stage_order_case(settings, "history.stage")}
+              - {_stage_order_case(settings, "history.previous_stage")} > 1
           {not_fall}
         """
     )
@@ -425,8 +453,7 @@ def _legacy_accounts(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
     if not versioned:
         return False
     known = " union ".join(
-        f"select _account_key from raw.{name} where _account_key is not null"
-        for name in versioned
+        f"select _account_key from raw.{name} where _account_key is not null" for name in versioned
     )
     con.execute(
         f"""
@@ -524,19 +551,32 @@ def _plan(entity: Entity, checks: list[ContractCheck]) -> list[PlannedCheck]:
         PlannedCheck(entity.name, c.rule, c.column, "block", "gx", c.description) for c in checks
     ]
     plan += [
-        PlannedCheck(entity.name, "type", c.name, "block", "parser",
-                     f"{c.name} must be a valid {c.type}")
+        PlannedCheck(
+            entity.name, "type", c.name, "block", "parser", f"{c.name} must be a valid {c.type}"
+        )
         for c in entity.columns
         if c.type not in {"text", "enum"}
     ]
     plan.append(
-        PlannedCheck(entity.name, "uniqueness", entity.record_id, "block", "sql",
-                     f"no two different rows with the same {entity.record_id} and "
-                     f"{entity.version_column} in one load")
+        PlannedCheck(
+            entity.name,
+            "uniqueness",
+            entity.record_id,
+            "block",
+            "sql",
+            f"no two different rows with the same {entity.record_id} and "
+            f"{entity.version_column} in one load",
+        )
     )
     plan += [
-        PlannedCheck(entity.name, "reference", c.name, "block", "sql",
-                     f"{c.name} must match a {c.references.entity} record")
+        PlannedCheck(
+            entity.name,
+            "reference",
+            c.name,
+            "block",
+            "sql",
+            f"{c.name} must match a {c.references.entity} record",
+        )
         for c in entity.columns
         if c.references is not None
     ]
@@ -565,53 +605,119 @@ def _write_check_results(
             continue
         seen.add(key)
         failed, _ = counts.get(key, (0, check.source))
-        rows.append(_result_row(outcome, check.entity, check.rule, check.column,
-                                check.severity, failed, check.source, check.description,
-                                checked_at))
+        rows.append(
+            _result_row(
+                outcome,
+                check.entity,
+                check.rule,
+                check.column,
+                check.severity,
+                failed,
+                check.source,
+                check.description,
+                checked_at,
+            )
+        )
     for key, (failed, source) in counts.items():
         if key not in seen:
             entity, rule, column, severity = key
-            rows.append(_result_row(outcome, entity, rule, column, severity, failed, source,
-                                    f"{rule} problems found", checked_at))
+            rows.append(
+                _result_row(
+                    outcome,
+                    entity,
+                    rule,
+                    column,
+                    severity,
+                    failed,
+                    source,
+                    f"{rule} problems found",
+                    checked_at,
+                )
+            )
     for name, result in outcome.entities.items():
         rows.append(
-            (outcome.run_id, outcome.as_of_date, checked_at, name, "quarantine_rate", None,
-             "block", result.rows_checked, result.rows_quarantined, result.quarantine_rate,
-             result.within_limit, "sql",
-             f"quarantined rows / rows in this build's new files <= {result.limit:g}")
+            (
+                outcome.run_id,
+                outcome.as_of_date,
+                checked_at,
+                name,
+                "quarantine_rate",
+                None,
+                "block",
+                result.rows_checked,
+                result.rows_quarantined,
+                result.quarantine_rate,
+                result.within_limit,
+                "sql",
+                f"quarantined rows / rows checked in this build <= {result.limit:g}",
+            )
         )
     for error in outcome.infrastructure_errors:
         rows.append(
-            (outcome.run_id, outcome.as_of_date, checked_at, "(all)", "infrastructure", None,
-             "block", None, None, None, False, "gx", error[:1000])
+            (
+                outcome.run_id,
+                outcome.as_of_date,
+                checked_at,
+                "(all)",
+                "infrastructure",
+                None,
+                "block",
+                None,
+                None,
+                None,
+                False,
+                "gx",
+                error[:1000],
+            )
         )
     con.executemany(
-        f"insert into {DQ_SCHEMA}.check_results values "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {DQ_SCHEMA}.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
 
 def _result_row(
-    outcome: QualityOutcome, entity: str, rule: str, column: str | None, severity: str,
-    failed: int, source: str, description: str, checked_at: dt.datetime,
+    outcome: QualityOutcome,
+    entity: str,
+    rule: str,
+    column: str | None,
+    severity: str,
+    failed: int,
+    source: str,
+    description: str,
+    checked_at: dt.datetime,
 ) -> tuple[object, ...]:
     checked = outcome.entities[entity].rows_checked if entity in outcome.entities else 0
     rate = failed / checked if checked else None
-    return (outcome.run_id, outcome.as_of_date, checked_at, entity, rule, column, severity,
-            checked, failed, rate, failed == 0 or rule in COUNTED_ONLY, source, description)
+    return (
+        outcome.run_id,
+        outcome.as_of_date,
+        checked_at,
+        entity,
+        rule,
+        column,
+        severity,
+        checked,
+        failed,
+        rate,
+        failed == 0 or rule in COUNTED_ONLY,
+        source,
+        description,
+    )
 
 
-def _update_file_loads(
-    con: duckdb.DuckDBPyConnection, entity: str, run_id: str, released_rows: bool
-) -> None:
+def _update_file_loads(con: duckdb.DuckDBPyConnection, entity: str, released_rows: bool) -> None:
     """rows_quarantined = rows of the file with an active quarantine; rows_loaded the rest.
 
-    Files of this run, plus (after a release) every loaded file of the entity, so that
-    rows_read = rows_loaded + rows_quarantined stays true for every file.
+    Files checked in this build, plus (after a release) every loaded file of the entity,
+    so that rows_read = rows_loaded + rows_quarantined stays true for every file.
     """
-    scope = "" if released_rows else "and file_loads.run_id = ?"
-    params: list[object] = [entity] + ([] if released_rows else [run_id])
+    scope = (
+        ""
+        if released_rows
+        else f"and file_loads.file_hash in (select _file_hash from {_new_rows(entity)})"
+    )
+    params: list[object] = [entity]
     con.execute(
         f"""
         update {DQ_SCHEMA}.file_loads
@@ -669,22 +775,71 @@ def _write_scorecard(
     )
 
 
-def _rejected_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    rows = con.execute(
-        f"select coalesce(error, file_path || ' was rejected') from {DQ_SCHEMA}.file_loads "
-        "where run_id = ? and status = 'rejected' order by file_path",
-        [run_id],
-    ).fetchall()
-    return [str(error) for (error,) in rows]
+def _rejected_files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rejected files still holding the gate (whichever build rejected them)."""
+    return [
+        state.error or f"{state.file_path} was rejected"
+        for state in latest_file_states(con).values()
+        if state.status == "rejected"
+    ]
 
 
-def _quarantined_new_rows(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> int:
+def _quarantined_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> int:
+    """Rows checked in this build that are held back now."""
     return int(
         con.execute(
             f"select count(distinct row_id) from {DQ_SCHEMA}.quarantine "
-            "where run_id = ? and entity = ?",
-            [run_id, entity],
+            f"where entity = ? and released_at is null "
+            f"and row_id in (select _row_id from {_new_rows(entity)})",
+            [entity],
         ).fetchone()[0]
+    )
+
+
+def _mark_checked(
+    con: duckdb.DuckDBPyConnection,
+    outcome: EntityOutcome,
+    run_id: str,
+    as_of_date: dt.date,
+    checked_at: dt.datetime,
+) -> None:
+    """One checked_loads row per file load checked; a rate breach holds its files."""
+    entity = outcome.entity
+    con.execute(
+        f"""
+        insert into {DQ_SCHEMA}.checked_loads
+        with held_back as (
+            select distinct row_id from {DQ_SCHEMA}.quarantine
+            where entity = '{entity}' and released_at is null
+        )
+        select ?, ?, ?, '{entity}', new_rows._source_file, new_rows._file_hash,
+               new_rows._load_seq, count(*), count(held_back.row_id)
+        from {_new_rows(entity)} as new_rows
+        left join held_back on held_back.row_id = new_rows._row_id
+        group by new_rows._source_file, new_rows._file_hash, new_rows._load_seq
+        """,
+        [run_id, as_of_date, checked_at],
+    )
+    # a loaded file without rows (header only) is checked too
+    con.execute(
+        f"insert into {DQ_SCHEMA}.checked_loads "
+        f"select ?, ?, ?, '{entity}', file_path, file_hash, load_seq, 0, 0 "
+        f"from ({_pending_loads_sql(entity)})",
+        [run_id, as_of_date, checked_at],
+    )
+    if outcome.within_limit:
+        return
+    rate = outcome.quarantine_rate or 0.0
+    reason = (
+        f"{entity}: {outcome.rows_quarantined} of {outcome.rows_checked} new rows "
+        f"quarantined ({rate:.1%}), above the limit of {outcome.limit:.0%}"
+    )
+    con.execute(
+        f"insert into {DQ_SCHEMA}.gate_holds "
+        "select ?, ?, ?, entity, file_path, file_hash, ? "
+        f"from {DQ_SCHEMA}.checked_loads "
+        "where run_id = ? and entity = ? and checked_at = ? and rows_quarantined > 0",
+        [run_id, as_of_date, checked_at, reason, run_id, entity, checked_at],
     )
 
 
@@ -702,13 +857,32 @@ def run_quality_checks(
     Safe to re-run for the same run id. Never raises for bad data: failing rows are
     quarantined, GX failures come back as ``infrastructure_errors``.
     """
+    con.begin()
+    try:
+        outcome = _check_pending_rows(con, settings, run_id, as_of_date, validator)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    return outcome
+
+
+def _check_pending_rows(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    as_of_date: dt.date,
+    validator: GxValidator | None,
+) -> QualityOutcome:
+    """The step's body, inside the caller's transaction."""
     contract = load_contract()
     entities = list(contract.entities.values())
     started = _now()
-    _reset_run(con, run_id)
     _create_failures(con)
-    outcome = QualityOutcome(run_id, as_of_date, rejected_files=_rejected_files(con, run_id))
-    sizes = {e.name: _stage_new_rows(con, e.name, run_id) for e in entities}
+    outcome = QualityOutcome(run_id, as_of_date, rejected_files=_rejected_files(con))
+    sizes = {e.name: _stage_new_rows(con, e.name) for e in entities}
+    for entity in entities:
+        _reset_pending(con, entity.name, run_id)
     plan: list[PlannedCheck] = []
 
     # 1. Row rules: parser problems, the GX suites, uniqueness.
@@ -753,23 +927,41 @@ def run_quality_checks(
             _plausibility_amounts(con, entity, settings)
             _write_findings(con, entity, run_id, as_of_date)
             if _legacy_accounts(con, entity):
-                plan.append(PlannedCheck(entity.name, "legacy_account", "account_key", "warn",
-                                         "sql", "service records of customers no lead knows "
-                                         "(legacy customers: allowed, only counted)"))
+                plan.append(
+                    PlannedCheck(
+                        entity.name,
+                        "legacy_account",
+                        "account_key",
+                        "warn",
+                        "sql",
+                        "service records of customers no lead knows "
+                        "(legacy customers: allowed, only counted)",
+                    )
+                )
     plan += [
-        PlannedCheck(e.name, "plausibility", None, "warn", "sql",
-                     "stage skips, events after D, outlier amounts")
+        PlannedCheck(
+            e.name,
+            "plausibility",
+            None,
+            "warn",
+            "sql",
+            "stage skips, events after D, outlier amounts",
+        )
         for e in entities
     ]
 
     # 4. Counts, results, file loads, scorecard.
     for entity in entities:
         outcome.entities[entity.name] = EntityOutcome(
-            entity.name, sizes[entity.name], _quarantined_new_rows(con, entity.name, run_id),
+            entity.name,
+            sizes[entity.name],
+            _quarantined_new_rows(con, entity.name),
             settings.quality.limit_for(entity.name),
         )
-        _update_file_loads(con, entity.name, run_id, released_by_entity[entity.name] > 0)
+        _update_file_loads(con, entity.name, released_by_entity[entity.name] > 0)
         _write_scorecard(con, entity, run_id, as_of_date)
+        if not outcome.infrastructure_errors:  # else the rows stay pending, re-checked
+            _mark_checked(con, outcome.entities[entity.name], run_id, as_of_date, started)
     _collapse_plausibility(con)
     _write_check_results(con, plan, outcome, started)
     con.execute("drop table if exists dq_failures")

@@ -91,7 +91,12 @@ def sources_document(contract: Contract) -> dict[str, Any]:
                         "name": "quarantine",
                         "description": "Rows held back from the marts, one per (row, rule); "
                         "released_at is set when a re-check passes.",
-                    }
+                    },
+                    {
+                        "name": "checked_loads",
+                        "description": "File loads whose rows the quality step checked; rows "
+                        "of a load not listed here are pending and stay out of staging.",
+                    },
                 ],
             },
         ],

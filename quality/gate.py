@@ -1,22 +1,37 @@
-"""The publish gate (spec/quality.md, "The gate").
+"""The publish gate (spec/quality.md, "The gate"), and its durable state.
 
-A build publishes only when (1) no file of this build was rejected, (2) for each entity,
-quarantined rows ÷ rows in this build's new files is within ``max_quarantine_rate`` and
-(3) every dbt test of severity error passed (and every model built), and (4) the quality
-checks themselves ran (a Great Expectations failure is an infrastructure error, never
-counted as bad data, and it blocks the publish). Everything is read
-from the ``data_quality`` tables the earlier steps wrote, so the decision can be explained
-row by row.
+A build publishes only when nothing holds the gate. The gate reads the state every earlier
+step left in ``data_quality``, not what this run happened to do, so what blocked one build
+blocks every later one (a re-run, a later date, a build after a crash) until resolved:
+
+1. a **rejected file** holds while it is the latest record of its landing path;
+2. a **quarantine-rate breach** (quarantined ÷ rows checked in one build, per entity, above
+   ``max_quarantine_rate``) is tied to the files whose rows were quarantined
+   (``gate_holds``) and holds while such a file is still the latest load of its path.
+   Both are resolved by a corrected version of the file (same path, another content),
+   by removing it from landing (``withdrawn``) or by ``crm-pipeline accept FILE --reason``
+   (``accepted``, with who, when and why in ``acceptances``);
+3. a **failed error-severity dbt test** holds while it fails: the latest dbt test run is
+   read, and it must have run after the rows were last checked (a re-run cannot skip it);
+4. **rows not yet checked** (loaded by a run that died before its quality step finished)
+   hold until a quality step checks them; and the quality checks of this run must have
+   run (a Great Expectations failure is an infrastructure error, never bad data).
+
+Every reason is one sentence, repeated in each blocked build.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import duckdb
 
-from core.contract import load_contract
+from core.quality_tables import DQ_SCHEMA
 from core.settings import Settings
+from ingestion.loader import FileState, latest_file_states
 
 
 @dataclass(frozen=True)
@@ -31,48 +46,56 @@ class GateDecision:
         return "all checks passed" if self.publish else "; ".join(self.reasons)
 
 
-def _rejected_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+class NothingToAccept(ValueError):
+    """``accept`` named a file that holds nothing against the gate."""
+
+
+def blocking_files(con: duckdb.DuckDBPyConnection) -> list[FileState]:
+    """Landing paths that hold the gate now (rejected, or loaded under a rate hold)."""
+    return [s for _, s in sorted(latest_file_states(con).items()) if s.blocking]
+
+
+def _rejected_files(states: list[FileState]) -> list[str]:
+    return [f"file rejected: {s.error or s.file_path}" for s in states if s.status == "rejected"]
+
+
+def _rate_breaches(con: duckdb.DuckDBPyConnection, states: list[FileState]) -> list[str]:
+    """One sentence per recorded breach still held by at least one of its files."""
+    held = {(s.file_path, s.file_hash) for s in states if s.status == "loaded"}
     rows = con.execute(
-        "select coalesce(error, file_path) from data_quality.file_loads "
-        "where run_id = ? and status = 'rejected' order by file_path",
-        [run_id],
+        f"select created_at, reason, file_path, file_hash from {DQ_SCHEMA}.gate_holds "
+        "order by created_at, reason, file_path"
     ).fetchall()
-    return [f"file rejected: {error}" for (error,) in rows]
+    files: dict[str, list[str]] = defaultdict(list)
+    for _, reason, path, file_hash in rows:
+        if (path, file_hash) in held and path not in files[reason]:
+            files[reason].append(path)
+    return [
+        f"{reason} (held until {', '.join(paths)} is corrected, withdrawn or accepted)"
+        for reason, paths in files.items()
+        if paths
+    ]
 
 
-def quarantine_rates(
-    con: duckdb.DuckDBPyConnection, run_id: str
-) -> dict[str, tuple[int, int, float | None]]:
-    """entity -> (rows in this build's new files, of which quarantined, rate or None)."""
+def _latest_dbt_run(con: duckdb.DuckDBPyConnection) -> tuple[str, dt.datetime] | None:
+    row = con.execute(
+        f"select run_id, max(checked_at) from {DQ_SCHEMA}.check_results "
+        "where check_source = 'dbt' group by run_id order by 2 desc limit 1"
+    ).fetchone()
+    return (str(row[0]), row[1]) if row else None
+
+
+def _dbt_failures(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Failures of the latest dbt test run, which must be newer than the latest check."""
+    latest = _latest_dbt_run(con)
+    if latest is None:
+        return ["dbt tests have not run on the current data"]
+    run_id, tested_at = latest
+    last_check = con.execute(f"select max(checked_at) from {DQ_SCHEMA}.checked_loads").fetchone()[0]
+    if last_check is not None and tested_at is not None and tested_at < last_check:
+        return ["dbt tests have not run since rows were last checked"]
     rows = con.execute(
-        "select entity, sum(rows_read), sum(rows_quarantined) from data_quality.file_loads "
-        "where run_id = ? and status = 'loaded' group by entity",
-        [run_id],
-    ).fetchall()
-    rates: dict[str, tuple[int, int, float | None]] = {}
-    for entity, read, quarantined in rows:
-        read, quarantined = int(read or 0), int(quarantined or 0)
-        rates[entity] = (read, quarantined, quarantined / read if read else None)
-    return rates
-
-
-def _rate_breaches(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> list[str]:
-    reasons = []
-    rates = quarantine_rates(con, run_id)
-    for entity in load_contract().entities:
-        read, quarantined, rate = rates.get(entity, (0, 0, None))
-        limit = settings.quality.limit_for(entity)
-        if rate is not None and rate > limit:
-            reasons.append(
-                f"{entity}: {quarantined} of {read} new rows quarantined "
-                f"({rate:.1%}), above the limit of {limit:.0%}"
-            )
-    return reasons
-
-
-def _dbt_failures(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    rows = con.execute(
-        "select rule, failed_rows from data_quality.check_results "
+        f"select rule, failed_rows from {DQ_SCHEMA}.check_results "
         "where run_id = ? and check_source = 'dbt' and severity = 'block' and not passed "
         "order by rule",
         [run_id],
@@ -80,9 +103,36 @@ def _dbt_failures(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return [f"dbt check failed: {rule} ({failed or 0} rows)" for rule, failed in rows]
 
 
+def pending_loads(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Loaded files whose rows no quality step has checked yet (staging leaves them out)."""
+    rows = con.execute(
+        f"""
+        select file_loads.file_path
+        from {DQ_SCHEMA}.file_loads as file_loads
+        where file_loads.status = 'loaded'
+          and not exists (
+              select 1 from {DQ_SCHEMA}.checked_loads as checked
+              where checked.file_hash = file_loads.file_hash
+                and checked.load_seq = file_loads.load_seq)
+        order by file_loads.file_path
+        """
+    ).fetchall()
+    return [path for (path,) in rows]
+
+
+def _unchecked(con: duckdb.DuckDBPyConnection) -> list[str]:
+    pending = pending_loads(con)
+    if not pending:
+        return []
+    return [
+        f"{len(pending)} loaded file(s) not yet checked by the quality step "
+        f"({', '.join(pending[:3])}{', …' if len(pending) > 3 else ''})"
+    ]
+
+
 def _infrastructure_errors(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     rows = con.execute(
-        "select detail from data_quality.check_results "
+        f"select detail from {DQ_SCHEMA}.check_results "
         "where run_id = ? and rule = 'infrastructure' and not passed order by detail",
         [run_id],
     ).fetchall()
@@ -90,13 +140,103 @@ def _infrastructure_errors(con: duckdb.DuckDBPyConnection, run_id: str) -> list[
 
 
 def evaluate_gate(
-    con: duckdb.DuckDBPyConnection, settings: Settings, *, run_id: str
+    con: duckdb.DuckDBPyConnection, settings: Settings, *, run_id: str, with_dbt: bool = True
 ) -> GateDecision:
-    """Apply the gate rules to what this run recorded."""
+    """Apply the gate rules to the warehouse's recorded state.
+
+    ``settings`` is kept for callers (the rate limit was applied when the rows were
+    checked); ``with_dbt=False`` leaves out rule 3, for ``validate``, which runs no dbt.
+    """
+    del settings
+    states = blocking_files(con)
     reasons = (
-        _rejected_files(con, run_id)
-        + _rate_breaches(con, settings, run_id)
-        + _dbt_failures(con, run_id)
+        _rejected_files(states)
+        + _rate_breaches(con, states)
+        + (_dbt_failures(con) if with_dbt else [])
+        + _unchecked(con)
         + _infrastructure_errors(con, run_id)
     )
     return GateDecision(publish=not reasons, reasons=reasons)
+
+
+# ---------------------------------------------------------------------------- accept
+@dataclass(frozen=True)
+class Acceptance:
+    """What ``crm-pipeline accept`` recorded."""
+
+    file_path: str
+    accepted_by: str
+    accepted_at: dt.datetime
+    reason: str
+    resolved: str
+
+
+def current_user() -> str:
+    """The operating-system user running the command (who accepted)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def accept_file(
+    con: duckdb.DuckDBPyConnection,
+    file_path: str,
+    reason: str,
+    *,
+    user: str | None = None,
+    now: dt.datetime | None = None,
+) -> Acceptance:
+    """Accept a blocking file explicitly: an ``accepted`` file_loads row and its record.
+
+    Raises :class:`NothingToAccept` (one sentence) when the path holds nothing.
+    """
+    if not reason.strip():
+        raise NothingToAccept("--reason must say why the file is accepted")
+    state = latest_file_states(con, file_path).get(file_path)
+    if state is None or not state.blocking:
+        holding = ", ".join(s.file_path for s in blocking_files(con)) or "none"
+        raise NothingToAccept(
+            f"{file_path} holds nothing against the gate (files holding it: {holding})"
+        )
+    who = user or current_user()
+    at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    resolved = (
+        f"rejected: {state.error}"
+        if state.status == "rejected"
+        else "quarantine-rate limit exceeded by its rows"
+    )
+    con.execute(
+        f"insert into {DQ_SCHEMA}.acceptances values (?, ?, ?, ?, ?, ?, ?)",
+        [file_path, state.file_hash, state.entity, at, who, reason.strip(), resolved],
+    )
+    con.execute(
+        f"insert into {DQ_SCHEMA}.file_loads (file_path, file_hash, entity, loaded_at, "
+        "rows_read, rows_loaded, rows_quarantined, status, error, run_id, as_of_date, "
+        "load_seq) values (?, ?, ?, ?, 0, 0, 0, 'accepted', ?, null, null, null)",
+        [
+            file_path,
+            state.file_hash,
+            state.entity,
+            at,
+            f"{file_path}: accepted by {who}: {reason.strip()}",
+        ],
+    )
+    return Acceptance(file_path, who, at, reason.strip(), resolved)
+
+
+def acceptances_since_previous_build(
+    con: duckdb.DuckDBPyConnection, run_id: str
+) -> list[tuple[str, str, dt.datetime, str, str]]:
+    """(file, who, when, why, what it resolved) accepted since the build before this one."""
+    return con.execute(
+        f"""
+        select file_path, accepted_by, accepted_at, reason, resolved
+        from {DQ_SCHEMA}.acceptances
+        where accepted_at > coalesce((
+            select max(finished_at) from {DQ_SCHEMA}.publish_log where run_id <> ?
+        ), timestamp '1900-01-01')
+        order by accepted_at, file_path
+        """,
+        [run_id],
+    ).fetchall()

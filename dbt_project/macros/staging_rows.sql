@@ -1,10 +1,17 @@
-{#- Rows of a raw table that the quality gate has not held back (no active quarantine).
-    `not exists` rather than `not in`: one quarantine row without a row_id (a file-level or
-    aggregate finding) must not empty the whole model. -#}
+{#- Rows of a raw table that the quality step has checked (their load is in checked_loads:
+    rows of a run that died before its checks stay pending) and not held back (no active
+    quarantine). `not exists` rather than `not in`: one quarantine row without a row_id (a
+    file-level or aggregate finding) must not empty the whole model. -#}
 {% macro clean_rows(entity) -%}
     select landed.*
     from {{ source('crm', entity) }} as landed
-    where not exists (
+    where exists (
+        select 1
+        from {{ source('data_quality', 'checked_loads') }} as checked
+        where checked.file_hash = landed._file_hash
+          and checked.load_seq = landed._load_seq
+    )
+    and not exists (
         select 1
         from {{ source('data_quality', 'quarantine') }} as held_back
         where held_back.entity = '{{ entity }}'

@@ -1,4 +1,4 @@
-"""Data-quality asset: contract checks on this build's new rows, quarantine, scorecards.
+"""Data-quality asset: contract checks on every unchecked row, quarantine, scorecards.
 
 The checks themselves live in ``quality/`` (Great Expectations suites generated from the
 contract, plus the SQL rules); this asset runs them and shows the outcome in Dagster as
@@ -6,7 +6,6 @@ metadata and asset checks. The checks do not stop the run: the publish step appl
 gate (quality.gate) to everything recorded, so a blocked build is still recorded,
 reported and alerted.
 """
-
 
 from collections.abc import Iterator
 
@@ -27,7 +26,8 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             "no_rejected_files",
             asset=QUARANTINE_KEY,
-            description="No landed file of this build was rejected (structure rules).",
+            description="No rejected file holds the gate (structure rules; a rejected file "
+            "holds every build until corrected, withdrawn or accepted).",
         )
     ]
     specs.append(
@@ -42,8 +42,8 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             f"{entity}_quarantine_rate_within_limit",
             asset=QUARANTINE_KEY,
-            description=f"Quarantined {entity} rows ÷ rows in this build's new files is at "
-            "most max_quarantine_rate.",
+            description=f"Quarantined {entity} rows ÷ {entity} rows checked in this build is "
+            "at most max_quarantine_rate.",
         )
         for entity in ENTITIES
     ]

@@ -6,7 +6,6 @@ is already published yields nothing and Dagster skips the rest of that date's ru
 unless the backfill carries the tag ``crm/force: true``.
 """
 
-
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -85,6 +84,8 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                     "new_files": len([f for f in files if f.status == "loaded"]),
                     "duplicate_files": len([f for f in files if f.status == "duplicate"]),
                     "rejected_files": len([f for f in files if f.status == "rejected"]),
+                    "withdrawn_files": len([f for f in files if f.status == "withdrawn"]),
+                    "ignored_entries": len([f for f in files if f.status == "ignored"]),
                     "rows_read": sum(f.rows_read for f in files),
                     "rows_appended": sum(f.rows_loaded for f in files),
                     "dagster/row_count": row_counts[name],
@@ -92,4 +93,3 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
             )
 
     return raw_landing_files
-

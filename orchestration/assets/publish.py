@@ -5,7 +5,6 @@ The asset always records its decision (``data_quality.publish_log`` and the
 still visible in the UI, the report and the alert.
 """
 
-
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
@@ -13,7 +12,7 @@ import dagster as dg
 
 from core.constants import BUILD_DB_POOL
 from orchestration.resources import PipelineResource
-from orchestration.runtime import build_connection, partition_date
+from orchestration.runtime import build_connection, build_writer, partition_date
 
 PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
 
@@ -50,7 +49,7 @@ def build_publish_asset(
     def published_marts(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        from delivery.publish import publish_serving, record_publish
+        from delivery.publish import PublishRecord, publish_serving, record_publish
         from quality.gate import evaluate_gate
 
         as_of = partition_date(context)
@@ -59,19 +58,31 @@ def build_publish_asset(
         with build_connection(paths) as con:
             decision = evaluate_gate(con, pipeline.settings(), run_id=context.run_id)
             status = "published" if decision.publish else "blocked"
-            record_publish(
-                con, run_id=context.run_id, as_of_date=as_of, started_at=started_at,
-                status=status, reason=decision.summary,
-            )
+            if not decision.publish:
+                record_publish(
+                    con,
+                    run_id=context.run_id,
+                    as_of_date=as_of,
+                    started_at=started_at,
+                    status=status,
+                    reason=decision.summary,
+                )
         tables: dict[str, int] = {}
         if decision.publish:
+            # `published` is recorded by publish_serving once the new file is in place
+            record = PublishRecord(context.run_id, as_of, started_at, decision.summary)
             try:
-                tables = publish_serving(paths, run_id=context.run_id).tables
+                with build_writer(paths, "publish"):
+                    tables = publish_serving(paths, run_id=context.run_id, record=record).tables
             except Exception as exc:
                 with build_connection(paths) as con:
                     record_publish(
-                        con, run_id=context.run_id, as_of_date=as_of, started_at=started_at,
-                        status="failed", reason=f"publishing failed: {exc}",
+                        con,
+                        run_id=context.run_id,
+                        as_of_date=as_of,
+                        started_at=started_at,
+                        status="failed",
+                        reason=f"publishing failed: {exc}",
                     )
                 raise
         else:

@@ -10,7 +10,8 @@ A. as of 2026-03-29: 5 clean leads, 5 follow-ups of which F5 points at the unkno
 B. as of 2026-03-30: L9 arrives (F5 is released) with L10 and L11 lacking an owner ->
    leads 2/3 = 66.7% > 20%: blocked, exit 2, serving file byte-identical, alert BLOCKED.
 K. as of 2026-03-31: L12 arrives; a `crm-pipeline build` process (and its dbt child) is
-   killed once the dbt step has started -> serving file byte-identical.
+   killed once the dbt step has started -> serving file byte-identical. B's breach still
+   holds the gate, so the managers accept leads/2026-03-30.csv (`crm-pipeline accept`).
 C. as of 2026-03-31: publishing crashes after the temporary file was written -> exit 1,
    serving file byte-identical.
 D. as of 2026-03-31 again: nothing new; publishes (exit 0) marts holding L9 and L12.
@@ -114,43 +115,90 @@ def builds(
     )
 
     def build(as_of: str) -> int:
-        return main(["build", "--landing", str(landing), "--warehouse", str(warehouse),
-                     "--as-of", as_of, "--config", str(config)])
+        return main(
+            [
+                "build",
+                "--landing",
+                str(landing),
+                "--warehouse",
+                str(warehouse),
+                "--as-of",
+                as_of,
+                "--config",
+                str(config),
+            ]
+        )
 
     facts: dict[str, Any] = {"warehouse": warehouse, "received": received}
     # A
-    write(landing / "leads" / "2026-03-29.csv", LEAD_HEADER,
-          [lead(f"L{i}", i) for i in range(1, 6)])
-    write(landing / "follow_ups" / "2026-03-29.csv", FOLLOW_UP_HEADER,
-          [f"F{i},L{i},2026-03-2{i} 09:00,王芳,电话,客户电话 {PHONE}" for i in range(1, 5)]
-          + ["F5,L9,2026-03-25 09:00,李雷,电话,"])
+    write(
+        landing / "leads" / "2026-03-29.csv", LEAD_HEADER, [lead(f"L{i}", i) for i in range(1, 6)]
+    )
+    write(
+        landing / "follow_ups" / "2026-03-29.csv",
+        FOLLOW_UP_HEADER,
+        [f"F{i},L{i},2026-03-2{i} 09:00,王芳,电话,客户电话 {PHONE}" for i in range(1, 5)]
+        + ["F5,L9,2026-03-25 09:00,李雷,电话,"],
+    )
     facts["A"] = build("2026-03-29")
     facts["alerts_A"] = list(received)
     facts["hash_A"] = digest(serving)
 
     # a BI tool opens the published file and keeps it open
     reader = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('open', flush=True); sys.stdin.readline()", str(serving)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.readline()",
+            str(serving),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
     try:
         # B
-        write(landing / "leads" / "2026-03-30.csv", LEAD_HEADER,
-              [lead("L9", 28), lead("L10", 29, owner=""), lead("L11", 30, owner="")])
+        write(
+            landing / "leads" / "2026-03-30.csv",
+            LEAD_HEADER,
+            [lead("L9", 28), lead("L10", 29, owner=""), lead("L11", 30, owner="")],
+        )
         facts["B"] = build("2026-03-30")
         facts["hash_B"] = digest(serving)
-        facts["alerts_B"] = list(received[len(facts["alerts_A"]):])
+        facts["alerts_B"] = list(received[len(facts["alerts_A"]) :])
         # K
         write(landing / "leads" / "2026-03-31.csv", LEAD_HEADER, [lead("L12", 31)])
         facts["killed_in_dbt"] = kill_during_dbt(
-            [sys.executable, "-m", "crm_pipeline.cli", "build", "--landing", str(landing),
-             "--warehouse", str(warehouse), "--as-of", "2026-03-31", "--config", str(config),
-             "--verbose"]
+            [
+                sys.executable,
+                "-m",
+                "crm_pipeline.cli",
+                "build",
+                "--landing",
+                str(landing),
+                "--warehouse",
+                str(warehouse),
+                "--as-of",
+                "2026-03-31",
+                "--config",
+                str(config),
+                "--verbose",
+            ]
         )
         facts["hash_K"] = digest(serving)
+        # the breach of B holds every build until resolved: the managers accept the file
+        facts["accept"] = main(
+            [
+                "accept",
+                "leads/2026-03-30.csv",
+                "--warehouse",
+                str(warehouse),
+                "--reason",
+                "owners are assigned in the CRM",
+            ]
+        )
         # C
         real_replace = publish.os.replace
 
@@ -178,8 +226,13 @@ def builds(
 
 def kill_during_dbt(command: list[str]) -> bool:
     """Start a build in its own process group; kill the group once dbt is running."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert process.stderr is not None
     seen = False
     for line in process.stderr:
@@ -198,7 +251,7 @@ def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_exit_codes(builds: dict[str, Any]) -> None:
-    assert (builds["A"], builds["B"], builds["C"], builds["D"]) == (0, 2, 1, 0)
+    assert (builds["A"], builds["B"], builds["accept"], builds["C"], builds["D"]) == (0, 2, 0, 1, 0)
 
 
 def test_blocked_and_crashed_builds_leave_serving_untouched(builds: dict[str, Any]) -> None:
@@ -213,14 +266,21 @@ def test_blocked_and_crashed_builds_leave_serving_untouched(builds: dict[str, An
 
 
 def test_publish_log_records_each_decision(builds: dict[str, Any]) -> None:
-    log = query(builds["warehouse"] / "build" / "crm.duckdb",
-                "select as_of_date::varchar, status, reason from data_quality.publish_log "
-                "order by started_at")
+    log = query(
+        builds["warehouse"] / "build" / "crm.duckdb",
+        "select as_of_date::varchar, status, reason from data_quality.publish_log "
+        "order by started_at",
+    )
     assert [(d, s) for d, s, _ in log] == [
-        ("2026-03-29", "published"), ("2026-03-30", "blocked"), ("2026-03-31", "failed"),
+        ("2026-03-29", "published"),
+        ("2026-03-30", "blocked"),
+        ("2026-03-31", "failed"),
         ("2026-03-31", "published"),
     ]
-    assert log[1][2] == "leads: 2 of 3 new rows quarantined (66.7%), above the limit of 20%"
+    assert log[1][2] == (
+        "leads: 2 of 3 new rows quarantined (66.7%), above the limit of 20% "
+        "(held until leads/2026-03-30.csv is corrected, withdrawn or accepted)"
+    )
     assert log[2][2]  # the failed step, as one line (retried, then given up)
 
 
@@ -229,21 +289,27 @@ def test_published_marts_after_recovery(builds: dict[str, Any]) -> None:
     ids = {r[0] for r in query(serving, "select lead_id from opportunity_funnel.fct_opportunities")}
     assert {"L1", "L5", "L9", "L12"} <= ids and not {"L10", "L11"} & ids
     # the published data_quality schema tells the BI user the whole story
-    statuses = [r[0] for r in query(serving, "select status from data_quality.publish_log "
-                                             "order by started_at")]
+    statuses = [
+        r[0]
+        for r in query(serving, "select status from data_quality.publish_log order by started_at")
+    ]
     assert statuses == ["published", "blocked", "failed", "published"]
     parquet = builds["warehouse"] / "serving" / "parquet" / "data_quality" / "quarantine.parquet"
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] >= 3
 
 
 def test_orphan_released_once_its_lead_arrived(builds: dict[str, Any]) -> None:
-    rows = query(builds["warehouse"] / "build" / "crm.duckdb",
-                 "select record_id, rule, released_at is not null from data_quality.quarantine "
-                 "where entity = 'follow_ups'")
+    rows = query(
+        builds["warehouse"] / "build" / "crm.duckdb",
+        "select record_id, rule, released_at is not null from data_quality.quarantine "
+        "where entity = 'follow_ups'",
+    )
     assert rows == [("F5", "reference", True)]
-    counts = query(builds["warehouse"] / "build" / "crm.duckdb",
-                   "select rows_read, rows_loaded, rows_quarantined from data_quality.file_loads "
-                   "where file_path like 'follow_ups/%'")
+    counts = query(
+        builds["warehouse"] / "build" / "crm.duckdb",
+        "select rows_read, rows_loaded, rows_quarantined from data_quality.file_loads "
+        "where file_path like 'follow_ups/%'",
+    )
     assert counts == [(5, 5, 0)]
 
 
@@ -257,9 +323,11 @@ def test_alerts_reach_the_webhook(builds: dict[str, Any]) -> None:
     assert "L10, L11" in alert_b["message"]
     for alert in builds["received"]:
         assert PHONE not in json.dumps(alert, ensure_ascii=False)
-    log = query(builds["warehouse"] / "build" / "crm.duckdb",
-                "select channel, status, attempts from data_quality.alert_log "
-                "where as_of_date = '2026-03-29' order by channel")
+    log = query(
+        builds["warehouse"] / "build" / "crm.duckdb",
+        "select channel, status, attempts from data_quality.alert_log "
+        "where as_of_date = '2026-03-29' order by channel",
+    )
     assert log == [("down", "failed", 2), ("webhook", "sent", 1)]
     report = builds["warehouse"] / "reports" / "2026-03-30" / "quality_report.html"
     assert "L10" in report.read_text(encoding="utf-8")

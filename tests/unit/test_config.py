@@ -71,6 +71,47 @@ def test_partial_override_keeps_other_defaults(tmp_path: Path) -> None:
         ("currency: yuan\n", "currency", "ISO 4217"),
         ("unknown_key: 1\n", "unknown_key", "Extra inputs"),
         ("tiers:\n  a_share: 0.8\n  b_share: 0.5\n", "tiers", "at most 1"),
+        ("tiers:\n  a_share: 0\n", "tiers.a_share", "greater than 0"),
+        ("currency_rates:\n  USD: 0\n", "currency_rates.USD", "greater than 0"),
+        ("currency_rates:\n  USD: -7.1\n", "currency_rates.USD", "greater than 0"),
+        ("currency_rates:\n  dollar: 7.1\n", "currency_rates", "'dollar' is not"),
+        (
+            "quality:\n  max_quarantine_rate: -0.1\n",
+            "quality.max_quarantine_rate",
+            "greater than or equal to 0",
+        ),
+        (
+            "quality:\n  max_quarantine_rate_per_entity:\n    leads: 1.5\n",
+            "quality.max_quarantine_rate_per_entity.leads",
+            "less than or equal to 1",
+        ),
+        (
+            "quality:\n  max_quarantine_rate_per_entity:\n    lead: 0.1\n",
+            "quality.max_quarantine_rate_per_entity",
+            "unknown entity 'lead'",
+        ),
+        ("folders:\n  lead:\n    encoding: gbk\n", "folders", "unknown entity 'lead'"),
+        (
+            "thresholds:\n  recycle_days: -3\n",
+            "thresholds.recycle_days",
+            "greater than or equal to 1",
+        ),
+        (
+            "thresholds:\n  at_risk_open_complaint_days: -1\n",
+            "thresholds.at_risk_open_complaint_days",
+            "greater than or equal to 0",
+        ),
+        ("alerts:\n  retries: -1\n", "alerts.retries", "greater than or equal to 0"),
+        (
+            "grading:\n  decision_maker_points: -5\n",
+            "grading.decision_maker_points",
+            "greater than or equal to 0",
+        ),
+        (
+            "sla:\n  urgentt:\n    response_hours: 1\n    resolution_hours: 2\n",
+            "sla.urgentt",
+            "not a priority",
+        ),
     ],
 )
 def test_invalid_configuration_names_key_and_reason(
@@ -81,6 +122,35 @@ def test_invalid_configuration_names_key_and_reason(
     message = str(info.value)
     assert key in message
     assert reason in message
+    assert "\n" not in message and "Value error" not in message  # one sentence
+
+
+def test_cli_rejects_nonsense_configuration_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crm_pipeline.cli import main
+
+    config = _write(tmp_path, "quality:\n  max_quarantine_rate_per_entity:\n    lead: 0.1\n")
+    (tmp_path / "landing").mkdir()
+    warehouse = tmp_path / "warehouse"
+    code = main(
+        [
+            "build",
+            "--landing",
+            str(tmp_path / "landing"),
+            "--warehouse",
+            str(warehouse),
+            "--as-of",
+            "2026-03-31",
+            "--config",
+            str(config),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "unknown entity 'lead'" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert not warehouse.exists()  # nothing ran, nothing was created
 
 
 def test_missing_file_is_one_sentence(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def assert_rejected(
             "required column missing",
             HEADER.replace(",budget", "") + "\n" + "L1,2026-03-01,官网,甲,张,CRM,王,线索\n",
             "leads/a.csv: required column 'budget' (预算) is missing after header mapping.",
-            0,
+            1,  # rows_read counts every row of a rejected file
         ),
     ],
 )
@@ -152,6 +152,7 @@ def test_service_records_need_account_name_or_account_id(tmp_path: Path) -> None
         result,
         "service_records/a.csv: neither column 'account_name' nor "
         "'account_id' is present after header mapping.",
+        rows_read=1,
     )
 
 

@@ -29,8 +29,15 @@ PHONE = "13812345678"
 EMAIL = "zhang.wei@example.com"
 
 LEAD = dict(
-    lead_id="L1", created_at=T, source="website", account_name="Acme", contact_name="Zhang",
-    requirement="CRM", budget=100_000, owner="amy", stage="lead",
+    lead_id="L1",
+    created_at=T,
+    source="website",
+    account_name="Acme",
+    contact_name="Zhang",
+    requirement="CRM",
+    budget=100_000,
+    owner="amy",
+    stage="lead",
 )
 FOLLOW_UP = dict(follow_up_id="F1", lead_id="L1", occurred_at=T, owner="amy", channel="call")
 SERVICE = dict(service_id="S1", account_name="Acme", opened_at=T, type="repair", agent="gina")
@@ -47,8 +54,9 @@ LEADS_R1 = [
     lead(lead_id="L3", stage="lost", owner="bob"),  # 2 conditional: closed_at and loss_reason
     # 3 closed before created:
     lead(lead_id="L4", stage="won", owner="bob", closed_at=dt.datetime(2026, 1, 1)),
-    lead(lead_id="L5", contact_name=None, contact_phone=PHONE, contact_email=EMAIL,
-         owner="carol"),  # 4 required contact_name
+    lead(
+        lead_id="L5", contact_name=None, contact_phone=PHONE, contact_email=EMAIL, owner="carol"
+    ),  # 4 required contact_name
     lead(lead_id="L6", budget=None, owner="carol"),  # 5 type (unparseable budget), not required
     lead(lead_id="L7", requirement="ERP", owner="dave"),  # 6 uniqueness with 7
     lead(lead_id="L7", requirement="MES", owner="dave"),  # 7 uniqueness with 6
@@ -58,8 +66,12 @@ LEADS_R1 = [
     lead(lead_id="L10", stage="proposal", updated_at=dt.datetime(2026, 3, 2)),  # 11 clean
     # 12 L1 lead -> proposal: skips two stages (warn)
     lead(stage="proposal", updated_at=dt.datetime(2026, 3, 5)),
-    lead(stage="lost", updated_at=dt.datetime(2026, 3, 6), closed_at=dt.datetime(2026, 3, 6),
-         loss_reason="price"),  # 13 L1 proposal -> lost: no skip
+    lead(
+        stage="lost",
+        updated_at=dt.datetime(2026, 3, 6),
+        closed_at=dt.datetime(2026, 3, 6),
+        loss_reason="price",
+    ),  # 13 L1 proposal -> lost: no skip
     lead(lead_id="L11", budget=50_000_000),  # 14 outlier: > 100 x median 100,000 (warn)
 ]
 LEAD_ERRORS = {5: [{"column": "budget", "rule": "type", "detail": "budget 'abc' is not an amount"}]}
@@ -67,8 +79,13 @@ LEAD_ERRORS = {5: [{"column": "budget", "rule": "type", "detail": "budget 'abc' 
 
 FOLLOW_UPS_R1 = [
     FOLLOW_UP,  # F1 clean
-    {**FOLLOW_UP, "follow_up_id": "F2", "lead_id": "L404", "owner": "erin",
-     "notes": f"call {PHONE} or mail {EMAIL}"},  # orphan: reference
+    {
+        **FOLLOW_UP,
+        "follow_up_id": "F2",
+        "lead_id": "L404",
+        "owner": "erin",
+        "notes": f"call {PHONE} or mail {EMAIL}",
+    },  # orphan: reference
     {**FOLLOW_UP, "follow_up_id": "F3", "lead_id": "L3", "owner": "bob"},  # L3 only quarantined
     {**FOLLOW_UP, "follow_up_id": "F4", "occurred_at": dt.datetime(2026, 4, 2)},  # after D: warn
     {**FOLLOW_UP, "follow_up_id": "F5", "channel": None},  # required channel
@@ -101,17 +118,29 @@ def outcomes(database: Path) -> dict[str, QualityOutcome]:
     """Build r1, then build r2 which lands lead L404 (as of the next day)."""
     validator = GxValidator()
     with duckdb.connect(str(database)) as con:
-        first = run_quality_checks(con, Settings(), run_id="r1", as_of_date=D,
-                                   validator=validator)
-        land(con, "leads", [lead(lead_id="L404", owner="erin")], file_name="2026-04-01.csv",
-             run_id="r2", as_of_date=D + dt.timedelta(days=1))
+        first = run_quality_checks(con, Settings(), run_id="r1", as_of_date=D, validator=validator)
+        land(
+            con,
+            "leads",
+            [lead(lead_id="L404", owner="erin")],
+            file_name="2026-04-01.csv",
+            run_id="r2",
+            as_of_date=D + dt.timedelta(days=1),
+        )
         # The same L50 version with different content in two files: the later file wins
         # (sources.md), no uniqueness conflict.
         for name, requirement in (("a.csv", "ERP"), ("b.csv", "MES")):
-            land(con, "leads", [lead(lead_id="L50", requirement=requirement)], file_name=name,
-                 run_id="r2", as_of_date=D + dt.timedelta(days=1))
-        second = run_quality_checks(con, Settings(), run_id="r2",
-                                    as_of_date=D + dt.timedelta(days=1), validator=validator)
+            land(
+                con,
+                "leads",
+                [lead(lead_id="L50", requirement=requirement)],
+                file_name=name,
+                run_id="r2",
+                as_of_date=D + dt.timedelta(days=1),
+            )
+        second = run_quality_checks(
+            con, Settings(), run_id="r2", as_of_date=D + dt.timedelta(days=1), validator=validator
+        )
     return {"r1": first, "r2": second}
 
 
@@ -150,18 +179,20 @@ def test_lead_rules_quarantine_exactly_the_failing_rows(
 
 
 def test_one_quarantine_row_per_row_and_rule(database: Path, outcomes: Any) -> None:
-    (columns, detail), = rows(
-        database, "select column_name, detail from data_quality.quarantine "
-        "where record_id = 'L3' and run_id = 'r1'"
+    ((columns, detail),) = rows(
+        database,
+        "select column_name, detail from data_quality.quarantine "
+        "where record_id = 'L3' and run_id = 'r1'",
     )
     assert columns == "closed_at, loss_reason"
     assert "loss_reason is missing" in detail and "closed_at is missing" in detail
 
 
 def test_quarantine_rows_carry_file_row_owner(database: Path, outcomes: Any) -> None:
-    (source_file, source_row, owner, row_id), = rows(
-        database, "select source_file, source_row, owner, row_id from data_quality.quarantine "
-        "where record_id = 'L5'"
+    ((source_file, source_row, owner, row_id),) = rows(
+        database,
+        "select source_file, source_row, owner, row_id from data_quality.quarantine "
+        "where record_id = 'L5'",
     )
     assert (source_file, source_row, owner) == ("leads/2026-03-31.csv", 6, "carol")
     assert row_id.endswith(":6")
@@ -170,8 +201,9 @@ def test_quarantine_rows_carry_file_row_owner(database: Path, outcomes: Any) -> 
 def test_entity_outcomes_and_rates(outcomes: dict[str, QualityOutcome]) -> None:
     first = outcomes["r1"]
     assert set(first.entities) == set(load_contract().entities)
-    leads, follow_ups, services = (first.entities[e] for e in
-                                   ("leads", "follow_ups", "service_records"))
+    leads, follow_ups, services = (
+        first.entities[e] for e in ("leads", "follow_ups", "service_records")
+    )
     assert (leads.rows_checked, leads.rows_quarantined) == (15, 8)
     assert leads.quarantine_rate == pytest.approx(8 / 15)
     assert leads.limit == 0.2 and not leads.within_limit
@@ -195,8 +227,9 @@ def test_service_record_rules(database: Path, outcomes: Any) -> None:
 
 def test_plausibility_warns_without_quarantine(database: Path, outcomes: Any) -> None:
     findings = rows(
-        database, "select entity, record_id, column_name, source_row "
-        "from data_quality.plausibility_findings where run_id = 'r1' order by all"
+        database,
+        "select entity, record_id, column_name, source_row "
+        "from data_quality.plausibility_findings where run_id = 'r1' order by all",
     )
     assert findings == [
         ("follow_ups", "F4", "occurred_at", 5),
@@ -204,8 +237,9 @@ def test_plausibility_warns_without_quarantine(database: Path, outcomes: Any) ->
         ("leads", "L11", "budget", 16),  # 50,000,000 > 100 x 100,000
     ]
     warn = rows(
-        database, "select entity, failed_rows, passed from data_quality.check_results "
-        "where run_id = 'r1' and rule = 'plausibility' order by entity"
+        database,
+        "select entity, failed_rows, passed from data_quality.check_results "
+        "where run_id = 'r1' and rule = 'plausibility' order by entity",
     )
     assert warn == [("follow_ups", 1, False), ("leads", 2, False), ("service_records", 0, True)]
     assert "F4" not in quarantined(database, "follow_ups")
@@ -215,8 +249,9 @@ def test_check_results_one_row_per_rule_and_column(database: Path, outcomes: Any
     results = {
         (entity, rule, column): (checked, failed, passed, source)
         for entity, rule, column, checked, failed, passed, source in rows(
-            database, "select entity, rule, column_name, checked_rows, failed_rows, passed, "
-            "check_source from data_quality.check_results where run_id = 'r1'"
+            database,
+            "select entity, rule, column_name, checked_rows, failed_rows, passed, "
+            "check_source from data_quality.check_results where run_id = 'r1'",
         )
     }
     assert results[("leads", "required", "contact_name")] == (15, 1, False, "gx")
@@ -232,14 +267,17 @@ def test_check_results_one_row_per_rule_and_column(database: Path, outcomes: Any
 
 def test_file_counts_add_up(database: Path, outcomes: Any) -> None:
     for path, read, loaded, held in rows(
-        database, "select file_path, rows_read, rows_loaded, rows_quarantined "
-        "from data_quality.file_loads where status = 'loaded'"
+        database,
+        "select file_path, rows_read, rows_loaded, rows_quarantined "
+        "from data_quality.file_loads where status = 'loaded'",
     ):
         assert read == loaded + held, path
     counts = dict(
-        (p, (lo, q)) for p, lo, q in rows(
-            database, "select file_path, rows_loaded, rows_quarantined "
-            "from data_quality.file_loads where status = 'loaded'"
+        (p, (lo, q))
+        for p, lo, q in rows(
+            database,
+            "select file_path, rows_loaded, rows_quarantined "
+            "from data_quality.file_loads where status = 'loaded'",
         )
     )
     assert counts["leads/2026-03-31.csv"] == (7, 8)
@@ -252,8 +290,9 @@ def test_orphan_released_when_its_lead_arrives(
 ) -> None:
     assert outcomes["r2"].rows_released == 1
     released = rows(
-        database, "select record_id, released_at is not null from data_quality.quarantine "
-        "where rule = 'reference' order by record_id"
+        database,
+        "select record_id, released_at is not null from data_quality.quarantine "
+        "where rule = 'reference' order by record_id",
     )
     # F3 stays: its lead L3 is still only in quarantine.
     assert released == [("F2", True), ("F3", False)]
@@ -267,8 +306,10 @@ def test_owner_scorecard(database: Path, outcomes: Any) -> None:
     card = {
         (entity, owner): (records, held)
         for entity, owner, records, held in rows(
-            database, "select entity, owner, records, quarantined from "
-            "data_quality.owner_scorecard where as_of_date = ?", [D]
+            database,
+            "select entity, owner, records, quarantined from "
+            "data_quality.owner_scorecard where as_of_date = ?",
+            [D],
         )
     }
     # amy's leads: rows 0,1,10,11,12,13,14 -> 7, of which L2 and L9 held back.
@@ -307,8 +348,7 @@ def test_gate_blocks_for_every_reason(database: Path, outcomes: Any) -> None:
 def test_report_summary(database: Path, outcomes: Any) -> None:
     with duckdb.connect(str(database), read_only=True) as con:
         first = collect_summary(con, "r1", D, status="blocked", reason="rates")
-        second = collect_summary(con, "r2", D + dt.timedelta(days=1), status="published",
-                                 reason="")
+        second = collect_summary(con, "r2", D + dt.timedelta(days=1), status="published", reason="")
     rules = {(r.entity, r.rule, r.severity): r.failed_rows for r in first.rules}
     assert rules == {
         ("leads", "conditional", "block"): 2,  # L3, L4
@@ -330,7 +370,9 @@ def test_report_summary(database: Path, outcomes: Any) -> None:
     assert owners["dave"] == (2, ["leads"])
     assert first.quarantined_rows == 8 + 3 + 2 and first.has_news
     assert second.rows_released == 1 and second.quarantined_rows == 0
-    assert second.has_news is False
+    # nothing new was quarantined in r2, but r1's rejected file still holds the gate
+    assert second.rejected_files == first.rejected_files != []
+    assert second.has_news is True
 
 
 def test_rerunning_a_build_replaces_its_results(database: Path, outcomes: Any) -> None:
@@ -347,8 +389,13 @@ def test_contract_checks_come_from_the_contract() -> None:
     keys = {c.key for c in contract_checks(contract.entity("leads"), Settings())}
     required = {f"required:{c.name}" for c in contract.entity("leads").columns if c.required}
     assert required <= keys
-    assert {"conditional:closed_at", "conditional:loss_reason", "range:budget",
-            "range:probability", "enumeration:stage"} <= keys
+    assert {
+        "conditional:closed_at",
+        "conditional:loss_reason",
+        "range:budget",
+        "range:probability",
+        "enumeration:stage",
+    } <= keys
 
 
 def test_gx_failure_is_an_infrastructure_error_not_bad_data() -> None:
@@ -379,12 +426,14 @@ def test_gx_that_cannot_start_blocks_with_a_reason(
         fresh_database(con)
         land(con, "leads", [lead()], file_name="a.csv", run_id="x")
         outcome = run_quality_checks(con, Settings(), run_id="x", as_of_date=D)
-        decision = evaluate_gate(con, Settings(), run_id="x")
+        decision = evaluate_gate(con, Settings(), run_id="x", with_dbt=False)
     assert outcome.infrastructure_errors == [
         "Great Expectations could not start for leads: RuntimeError: no GX today"
     ]
     assert outcome.entities["leads"].rows_quarantined == 0
+    # the rows were not fully checked: they stay pending and the next build checks them
     assert decision.reasons == [
+        "1 loaded file(s) not yet checked by the quality step (leads/a.csv)",
         "quality checks could not run: Great Expectations could not start for leads: "
-        "RuntimeError: no GX today"
+        "RuntimeError: no GX today",
     ]

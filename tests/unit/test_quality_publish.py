@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import struct
 import subprocess
@@ -35,14 +36,17 @@ def set_marts(paths: WarehousePaths, value: int) -> None:
             "create or replace table opportunity_funnel.funnel_summary as "
             f"select {value} as opportunities, 'won' as stage"
         )
-        con.execute("create or replace table customer_lifecycle.customer_tiers as "
-                    "select 'C-1' as account_key, 'A' as tier")
+        con.execute(
+            "create or replace table customer_lifecycle.customer_tiers as "
+            "select 'C-1' as account_key, 'A' as tier"
+        )
 
 
 def served_value(paths: WarehousePaths) -> int:
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
-        return int(con.execute("select opportunities from opportunity_funnel.funnel_summary")
-                   .fetchone()[0])
+        return int(
+            con.execute("select opportunities from opportunity_funnel.funnel_summary").fetchone()[0]
+        )
 
 
 @pytest.fixture
@@ -79,7 +83,9 @@ def reader(paths: WarehousePaths) -> Iterator[subprocess.Popen[str]]:
     )
     process = subprocess.Popen(
         [sys.executable, "-c", script, str(paths.serving_db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     yield process
     if process.poll() is None:
@@ -133,3 +139,34 @@ def test_next_publish_cleans_up_after_a_killed_build(paths: WarehousePaths) -> N
     publish_serving(paths, run_id="run-3")
     assert served_value(paths) == 3
     assert not any(path.exists() for path in stale)
+
+
+RECORD = publish.PublishRecord(
+    "run-2", dt.date(2026, 3, 31), dt.datetime(2026, 3, 31, 6, 0), "all checks passed"
+)
+
+
+def logged(path: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("select run_id, status from data_quality.publish_log").fetchall()
+
+
+def test_published_is_recorded_after_the_swap_and_inside_the_new_copy(
+    paths: WarehousePaths,
+) -> None:
+    publish_serving(paths, run_id="run-2", record=RECORD)
+    assert logged(paths.build_db) == [("run-2", "published")]
+    assert logged(paths.serving_db) == [("run-2", "published")]
+
+
+def test_a_failure_before_the_swap_records_no_published_row(
+    paths: WarehousePaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(src: object, dst: object) -> None:
+        raise OSError("simulated crash before the swap")
+
+    monkeypatch.setattr(publish.os, "replace", crash)
+    with pytest.raises(OSError, match="before the swap"):
+        publish_serving(paths, run_id="run-2", record=RECORD)
+    assert logged(paths.build_db) == []  # backfill will not skip this date
+    assert not paths.serving_db.exists()
