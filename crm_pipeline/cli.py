@@ -1,4 +1,4 @@
-"""`crm-pipeline`: generate, build, backfill, validate, demo (spec/operations.md).
+"""`crm-pipeline`: generate, build, backfill, validate, report, demo (spec/operations.md).
 
 Errors are printed as one sentence, never a stack trace; exit codes are 0 published,
 2 blocked by the gate, 1 error.
@@ -97,6 +97,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return run_validate(landing, args.config or _env_path("CRM_PIPELINE_CONFIG"))
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from crm_pipeline.config import load_config
+    from delivery.decks.service import make_decks
+
+    warehouse = _require(
+        args.warehouse or _env_path("CRM_WAREHOUSE_DIR"), "--warehouse", "CRM_WAREHOUSE_DIR"
+    )
+    paths = WarehousePaths(warehouse.resolve())
+    settings = load_config(args.config or _env_path("CRM_PIPELINE_CONFIG"), paths.root)
+    run = make_decks(paths.serving_db, paths.reports_dir, settings, as_of_date=args.as_of,
+                     language=args.lang, send=True if args.send else False)
+    print(f"decks as of {run.files.as_of_date}:")
+    for path in run.files.files.values():
+        print(f"  {path}")
+    failed = [r for r in run.results if r.status != "sent"]
+    for result in run.results:
+        print(f"  sent to {result.channel}: {result.status}"
+              + (f" ({result.error})" if result.error else ""))
+    return EXIT_ERROR if failed else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm_pipeline.demo import run_demo
 
@@ -148,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--landing", type=Path, help="landing folder (or CRM_LANDING_DIR)")
     validate.add_argument("--config", type=Path, help="configuration YAML")
     validate.set_defaults(func=cmd_validate)
+
+    report = sub.add_parser(
+        "report", help="the managers' decks (商机周报, 客户月报) from the serving database"
+    )
+    _add_locations(report, landing=False)
+    report.add_argument("--as-of", type=_date, help="default: the published build's date")
+    report.add_argument("--lang", choices=["zh", "en"], help="default: reports.language")
+    report.add_argument("--send", action="store_true", help="deliver to the report channels")
+    report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="generate demo data, run the daily builds, summarise")
     demo.add_argument("--landing", default="demo_landing")

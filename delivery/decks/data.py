@@ -57,10 +57,12 @@ def open_serving(serving_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def run_query(con: duckdb.DuckDBPyConnection, query: MartQuery) -> list[Row] | Unavailable:
+def run_query(
+    con: duckdb.DuckDBPyConnection, query: MartQuery, params: list[Any] | None = None
+) -> list[Row] | Unavailable:
     """The query's rows as dicts, or :class:`Unavailable` when a table or column is absent."""
     try:
-        cursor = con.execute(query.sql)
+        cursor = con.execute(query.sql, params or [])
     except (duckdb.CatalogException, duckdb.BinderException) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Unavailable(query, first[:200])

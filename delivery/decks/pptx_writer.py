@@ -80,9 +80,19 @@ def _text(
 
 
 def _box(
-    slide: PptxSlide, x: int, y: int, w: int, h: int, lines: list[str], size: float, **style: object
+    slide: PptxSlide,
+    x: int,
+    y: int,
+    w: int,
+    h: int,
+    lines: list[str],
+    size: float,
+    name: str | None = None,
+    **style: object,
 ) -> None:
     shape = slide.shapes.add_textbox(Emu(x), Emu(y), Emu(w), Emu(h))
+    if name:
+        shape.name = name
     _text(shape.text_frame, lines, size, **style)  # type: ignore[arg-type]
 
 
@@ -94,7 +104,17 @@ def _footer(slide: PptxSlide, deck: Deck, page: Slide) -> None:
         if deck.language == "zh"
         else f"Source: {tables} (serving/crm.duckdb) · as of {as_of}"
     )
-    _box(slide, MARGIN, Inches(6.95), WIDTH - 2 * MARGIN, Inches(0.4), [text], 10, color=MUTED)
+    _box(
+        slide,
+        MARGIN,
+        Inches(6.95),
+        WIDTH - 2 * MARGIN,
+        Inches(0.4),
+        [text],
+        10,
+        "footer",
+        color=MUTED,
+    )
 
 
 def _chart(slide: PptxSlide, chart: Chart, x: int, y: int, w: int, h: int) -> None:
@@ -204,7 +224,17 @@ def _element(slide: PptxSlide, element: Element, x: int, y: int, w: int, h: int)
 
 def _content(prs: PresentationType, deck: Deck, page: Slide) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[6])
-    _box(slide, MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.7), [page.title], 26, bold=True)
+    _box(
+        slide,
+        MARGIN,
+        Inches(0.3),
+        WIDTH - 2 * MARGIN,
+        Inches(0.7),
+        [page.title],
+        26,
+        f"title:{page.slide_id}",
+        bold=True,
+    )
     _box(
         slide,
         MARGIN,
@@ -232,7 +262,17 @@ def _content(prs: PresentationType, deck: Deck, page: Slide) -> None:
 
 def _title(prs: PresentationType, deck: Deck, page: Slide) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[6])
-    _box(slide, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(1.1), [page.title], 40, bold=True)
+    _box(
+        slide,
+        MARGIN,
+        Inches(2.0),
+        WIDTH - 2 * MARGIN,
+        Inches(1.1),
+        [page.title],
+        40,
+        f"title:{page.slide_id}",
+        bold=True,
+    )
     _box(
         slide,
         MARGIN,

@@ -371,4 +371,32 @@ _ALL = [
     ),
 ]
 
+# Per-owner digest (停滞预警 / 漏跟进提醒): one owner's rows only (parameter: the owner).
+# Record id, account, stage, reason, days: never phones, e-mails or notes.
+OWNER_DEALS = _q(
+    "owner_deals",
+    (f"{OF}.attention_list", f"{OF}.fct_opportunities"),
+    f"""
+    select a.lead_id, any_value(o.account_name) as account_name, any_value(o.stage) as stage,
+           list(a.reason order by a.reason) as reasons, max(a.days) as days
+    from {OF}.attention_list as a left join {OF}.fct_opportunities as o using (lead_id)
+    where a.owner = ? and a.reason in ('stalled', 'overdue_follow_up', 'no_touch')
+    group by a.lead_id
+    order by days desc nulls last, a.lead_id
+""",
+)
+OWNER_CUSTOMERS = _q(
+    "owner_customers",
+    (f"{CL}.churn_watchlist", f"{CL}.dim_customers"),
+    f"""
+    select w.account_key, w.account_name, list(distinct w.reason order by w.reason) as reasons,
+           max(c.days_since_last_activity) as days
+    from {CL}.churn_watchlist as w left join {CL}.dim_customers as c using (account_key)
+    where w.owner = ? and w.lifecycle_status <> 'churned'
+    group by w.account_key, w.account_name
+    order by days desc nulls last, w.account_key
+""",
+)
+_ALL += [OWNER_DEALS, OWNER_CUSTOMERS]
+
 QUERIES: dict[str, MartQuery] = {query.key: query for query in _ALL}
