@@ -107,7 +107,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     paths = WarehousePaths(warehouse.resolve())
     settings = load_config(args.config or _env_path("CRM_PIPELINE_CONFIG"), paths.root)
     run = make_decks(paths.serving_db, paths.reports_dir, settings, as_of_date=args.as_of,
-                     language=args.lang, send=True if args.send else False)
+                     language=args.lang, send=bool(args.send))
     print(f"decks as of {run.files.as_of_date}:")
     for path in run.files.files.values():
         print(f"  {path}")
