@@ -16,8 +16,20 @@ from delivery.decks.data import MartQuery, Unavailable, run_query
 from delivery.decks.model import Category, ChartSpec, SeriesSpec, convert, make_chart, show
 from delivery.decks.send import chat_limit, due_decks, fit
 
-OPPORTUNITY_SLIDES = ["title", "kpis", "funnel", "monthly_trend", "forecast", "forecast_accuracy",
-                      "sources", "reps", "loss_reasons", "grades", "attention", "recycle"]
+OPPORTUNITY_SLIDES = [
+    "title",
+    "kpis",
+    "funnel",
+    "monthly_trend",
+    "forecast",
+    "forecast_accuracy",
+    "sources",
+    "reps",
+    "loss_reasons",
+    "grades",
+    "attention",
+    "recycle",
+]
 CUSTOMER_SLIDES = ["title", "kpis", "lifecycle", "tiers", "ltv", "repurchase", "churn", "cohorts",
                    "csat", "service", "at_risk"]  # fmt: skip
 
@@ -35,8 +47,13 @@ def test_units_a_manager_reads() -> None:
 
 
 def test_a_chart_with_nothing_to_draw_is_none() -> None:
-    spec = ChartSpec("c", "q", "column", Category("month", month=True),
-                     (SeriesSpec("Won", "won_amount", "money"),))
+    spec = ChartSpec(
+        "c",
+        "q",
+        "column",
+        Category("month", month=True),
+        (SeriesSpec("Won", "won_amount", "money"),),
+    )
     assert make_chart(spec, [], "zh") is None
     assert make_chart(spec, [{"month": dt.date(2026, 3, 1), "won_amount": None}], "zh") is None
     chart = make_chart(spec, [{"month": dt.date(2026, 3, 1), "won_amount": 250_000}], "en")
@@ -61,12 +78,14 @@ def _slides(path: Path) -> list[dict[str, object]]:
     for slide in Presentation(str(path)).slides:
         names = [shape.name for shape in slide.shapes]
         texts = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
-        slides.append({
-            "id": next(n.split(":", 1)[1] for n in names if n.startswith("title:")),
-            "charts": [n for n in names if n.startswith("chart:")],
-            "notes": [s.text_frame.text for s in slide.shapes if s.name.startswith("note:")],
-            "footer": texts[-1],
-        })
+        slides.append(
+            {
+                "id": next(n.split(":", 1)[1] for n in names if n.startswith("title:")),
+                "charts": [n for n in names if n.startswith("chart:")],
+                "notes": [s.text_frame.text for s in slide.shapes if s.name.startswith("note:")],
+                "footer": texts[-1],
+            }
+        )
     return slides
 
 
@@ -76,16 +95,26 @@ def test_a_new_warehouse_gives_no_data_slides_not_a_crash(tmp_path: Path, kind: 
     with duckdb.connect(str(serving)) as con:
         con.execute("create schema opportunity_funnel; create schema customer_lifecycle")
         if kind == "empty tables":
-            con.execute("create table opportunity_funnel.kpi_summary (as_of_date date, "
-                        "open_count bigint, open_amount decimal(18,2))")
-            con.execute("create table customer_lifecycle.dim_customers (account_key varchar, "
-                        "lifecycle_status varchar, lifetime_value double, as_of_date date)")
+            con.execute(
+                "create table opportunity_funnel.kpi_summary (as_of_date date, "
+                "open_count bigint, open_amount decimal(18,2))"
+            )
+            con.execute(
+                "create table customer_lifecycle.dim_customers (account_key varchar, "
+                "lifecycle_status varchar, lifetime_value double, as_of_date date)"
+            )
     files = build_decks(serving, tmp_path / "reports", "zh", dt.date(2026, 3, 31))
-    assert sorted(files.files) == ["customer_deck.html", "customer_deck.pptx",
-                                   "opportunity_deck.html", "opportunity_deck.pptx"]
+    assert sorted(files.files) == [
+        "customer_deck.html",
+        "customer_deck.pptx",
+        "opportunity_deck.html",
+        "opportunity_deck.pptx",
+    ]
     assert files.report_dir == tmp_path / "reports" / "2026-03-31"
-    for deck, expected in (("opportunity_deck", OPPORTUNITY_SLIDES),
-                           ("customer_deck", CUSTOMER_SLIDES)):
+    for deck, expected in (
+        ("opportunity_deck", OPPORTUNITY_SLIDES),
+        ("customer_deck", CUSTOMER_SLIDES),
+    ):
         slides = _slides(files.files[f"{deck}.pptx"])
         assert [s["id"] for s in slides] == expected
         for slide in slides[1:]:
@@ -123,8 +152,11 @@ def test_default_cadence(as_of: dt.date, due: list[str]) -> None:
 
 
 def test_configured_cadence() -> None:
-    settings = Settings(reports=ReportsConfig(
-        cadence=ReportCadence(opportunity_weekday="friday", customer_day_of_month=5)))
+    settings = Settings(
+        reports=ReportsConfig(
+            cadence=ReportCadence(opportunity_weekday="friday", customer_day_of_month=5)
+        )
+    )
     assert due_decks(settings, dt.date(2026, 4, 2)) == ["opportunity_deck"]  # run on Fri 04-03
     assert due_decks(settings, dt.date(2026, 4, 4)) == ["customer_deck"]  # run on the 5th
     assert due_decks(settings, dt.date(2026, 3, 29)) == []  # Monday and the 30th: not due

@@ -63,9 +63,11 @@ def test_core_labels_import_nothing_else_from_the_project() -> None:
 
     tree = ast.parse(Path(core.labels.__file__).read_text(encoding="utf-8"))
     imported = {
-        (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom)
+        (node.module or "").split(".")[0]
+        if isinstance(node, ast.ImportFrom)
         else alias.name.split(".")[0]
-        for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
     project = {"crm_pipeline", "ingestion", "quality", "delivery", "orchestration"}
