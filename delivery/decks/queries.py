@@ -65,7 +65,9 @@ _ALL = [
         f"""
         with previous as (
             select max(snapshot_date) as snapshot_date from {OF}.pipeline_snapshot
-            where snapshot_date <= (select max(snapshot_date) from {OF}.pipeline_snapshot) - 7
+            where snapshot_date
+                between (select max(snapshot_date) from {OF}.pipeline_snapshot) - 13
+                    and (select max(snapshot_date) from {OF}.pipeline_snapshot) - 7
         )
         select p.snapshot_date, sum(p.open_count) as open_count,
                sum(p.open_amount) as open_amount, sum(p.weighted_amount) as weighted_amount

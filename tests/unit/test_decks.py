@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -160,3 +161,22 @@ def test_configured_cadence() -> None:
     assert due_decks(settings, dt.date(2026, 4, 2)) == ["opportunity_deck"]  # run on Fri 04-03
     assert due_decks(settings, dt.date(2026, 4, 4)) == ["customer_deck"]  # run on the 5th
     assert due_decks(settings, dt.date(2026, 3, 29)) == []  # Monday and the 30th: not due
+
+
+def test_every_query_parses_and_names_its_tables() -> None:
+    """On an empty database every deck query is 'unavailable' (never a SQL syntax error),
+    and each reads only tables it declares for the footer."""
+    from delivery.decks.queries import QUERIES
+
+    con = duckdb.connect()
+    for query in QUERIES.values():
+        answer = run_query(con, query, ["someone"] if "?" in query.sql else None)
+        assert isinstance(answer, Unavailable), query.key
+        referenced = set(
+            re.findall(
+                r"\b(opportunity_funnel|customer_lifecycle|data_quality)"
+                r"\.(\w+)",
+                query.sql,
+            )
+        )
+        assert {f"{s}.{t}" for s, t in referenced} == set(query.tables), query.key
