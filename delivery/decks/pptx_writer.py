@@ -200,7 +200,7 @@ def _kpis(slide: PptxSlide, kpis: list[Kpi], x: int, y: int, w: int, h: int) -> 
         paragraph = frame.add_paragraph()
         run = paragraph.add_run()
         run.text = kpi.value
-        _font(run.font, 24, bold=True, color=INK)
+        _font(run.font, 20, bold=True, color=INK)
         if kpi.delta:
             paragraph = frame.add_paragraph()
             run = paragraph.add_run()
@@ -220,6 +220,13 @@ def _element(slide: PptxSlide, element: Element, x: int, y: int, w: int, h: int)
         _text(shape.text_frame, [element.text], 18, color=MUTED, align=PP_ALIGN.CENTER)
     else:
         _kpis(slide, element, x, y, w, h)
+
+
+def _weight(element: Element) -> float:
+    """Share of the slide's width: wide tables get more room than a chart beside them."""
+    if isinstance(element, Table) and len(element.headers) >= 6:
+        return 1.8
+    return 1.0
 
 
 def _content(prs: PresentationType, deck: Deck, page: Slide) -> None:
@@ -246,17 +253,13 @@ def _content(prs: PresentationType, deck: Deck, page: Slide) -> None:
         color=ACCENT,
     )
     elements = page.elements or []
-    count = max(len(elements), 1)
-    width = int((WIDTH - 2 * MARGIN - GAP * (count - 1)) / count)
-    for i, element in enumerate(elements):
-        _element(
-            slide,
-            element,
-            MARGIN + i * (width + GAP),
-            CONTENT_TOP,
-            width,
-            CONTENT_BOTTOM - CONTENT_TOP,
-        )
+    weights = [_weight(element) for element in elements]
+    free = WIDTH - 2 * MARGIN - GAP * max(len(elements) - 1, 0)
+    x = MARGIN
+    for element, weight in zip(elements, weights, strict=True):
+        width = int(free * weight / sum(weights))
+        _element(slide, element, x, CONTENT_TOP, width, CONTENT_BOTTOM - CONTENT_TOP)
+        x += width + GAP
     _footer(slide, deck, page)
 
 

@@ -210,7 +210,7 @@ _ALL = [
                            'no_close_date')
         group by a.lead_id, a.owner
         order by amount desc nulls last, days desc nulls last, a.lead_id
-        limit 12
+        limit 8
     """,
     ),
     _q(
@@ -231,7 +231,7 @@ _ALL = [
         from {OF}.fct_opportunities
         where is_recycle_candidate
         order by amount desc nulls last, lead_id
-        limit 12
+        limit 8
     """,
     ),
     # ------------------------------------------------------------------ customer deck
@@ -368,7 +368,7 @@ _ALL = [
         where w.lifecycle_status <> 'churned'
         group by all
         order by lifetime_value desc nulls last, w.account_key
-        limit 12
+        limit 8
     """,
     ),
 ]

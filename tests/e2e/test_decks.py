@@ -407,3 +407,26 @@ def test_each_owner_receives_only_their_own_rows(
     for text in mails.values():
         assert not re.search(r"1\d{10}", text)  # no phone number (the fixture has them)
         assert "@" not in text
+
+
+def test_a_blocked_build_makes_no_new_decks(warehouses: dict[str, Path], tmp_path: Path) -> None:
+    """Runs last: a build as of 2026-04-01 on the funnel warehouse whose only new file has
+    three leads without an owner (3 of 3 quarantined > 20 %) is blocked; the serving file
+    and the decks of 2026-03-31 stay as they were, and no decks appear for 2026-04-01."""
+    warehouse = warehouses["funnel"]
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "funnel_landing", landing)
+    header = (FIXTURES / "funnel_landing" / "leads" / "2026-03-31.csv").read_text(
+        encoding="utf-8").splitlines()[0]  # fmt: skip
+    rows = [f"N{i},2026-04-01 09:00:00,2026-04-01 09:00:00,website,新客户{i},,联系人,,,需求,"
+            f"10000,,,,East,lead,,,,,low,false" for i in range(3)]  # fmt: skip
+    (landing / "leads" / "2026-04-01.csv").write_text("\n".join([header, *rows]) + "\n",
+                                                      encoding="utf-8")  # fmt: skip
+    before = {p.name: p.read_bytes() for p in _decks(warehouse).glob("*_deck.*")}
+    serving = _serving(warehouse).read_bytes()
+    code = main(["build", "--landing", str(landing), "--warehouse", str(warehouse),
+                 "--as-of", "2026-04-01"])  # fmt: skip
+    assert code == 2
+    assert _serving(warehouse).read_bytes() == serving
+    assert not list((warehouse / "reports" / "2026-04-01").glob("*_deck.*"))
+    assert {p.name: p.read_bytes() for p in _decks(warehouse).glob("*_deck.*")} == before
