@@ -180,3 +180,26 @@ def test_every_query_parses_and_names_its_tables() -> None:
             )
         )
         assert {f"{s}.{t}" for s, t in referenced} == set(query.tables), query.key
+
+
+def test_reports_and_owners_configuration_is_validated(tmp_path: Path) -> None:
+    from crm_pipeline.config import ConfigError, load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text("reports: {language: fr}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="reports.language"):
+        load_config(path)
+    path.write_text("owners: {张伟: zhang.wei@example.com}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="owners"):
+        load_config(path)
+    path.write_text(
+        "reports: {language: en, base_url: 'https://bi.example.com/r',"
+        " cadence: {opportunity_weekday: friday}}\n"
+        "owners: {张伟: 'mailto://bot:${SMTP_PASSWORD}@smtp.example.com?to=z@example.com'}\n",
+        encoding="utf-8",
+    )
+    settings = load_config(path)
+    assert settings.reports.language == "en"
+    assert settings.reports.cadence.opportunity_weekday == "friday"
+    assert settings.reports.cadence.customer_day_of_month == 1
+    assert list(settings.owners) == ["张伟"]
