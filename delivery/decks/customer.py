@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.labels import label
 from delivery.decks.common import Context, delta_text, quality_lines, trend
 from delivery.decks.data import Row, Unavailable
 from delivery.decks.model import (
@@ -549,6 +548,3 @@ def _kpi_message(ctx: Context, kpis: list[Kpi], has_data: bool) -> str:
         + (f" ({customers.delta} vs last month)" if customers.delta else "")
         + f", {new.value} new this month, {kpis[3].value} at risk.",
     )
-
-
-__all__ = ["build_customer_deck", "chart_specs", "label"]
