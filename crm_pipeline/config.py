@@ -182,7 +182,9 @@ class ReportsConfig(_Section):
     language: Literal["zh", "en"] = "zh"
     base_url: str | None = None  # where WAREHOUSE/reports is served; chat messages link to it
     cadence: ReportCadence = Field(default_factory=ReportCadence)
-    channels: list[AlertChannel] | None = None  # default: the alert channels
+    # Same URL format as alerts.channels; none by default, so quality-alert recipients
+    # (often a data team) do not start receiving decks unasked.
+    channels: list[AlertChannel] = Field(default_factory=list)
     send: bool = True  # send on the cadence after published builds
 
 

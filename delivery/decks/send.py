@@ -87,8 +87,7 @@ def due_decks(settings: Settings, as_of_date: dt.date) -> list[str]:
 
 
 def _channels(settings: Settings) -> list[AlertChannel]:
-    configured = settings.reports.channels
-    return list(settings.alerts.channels if configured is None else configured)
+    return list(settings.reports.channels)
 
 
 def _link(settings: Settings, files: DeckFiles, name: str) -> str | None:

@@ -203,3 +203,23 @@ def test_reports_and_owners_configuration_is_validated(tmp_path: Path) -> None:
     assert settings.reports.cadence.opportunity_weekday == "friday"
     assert settings.reports.cadence.customer_day_of_month == 1
     assert list(settings.owners) == ["张伟"]
+
+
+def test_decks_go_only_to_report_channels_never_to_alert_channels(tmp_path: Path) -> None:
+    from crm_pipeline.config import AlertsConfig
+    from delivery.decks.build import DeckFiles
+    from delivery.decks.send import send_decks
+
+    sent: list[str] = []
+
+    def capture(url: str, subject: str, body: str, timeout: float) -> tuple[bool, str | None]:
+        sent.append(url)
+        return True, None
+
+    files = DeckFiles(dt.date(2026, 3, 31), tmp_path, titles={"opportunity_deck": "商机周报"})
+    alerts = AlertsConfig(channels=[AlertChannel(name="data team", url="json://dq.example")])
+    assert send_decks(Settings(alerts=alerts), files, ["opportunity_deck"], send=capture) == []
+    reports = ReportsConfig(channels=[AlertChannel(name="sales", url="json://sales.example")])
+    results = send_decks(Settings(alerts=alerts, reports=reports), files, ["opportunity_deck"],
+                         send=capture)  # fmt: skip
+    assert [r.status for r in results] == ["sent"] and sent == ["json://sales.example"]
