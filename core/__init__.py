@@ -1,0 +1,1 @@
+"""Project-wide foundations (labels, …) that import nothing else from the project."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -180,6 +180,35 @@ class AlertsConfig(_Section):
     timeout_seconds: float = Field(10.0, gt=0)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ReportCadence(_Section):
+    """When the decks are sent after a published build as of D (the build runs on D + 1).
+
+    商机周报 when D + 1 is ``opportunity_weekday`` (default Monday: the week that ended);
+    客户月报 when D + 1 is day ``customer_day_of_month`` (default the 1st: the month that
+    ended). ``crm-pipeline report --send`` sends on demand, whatever the day.
+    """
+
+    opportunity_weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    customer_day_of_month: int = Field(1, ge=1, le=28)
+
+
+class ReportsConfig(_Section):
+    """The manager decks (issue 12): language, link, cadence and where they go."""
+
+    language: Literal["zh", "en"] = "zh"
+    base_url: str | None = None  # where WAREHOUSE/reports is served; chat messages link to it
+    cadence: ReportCadence = Field(default_factory=ReportCadence)
+    # Same URL format as alerts.channels; none by default, so quality-alert recipients
+    # (often a data team) do not start receiving decks unasked.
+    channels: list[AlertChannel] = Field(default_factory=list)
+    send: bool = True  # send on the cadence after published builds
+
+
 class ScheduleConfig(_Section):
     time: str = "06:00"
     timezone: str | None = None  # defaults to the pipeline timezone
@@ -215,6 +244,17 @@ class Settings(_Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     folders: dict[str, FolderConfig] = Field(default_factory=dict)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    # owner name -> apprise URL (``${VAR}`` placeholders) for the per-owner digest
+    owners: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("owners")
+    @classmethod
+    def _owner_urls(cls, owners: dict[str, str]) -> dict[str, str]:
+        for owner, url in owners.items():
+            if "://" not in url:
+                raise ValueError(f"{owner!r}: must be a notification URL such as mailto://…")
+        return owners
 
     @field_validator("timezone")
     @classmethod

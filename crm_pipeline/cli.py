@@ -1,4 +1,4 @@
-"""`crm-pipeline`: generate, build, backfill, validate, accept, demo (spec/operations.md).
+"""`crm-pipeline`: generate, build, backfill, validate, accept, report, demo (spec/operations.md).
 
 Errors are printed as one sentence, never a stack trace (the trace goes to a log file under
 ``WAREHOUSE/build/logs/``, named in the sentence); exit codes are 0 published, 2 blocked
@@ -179,6 +179,25 @@ def _landing_relative(file: Path, landing: Path | None) -> str:
         except ValueError:
             pass
     return file.as_posix()
+def cmd_report(args: argparse.Namespace) -> int:
+    from core.settings import load_config
+    from delivery.decks.service import make_decks
+
+    warehouse = _require(
+        args.warehouse or _env_path("CRM_WAREHOUSE_DIR"), "--warehouse", "CRM_WAREHOUSE_DIR"
+    )
+    paths = WarehousePaths(warehouse.resolve())
+    settings = load_config(args.config or _env_path("CRM_PIPELINE_CONFIG"), paths.root)
+    run = make_decks(paths.serving_db, paths.reports_dir, settings, as_of_date=args.as_of,
+                     language=args.lang, send=bool(args.send))
+    print(f"decks as of {run.files.as_of_date}:")
+    for path in run.files.files.values():
+        print(f"  {path}")
+    failed = [r for r in run.results if r.status != "sent"]
+    for result in run.results:
+        print(f"  sent to {result.channel}: {result.status}"
+              + (f" ({result.error})" if result.error else ""))
+    return EXIT_ERROR if failed else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -241,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     accept.add_argument("--warehouse", type=Path, help="warehouse folder (or CRM_WAREHOUSE_DIR)")
     accept.add_argument("--landing", type=Path, help="landing folder (or CRM_LANDING_DIR)")
     accept.set_defaults(func=cmd_accept)
+    report = sub.add_parser(
+        "report", help="the managers' decks (商机周报, 客户月报) from the serving database"
+    )
+    _add_locations(report, landing=False)
+    report.add_argument("--as-of", type=_date, help="default: the published build's date")
+    report.add_argument("--lang", choices=["zh", "en"], help="default: reports.language")
+    report.add_argument("--send", action="store_true", help="deliver to the report channels")
+    report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="generate demo data, run the daily builds, summarise")
     demo.add_argument("--landing", default="demo_landing")

@@ -84,6 +84,7 @@ def run_demo(landing: Path, warehouse: Path) -> int:
         if outcome.status == "failed":
             return exit_code
     print_summary(WarehousePaths(warehouse.resolve()), landing.resolve())
+    print_decks(WarehousePaths(warehouse.resolve()), DEMO_END)
     return exit_code
 
 
@@ -139,3 +140,17 @@ def print_summary(paths: WarehousePaths, landing: Path) -> None:
         f"  (equivalent: DAGSTER_HOME={paths.dagster_home} CRM_WAREHOUSE_DIR={paths.root} "
         f"CRM_LANDING_DIR={landing} .venv/bin/dagster dev -m orchestration.definitions)"
     )
+
+
+def print_decks(paths: WarehousePaths, as_of: dt.date) -> None:
+    """The managers' decks the last published build wrote (商机周报, 客户月报)."""
+    folder = paths.report_dir(as_of.isoformat())
+    decks = sorted(folder.glob("*_deck.*")) if folder.is_dir() else []
+    if not decks:
+        _say("\nNo decks for the last build (it did not publish); see the quality report.")
+        return
+    _say("\nManager decks (商机周报 opportunity_deck, 客户月报 customer_deck):")
+    for path in decks:
+        _say(f"  {path}")
+    _say("  regenerate in English: .venv/bin/crm-pipeline report "
+         f"--warehouse {paths.root} --lang en")

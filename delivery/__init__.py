@@ -1,0 +1,1 @@
+"""What the pipeline hands to people: decks, reports, alerts (the delivery layer)."""

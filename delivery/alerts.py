@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,8 +76,12 @@ def _with_timeouts(url: str, timeout: float) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
-def apprise_send(url: str, subject: str, body: str, timeout: float) -> tuple[bool, str | None]:
-    """Send through apprise; the error is what apprise logged (URLs removed later)."""
+def apprise_send(
+    url: str, subject: str, body: str, timeout: float, attach: Sequence[str] | None = None
+) -> tuple[bool, str | None]:
+    """Send through apprise; the error is what apprise logged (URLs removed later).
+
+    ``attach``: files to attach (e-mail channels; the manager decks)."""
     import apprise
 
     import delivery.feishu  # noqa: F401  (registers feishusign://, signed Feishu/Lark bots)
@@ -87,7 +91,10 @@ def apprise_send(url: str, subject: str, body: str, timeout: float) -> tuple[boo
         return False, "the channel URL is not a valid apprise URL"
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = bool(
-            notifier.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
+            notifier.notify(
+                title=subject, body=body, body_format=apprise.NotifyFormat.TEXT,
+                attach=list(attach) if attach else None,
+            )
         )
     log = captured.getvalue().strip() if hasattr(captured, "getvalue") else ""
     if ok:

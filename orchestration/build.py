@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.data_quality import build_quality_asset
 from orchestration.assets.dbt_models import build_dbt_assets
+from orchestration.assets.decks import build_decks_asset
 from orchestration.assets.ingest import build_raw_assets
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.report import build_report_asset
@@ -40,9 +41,10 @@ def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
         models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
         publish = build_publish_asset([*models.keys, quality.key], partitions_def)
         report = build_report_asset(partitions_def)
+        decks = build_decks_asset(partitions_def)
     job = daily_build_job(partitions_def, pipeline.step_retry_delay_seconds)
     return dg.Definitions(
-        assets=[raw, quality, models, publish, report],
+        assets=[raw, quality, models, publish, report, decks],
         jobs=[job],
         schedules=[daily_build_schedule(job, settings)],
         sensors=[landing_files_sensor(job), build_failure_sensor(job)],

@@ -124,3 +124,12 @@ def test_dbt_tests_never_block_the_run(defs: dg.Definitions) -> None:
     ]
     assert len(dbt_specs) > 50, "the dbt tests should appear as asset checks"
     assert [s.name for s in dbt_specs if s.blocking] == []
+
+
+def test_decks_are_an_asset_downstream_of_publish(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    decks = graph.get(dg.AssetKey(["reports", "manager_decks"]))
+    assert {key.to_user_string() for key in decks.parent_keys} == {"serving/published_marts"}
+    assert isinstance(decks.partitions_def, dg.DailyPartitionsDefinition)
+    job = defs.resolve_job_def("daily_build")
+    assert dg.AssetKey(["reports", "manager_decks"]) in job.asset_layer.executable_asset_keys
