@@ -92,7 +92,7 @@ recently_churned as (
         end as detail
     from signals
     where lifecycle_status = 'churned'
-      and {{ lifecycle_in_days_ending_d('churned_at', lifecycle_threshold('churn_watch_days')) }}
+      and {{ in_days_ending_d('churned_at', lifecycle_threshold('churn_watch_days')) }}
 ),
 
 watchlist as (

@@ -7,15 +7,15 @@
 -- (churned customers included: 复购率 is about buying again, not about being active).
 with customers as (
     select
-        {{ lifecycle_month('acquired_at') }} as acquired_month,
-        {{ lifecycle_month('churned_at') }} as churned_month
+        {{ month_of('acquired_at') }} as acquired_month,
+        {{ month_of('churned_at') }} as churned_month
     from {{ ref('dim_customers') }}
 ),
 
 won_deal_sequence as (
     select
         account_key,
-        {{ lifecycle_month('closed_at') }} as closed_month,
+        {{ month_of('closed_at') }} as closed_month,
         row_number() over (
             partition by account_key order by closed_at, {{ text_sort_key('lead_id') }}
         ) as deal_number
@@ -23,8 +23,12 @@ won_deal_sequence as (
 ),
 
 months as (
-    {{ lifecycle_month_spine(
-        'select acquired_at from ' ~ ref('dim_customers'), 'acquired_at') }}
+    select period_start as month
+    from ({{ period_spine(
+        'month',
+        '(select ' ~ month_of('min(acquired_at)') ~ ' from ' ~ ref('dim_customers') ~ ')',
+        as_of_month()
+    ) }}) as month_spine
 ),
 
 new_per_month as (

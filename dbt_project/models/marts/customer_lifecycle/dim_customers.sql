@@ -21,8 +21,8 @@ risk_signals as (
 customers_with_signals as (
     select
         accounts.*,
-        {{ lifecycle_days_before_d('accounts.last_activity_at') }} as days_since_last_activity,
-        {{ lifecycle_days_before_d('accounts.acquired_at') }} as days_since_acquired,
+        {{ days_before_d('accounts.last_activity_at') }} as days_since_last_activity,
+        {{ days_before_d('accounts.acquired_at') }} as days_since_acquired,
         churn.churned_at,
         churn.churn_reason,
         risk_signals.recent_avg_satisfaction,

@@ -94,11 +94,11 @@ opportunities_with_days as (
         *,
         case
             when status in ('won', 'lost')
-                then {{ funnel_days_between('created_at', 'closed_at') }}
+                then {{ days_between('created_at', 'closed_at') }}
         end as sales_cycle_days,
-        {{ funnel_days_between('current_stage_entered_at', as_of_date()) }}
+        {{ days_between('current_stage_entered_at', as_of_date()) }}
             as days_in_current_stage,
-        {{ funnel_days_between('coalesce(last_follow_up_at, created_at)', as_of_date()) }}
+        {{ days_between('coalesce(last_follow_up_at, created_at)', as_of_date()) }}
             as days_since_last_touch,
         {{ funnel_grade_score('amount', 'urgency', 'decision_maker_reached', 'source') }}
             as grade_score
@@ -143,7 +143,7 @@ select
     end as is_overdue_follow_up,
     case
         when next_follow_up_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
-            then {{ funnel_days_between('next_follow_up_at', as_of_date()) }}
+            then {{ days_between('next_follow_up_at', as_of_date()) }}
     end as days_since_planned_follow_up,
     case
         when status = 'open' and days_since_last_touch > {{ var('thresholds').no_touch_days }}

@@ -6,7 +6,7 @@ with first_day_snapshots as (
     select distinct snapshot_date as month
     from {{ ref('pipeline_snapshot') }}
     where snapshot_date <= {{ as_of_date() }}
-      and snapshot_date = {{ funnel_month('snapshot_date') }}
+      and snapshot_date = {{ month_of('snapshot_date') }}
 ),
 
 forecast_for_own_month as (
@@ -21,11 +21,11 @@ forecast_for_own_month as (
 
 won_by_month as (
     select
-        {{ funnel_month('closed_at') }} as month,
+        {{ month_of('closed_at') }} as month,
         sum(amount) as actual_won_amount
     from {{ ref('fct_opportunities') }}
     where status = 'won'
-    group by {{ funnel_month('closed_at') }}
+    group by {{ month_of('closed_at') }}
 ),
 
 accuracy as (
@@ -44,6 +44,6 @@ select
     month,
     forecast_weighted_amount,
     actual_won_amount,
-    {{ funnel_ratio('actual_won_amount', 'forecast_weighted_amount') }} as accuracy_ratio,
+    {{ ratio_or_null('actual_won_amount', 'forecast_weighted_amount') }} as accuracy_ratio,
     {{ as_of_date() }} as as_of_date
 from accuracy

@@ -7,10 +7,10 @@ with opportunities as (
     select
         *,
         case
-            when cast(created_at as date) >= {{ funnel_month(as_of_date()) }} then 1 else 0
+            when cast(created_at as date) >= {{ month_of(as_of_date()) }} then 1 else 0
         end as is_created_mtd,
         case
-            when cast(closed_at as date) >= {{ funnel_month(as_of_date()) }}
+            when cast(closed_at as date) >= {{ month_of(as_of_date()) }}
                 and cast(closed_at as date) <= {{ as_of_date() }}
                 then 1
             else 0
@@ -38,7 +38,7 @@ select
         as won_count_90d,
     count(case when status = 'lost' and is_closed_90d = 1 then 1 end)
         as lost_count_90d,
-    {{ funnel_ratio(
+    {{ ratio_or_null(
         "count(case when status = 'won' and is_closed_90d = 1 then 1 end)",
         "count(case when status in ('won', 'lost') and is_closed_90d = 1 then 1 end)"
     ) }} as win_rate_90d,
@@ -46,7 +46,7 @@ select
         as avg_sales_cycle_days_90d,
     count(case when is_stalled then 1 end) as stalled_count,
     count(case when is_no_touch then 1 end) as no_touch_count,
-    {{ funnel_ratio(
+    {{ ratio_or_null(
         "count(case when is_no_touch then 1 end)",
         "count(case when status = 'open' then 1 end)"
     ) }} as follow_up_loss_rate,

@@ -62,7 +62,7 @@ select
     account_key,
     account_name,
     opened_at,
-    {{ lifecycle_month('opened_at') }} as opened_month,
+    {{ month_of('opened_at') }} as opened_month,
     type,
     priority,
     agent,
