@@ -11,23 +11,25 @@ Customers (won deal closed by D, or service record opened by D):
                    negotiation); service S1 03-10 (high, 2h/6h, rated 5), S7 03-31 20:00
                    (low, unanswered). acquired 2025-11-10; last activity 03-31 -> 0 days;
                    acquired 141 days before D (>= 90: not new) -> active. LTV 150k, rank 1.
+                   team 华东 (on L2, the latest won deal).
   老客户有限公司   legacy, service records only: S2 repair 2025-10-08 (rated 4), S3 renewal
                    2026-01-20 (20k, rated 4). last activity 01-20 -> 70 days -> active.
-                   LTV 20k, rank 6.
+                   LTV 20k, rank 4.
   C001 Cancel Co   won L3 2025-12-01 (80k); cancellation S4 2026-03-05 14:00, no purchase or
-                   renewal after it -> churned 2026-03-05 14:00 (cancellation). rank 2.
+                   renewal after it -> churned 2026-03-05 14:00 (cancellation). No tier.
   I001 Sleep Co    won L4 2025-06-01 only; D - 2025-06-01 = 303 days > 180 -> churned
-                   (inactive) at 2025-06-01 10:00 + 180 days = 2025-11-28 10:00. LTV 30k.
+                   (inactive) at 2025-06-01 10:00 + 180 days = 2025-11-28 10:00. No tier.
   K001 Risk Co     won L5 2025-09-15 (60k); S6 02-10 rated 2 (in the 90 days ending D:
                    avg 2.0 <= 2.5), complaint S5 03-16 unresolved, open 15 days > 7 ->
-                   at_risk (low_satisfaction, open_complaint). rank 3.
+                   at_risk (low_satisfaction, open_complaint). rank 2.
   N001 New Co      won L6 2026-03-20 (30k); S8 03-25 (medium, responded after 10h > 8h:
-                   breach; rated 3). acquired 11 days before D -> new. LTV 30k ties I001;
-                   ties go by account_key: I001 rank 4, N001 rank 5.
+                   breach; rated 3). acquired 11 days before D -> new, no risk signal.
+                   LTV 30k, rank 3.
   Q001 Quiet Co    won L9 2025-10-15 (10k) only; 167 days inactive (> 90, <= 180) ->
-                   at_risk (inactive). rank 7.
+                   at_risk (inactive). rank 5.
 Not customers: X001 (lost), F001 (its won version is dated 2026-04-02, after D).
-Tiers, n = 7: A = rank <= ceil(7 * 0.2) = 2; B = rank <= ceil(7 * 0.5) = 4; else C.
+Tiers rank the 5 customers not churned: A = rank <= ceil(5 * 0.2) = 1; B = rank <=
+ceil(5 * 0.5) = 3; else C. Churned C001 and I001 have no rank and no tier.
 """
 
 from __future__ import annotations
@@ -141,6 +143,9 @@ def test_build_passes_unit_tests_and_data_tests(built: tuple[DbtHarness, Any]) -
         "tier_summary",
         "churn_watchlist",
         "lifecycle_kpi_summary",
+        "fct_service_requests",
+        "agent_monthly",
+        "int_customer__won_back_deals",
     ):
         tested = {r.node.tested_node_unique_id for r in result.result
                   if r.node.resource_type == "unit_test"}
@@ -155,14 +160,14 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
         # key: (status, churned_at, churn_reason, value_rank, tier, owner, ltv, won_deals,
         #       days_since_last_activity)
         "R001": ("active", None, None, 1, "A", "李娜", 150000, 2, 0),
-        LEGACY: ("active", None, None, 6, "C", None, 20000, 0, 70),
-        "C001": ("churned", dt.datetime(2026, 3, 5, 14), "cancellation", 2, "A", "王伟",
+        LEGACY: ("active", None, None, 4, "C", None, 20000, 0, 70),
+        "C001": ("churned", dt.datetime(2026, 3, 5, 14), "cancellation", None, None, "王伟",
                  80000, 1, 120),
-        "I001": ("churned", dt.datetime(2025, 11, 28, 10), "inactive", 4, "B", "李娜",
+        "I001": ("churned", dt.datetime(2025, 11, 28, 10), "inactive", None, None, "李娜",
                  30000, 1, 303),
-        "K001": ("at_risk", None, None, 3, "B", "王伟", 60000, 1, 15),
-        "N001": ("new", None, None, 5, "C", "李娜", 30000, 1, 6),
-        "Q001": ("at_risk", None, None, 7, "C", "王伟", 10000, 1, 167),
+        "K001": ("at_risk", None, None, 2, "B", "王伟", 60000, 1, 15),
+        "N001": ("new", None, None, 3, "B", "李娜", 30000, 1, 6),
+        "Q001": ("at_risk", None, None, 5, "C", "王伟", 10000, 1, 167),
     }
     for key, (status, churned_at, reason, rank, tier, owner, ltv, deals, days) in expected.items():
         row = rows[key]
@@ -172,7 +177,15 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
         assert (float(row["lifetime_value"]), row["won_deals"]) == (ltv, deals), key
         assert row["days_since_last_activity"] == days, key
         assert row["as_of_date"] == AS_OF
+    risk = {key: (row["is_at_risk"], row["risk_reasons"]) for key, row in rows.items()}
+    assert risk == {
+        "R001": (False, None), LEGACY: (False, None), "C001": (False, None),
+        "I001": (False, None), "K001": (True, "low_satisfaction,open_complaint"),
+        "N001": (False, None), "Q001": (True, "inactive"),
+    }
     repeat = rows["R001"]
+    assert (repeat["team"], repeat["tenure_days"]) == ("华东", 141)
+    assert repeat["first_won_at"] == dt.datetime(2025, 11, 10, 10)
     assert repeat["account_name"] == "Repeat Co"
     assert repeat["acquired_at"] == dt.datetime(2025, 11, 10, 10)
     assert repeat["first_purchase_at"] == dt.datetime(2025, 11, 10, 10)
@@ -221,6 +234,11 @@ def test_customer_monthly(built: tuple[DbtHarness, Any]) -> None:
             start, new, churned, end, repeat), month
         assert row["churn_rate"] == pytest.approx(churn_rate), month
         assert row["repurchase_rate"] == pytest.approx(repurchase), month
+        assert (row["churned_new_customers"], row["won_back_customers"]) == (0, 0), month
+    # renewals: only the legacy customer's S3 in 2026-01, a customer at the start of January
+    assert rows[dt.date(2026, 1, 1)]["renewal_rate"] == pytest.approx(1 / 5)
+    assert rows[dt.date(2025, 12, 1)]["renewal_rate"] == pytest.approx(0.0)
+    assert rows[dt.date(2025, 6, 1)]["renewal_rate"] is None  # no customer at the start
     # ratings by month opened: 2025-10 S2 4; 2026-01 S3 4; 2026-02 S6 2; 2026-03 S1 5, S8 3
     satisfaction = {m: (r["avg_satisfaction"], r["csat_rate"]) for m, r in rows.items()}
     assert satisfaction[dt.date(2025, 10, 1)] == pytest.approx((4.0, 1.0))
@@ -290,12 +308,12 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
 def test_tier_summary(built: tuple[DbtHarness, Any]) -> None:
     harness, _ = built
     rows = _rows_by(harness, "tier_summary", "tier")
-    # total LTV 380k. A: R001 150k + C001 80k; B: K001 60k + I001 30k;
-    # C: N001 30k + legacy 20k + Q001 10k. Ratings: A S1 5; B S6 2; C S8 3, S2 4, S3 4.
+    # customers not churned only: total LTV 270k. A: R001 150k; B: K001 60k + N001 30k;
+    # C: legacy 20k + Q001 10k. Ratings: A S1 5; B S6 2, S8 3; C S2 4, S3 4.
     expected = {
-        "A": (2, 230000, 230 / 380, 115000, 0.5, 5.0),
-        "B": (2, 90000, 90 / 380, 45000, 0.0, 2.0),
-        "C": (3, 60000, 60 / 380, 20000, 0.0, 11 / 3),
+        "A": (1, 150000, 150 / 270, 150000, 1.0, 5.0),
+        "B": (2, 90000, 90 / 270, 45000, 0.0, 2.5),
+        "C": (2, 30000, 30 / 270, 15000, 0.0, 4.0),
     }
     assert set(rows) == set(expected)
     for tier, (customers, ltv, share, avg_ltv, repeat_rate, satisfaction) in expected.items():
@@ -340,6 +358,7 @@ def test_kpi_summary(built: tuple[DbtHarness, Any]) -> None:
     # not churned: R001, legacy, K001, N001, Q001; new or active: R001, legacy, N001
     assert (row["customers"], row["new_customers_mtd"], row["active_customers"],
             row["at_risk_customers"], row["churned_customers_90d"]) == (5, 1, 3, 2, 1)
+    assert row["risk_flagged_customers"] == 2  # K001 and Q001; N001 (new) has no signal
     assert row["repurchase_rate"] == pytest.approx(1 / 6)  # R001 of 6 customers with a deal
     # opened 2026-01-01 .. 03-31 and rated: S3 4, S6 2, S1 5, S8 3
     assert row["avg_satisfaction_90d"] == pytest.approx(3.5)
@@ -355,7 +374,7 @@ def test_no_personal_data_in_any_mart_table(built: tuple[DbtHarness, Any]) -> No
     tables = [r[0] for r in harness.query(
         "select table_name from information_schema.tables "
         "where table_schema = 'customer_lifecycle'")]
-    assert len(tables) == 7
+    assert len(tables) == 9
     for table in tables:
         text = json.dumps(harness.query(f"select * from customer_lifecycle.{table}"),
                           default=str, ensure_ascii=False)
@@ -367,7 +386,7 @@ def test_every_published_column_is_documented_in_english_and_chinese(
 ) -> None:
     harness, _ = built
     models = yaml.safe_load(MART_YML.read_text(encoding="utf-8"))["models"]
-    assert len(models) == 7
+    assert len(models) == 9
     for model in models:
         table = TABLE_OF_MODEL.get(model["name"], model["name"])
         built_columns = [r[0] for r in harness.query(

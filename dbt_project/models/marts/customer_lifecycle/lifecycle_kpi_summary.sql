@@ -22,6 +22,7 @@ customer_counts as (
         count(case when lifecycle_status in ('new', 'active') then 1 end)
             as active_customers,
         count(case when lifecycle_status = 'at_risk' then 1 end) as at_risk_customers,
+        count(case when is_at_risk then 1 end) as risk_flagged_customers,
         count(case when {{ in_days_ending_d('churned_at', churn_window_days) }}
                  then 1 end) as churned_customers_90d,
         count(case when is_repeat_buyer then 1 end) as repeat_buyers,
@@ -54,6 +55,7 @@ select
     coalesce(customer_counts.new_customers_mtd, 0) as new_customers_mtd,
     coalesce(customer_counts.active_customers, 0) as active_customers,
     coalesce(customer_counts.at_risk_customers, 0) as at_risk_customers,
+    coalesce(customer_counts.risk_flagged_customers, 0) as risk_flagged_customers,
     coalesce(customer_counts.churned_customers_90d, 0) as churned_customers_90d,
     {{ ratio_or_null('customer_counts.repeat_buyers', 'customer_counts.buyers') }}
         as repurchase_rate,
