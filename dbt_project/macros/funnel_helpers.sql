@@ -97,3 +97,16 @@
         when {{ open_stages | length + 1 }} then 'won'
     end
 {%- endmacro %}
+
+{#- The configured recyclable loss reasons (var attention.recyclable_loss_reasons) as a
+    list of SQL string literals for `in (...)`; a never-matching NULL when the list is empty. -#}
+{% macro recyclable_loss_reasons() -%}
+    {%- set reasons = var("attention").recyclable_loss_reasons -%}
+    {%- if reasons | length == 0 -%}
+        null
+    {%- else -%}
+        {%- for reason in reasons -%}
+            '{{ reason | replace("'", "''") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -52,8 +52,14 @@ from quality.tables import create_quality_tables
 from tests.conftest import DbtHarness
 
 LANDING = Path(__file__).resolve().parent.parent / "e2e" / "fixtures" / "customer_landing"
-MART_YML = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts"
-            / "customer_lifecycle" / "_customer_lifecycle__models.yml")
+MART_YML = (
+    Path(__file__).resolve().parents[2]
+    / "dbt_project"
+    / "models"
+    / "marts"
+    / "customer_lifecycle"
+    / "_customer_lifecycle__models.yml"
+)
 TABLE_OF_MODEL = {"lifecycle_kpi_summary": "kpi_summary"}
 AS_OF = dt.date(2026, 3, 31)
 LEGACY = "老客户有限公司"
@@ -147,8 +153,11 @@ def test_build_passes_unit_tests_and_data_tests(built: tuple[DbtHarness, Any]) -
         "agent_monthly",
         "int_customer__won_back_deals",
     ):
-        tested = {r.node.tested_node_unique_id for r in result.result
-                  if r.node.resource_type == "unit_test"}
+        tested = {
+            r.node.tested_node_unique_id
+            for r in result.result
+            if r.node.resource_type == "unit_test"
+        }
         assert any(uid.endswith("." + model) for uid in tested), (model, unit_tests)
 
 
@@ -161,10 +170,28 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
         #       days_since_last_activity)
         "R001": ("active", None, None, 1, "A", "李娜", 150000, 2, 0),
         LEGACY: ("active", None, None, 4, "C", None, 20000, 0, 70),
-        "C001": ("churned", dt.datetime(2026, 3, 5, 14), "cancellation", None, None, "王伟",
-                 80000, 1, 120),
-        "I001": ("churned", dt.datetime(2025, 11, 28, 10), "inactive", None, None, "李娜",
-                 30000, 1, 303),
+        "C001": (
+            "churned",
+            dt.datetime(2026, 3, 5, 14),
+            "cancellation",
+            None,
+            None,
+            "王伟",
+            80000,
+            1,
+            120,
+        ),
+        "I001": (
+            "churned",
+            dt.datetime(2025, 11, 28, 10),
+            "inactive",
+            None,
+            None,
+            "李娜",
+            30000,
+            1,
+            303,
+        ),
         "K001": ("at_risk", None, None, 2, "B", "王伟", 60000, 1, 15),
         "N001": ("new", None, None, 3, "B", "李娜", 30000, 1, 6),
         "Q001": ("at_risk", None, None, 5, "C", "王伟", 10000, 1, 167),
@@ -172,16 +199,23 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
     for key, (status, churned_at, reason, rank, tier, owner, ltv, deals, days) in expected.items():
         row = rows[key]
         assert (row["lifecycle_status"], row["churned_at"], row["churn_reason"]) == (
-            status, churned_at, reason), key
+            status,
+            churned_at,
+            reason,
+        ), key
         assert (row["value_rank"], row["tier"], row["owner"]) == (rank, tier, owner), key
         assert (float(row["lifetime_value"]), row["won_deals"]) == (ltv, deals), key
         assert row["days_since_last_activity"] == days, key
         assert row["as_of_date"] == AS_OF
     risk = {key: (row["is_at_risk"], row["risk_reasons"]) for key, row in rows.items()}
     assert risk == {
-        "R001": (False, None), LEGACY: (False, None), "C001": (False, None),
-        "I001": (False, None), "K001": (True, "low_satisfaction,open_complaint"),
-        "N001": (False, None), "Q001": (True, "inactive"),
+        "R001": (False, None),
+        LEGACY: (False, None),
+        "C001": (False, None),
+        "I001": (False, None),
+        "K001": (True, "low_satisfaction,open_complaint"),
+        "N001": (False, None),
+        "Q001": (True, "inactive"),
     }
     repeat = rows["R001"]
     assert (repeat["team"], repeat["tenure_days"]) == ("华东", 141)
@@ -229,9 +263,13 @@ def test_customer_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert set(rows) == set(expected)
     for month, (start, new, churned, end, churn_rate, repeat, repurchase) in expected.items():
         row = rows[month]
-        assert (row["customers_at_start"], row["new_customers"], row["churned_customers"],
-                row["customers_at_end"], row["repeat_buyers_at_end"]) == (
-            start, new, churned, end, repeat), month
+        assert (
+            row["customers_at_start"],
+            row["new_customers"],
+            row["churned_customers"],
+            row["customers_at_end"],
+            row["repeat_buyers_at_end"],
+        ) == (start, new, churned, end, repeat), month
         assert row["churn_rate"] == pytest.approx(churn_rate), month
         assert row["repurchase_rate"] == pytest.approx(repurchase), month
         assert (row["churned_new_customers"], row["won_back_customers"]) == (0, 0), month
@@ -284,7 +322,10 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert medium["median_resolution_hours"] == pytest.approx(24.0)
     assert (medium["sla_breaches"], medium["sla_breach_rate"]) == (1, pytest.approx(0.5))
     assert (medium["rated"], medium["avg_satisfaction"], medium["csat_rate"]) == (
-        1, pytest.approx(3.0), pytest.approx(0.0))
+        1,
+        pytest.approx(3.0),
+        pytest.approx(0.0),
+    )
     urgent = rows[(march, "urgent")]
     # S5 complaint: 3h response > 1h, and unresolved at end of D after 375h > 8h: one breach
     assert (urgent["requests"], urgent["complaints"], urgent["resolved"]) == (1, 1, 0)
@@ -298,7 +339,10 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert low["median_first_response_hours"] is None
     high = rows[(march, "high")]
     assert (high["requests"], high["median_first_response_hours"], high["sla_breaches"]) == (
-        1, pytest.approx(2.0), 0)
+        1,
+        pytest.approx(2.0),
+        0,
+    )
     empty = rows[(dt.date(2025, 11, 1), "medium")]
     assert (empty["requests"], empty["sla_breach_rate"], empty["csat_rate"]) == (0, None, None)
     assert sum(r["sla_breaches"] for r in rows.values()) == 2
@@ -341,7 +385,8 @@ def test_churn_watchlist(built: tuple[DbtHarness, Any]) -> None:
     details = {(r["account_key"], r["reason"]): r["detail"] for r in rows}
     assert details[("C001", "cancellation")] == "cancelled on 2026-03-05"
     assert details[("K001", "open_complaint")] == (
-        "1 complaint(s) unresolved; oldest S5 open for 15 days")
+        "1 complaint(s) unresolved; oldest S5 open for 15 days"
+    )
     assert details[("Q001", "inactive")] == "no activity for 167 days (last on 2025-10-15)"
     assert details[("K001", "low_satisfaction")].startswith("average satisfaction 2")
     owners = {r["account_key"]: (r["owner"], float(r["lifetime_value"])) for r in rows}
@@ -356,8 +401,13 @@ def test_kpi_summary(built: tuple[DbtHarness, Any]) -> None:
     [row] = harness.query_dicts("select * from customer_lifecycle.kpi_summary")
     assert row["as_of_date"] == AS_OF
     # not churned: R001, legacy, K001, N001, Q001; new or active: R001, legacy, N001
-    assert (row["customers"], row["new_customers_mtd"], row["active_customers"],
-            row["at_risk_customers"], row["churned_customers_90d"]) == (5, 1, 3, 2, 1)
+    assert (
+        row["customers"],
+        row["new_customers_mtd"],
+        row["active_customers"],
+        row["at_risk_customers"],
+        row["churned_customers_90d"],
+    ) == (5, 1, 3, 2, 1)
     assert row["risk_flagged_customers"] == 2  # K001 and Q001; N001 (new) has no signal
     assert row["repurchase_rate"] == pytest.approx(1 / 6)  # R001 of 6 customers with a deal
     # opened 2026-01-01 .. 03-31 and rated: S3 4, S6 2, S1 5, S8 3
@@ -371,13 +421,20 @@ def test_kpi_summary(built: tuple[DbtHarness, Any]) -> None:
 
 def test_no_personal_data_in_any_mart_table(built: tuple[DbtHarness, Any]) -> None:
     harness, _ = built
-    tables = [r[0] for r in harness.query(
-        "select table_name from information_schema.tables "
-        "where table_schema = 'customer_lifecycle'")]
+    tables = [
+        r[0]
+        for r in harness.query(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'customer_lifecycle'"
+        )
+    ]
     assert len(tables) == 9
     for table in tables:
-        text = json.dumps(harness.query(f"select * from customer_lifecycle.{table}"),
-                          default=str, ensure_ascii=False)
+        text = json.dumps(
+            harness.query(f"select * from customer_lifecycle.{table}"),
+            default=str,
+            ensure_ascii=False,
+        )
         assert "138123" not in text and "example.com" not in text, table
 
 
@@ -389,9 +446,13 @@ def test_every_published_column_is_documented_in_english_and_chinese(
     assert len(models) == 9
     for model in models:
         table = TABLE_OF_MODEL.get(model["name"], model["name"])
-        built_columns = [r[0] for r in harness.query(
-            "select column_name from information_schema.columns "
-            f"where table_schema = 'customer_lifecycle' and table_name = '{table}'")]
+        built_columns = [
+            r[0]
+            for r in harness.query(
+                "select column_name from information_schema.columns "
+                f"where table_schema = 'customer_lifecycle' and table_name = '{table}'"
+            )
+        ]
         documented = {c["name"]: c.get("description", "") for c in model["columns"]}
         assert built_columns and set(built_columns) == set(documented), table
         for name, text in documented.items():
@@ -410,8 +471,9 @@ def built_end_of_february(tmp_path_factory: pytest.TempPathFactory) -> DbtHarnes
         create_quality_tables(con)
         insert_landing_rows(con, LANDING)
     harness = DbtHarness(db_path, root / "dbt_target")
-    result = harness.run("run", "--select", "+path:models/marts/customer_lifecycle",
-                         as_of=dt.date(2026, 2, 28))
+    result = harness.run(
+        "run", "--select", "+path:models/marts/customer_lifecycle", as_of=dt.date(2026, 2, 28)
+    )
     assert result.success, result.exception
     return harness
 
@@ -426,20 +488,36 @@ def test_rebuild_for_an_earlier_date_only_sees_what_was_known_then(
     Legacy: S3 01-20 -> active. I001: churned 2025-11-28, outside the 90 days ending D
     (2025-12-01 .. 2026-02-28)."""
     harness = built_end_of_february
-    statuses = dict(harness.query(
-        "select account_key, lifecycle_status from customer_lifecycle.dim_customers"))
-    assert statuses == {"R001": "active", LEGACY: "active", "C001": "new", "I001": "churned",
-                        "K001": "at_risk", "Q001": "at_risk"}
+    statuses = dict(
+        harness.query("select account_key, lifecycle_status from customer_lifecycle.dim_customers")
+    )
+    assert statuses == {
+        "R001": "active",
+        LEGACY: "active",
+        "C001": "new",
+        "I001": "churned",
+        "K001": "at_risk",
+        "Q001": "at_risk",
+    }
     [kpi] = harness.query_dicts("select * from customer_lifecycle.kpi_summary")
     assert kpi["as_of_date"] == dt.date(2026, 2, 28)
-    assert (kpi["customers"], kpi["new_customers_mtd"], kpi["active_customers"],
-            kpi["at_risk_customers"], kpi["churned_customers_90d"]) == (5, 0, 3, 2, 0)
+    assert (
+        kpi["customers"],
+        kpi["new_customers_mtd"],
+        kpi["active_customers"],
+        kpi["at_risk_customers"],
+        kpi["churned_customers_90d"],
+    ) == (5, 0, 3, 2, 0)
     assert kpi["repurchase_rate"] == pytest.approx(1 / 5)  # R001 of R001, C001, I001, K001, Q001
     # opened 2025-12-01 .. 2026-02-28 and rated: S3 4, S6 2
     assert (kpi["avg_satisfaction_90d"], kpi["csat_rate_90d"]) == pytest.approx((3.0, 0.5))
     assert kpi["median_first_response_hours_30d"] == pytest.approx(2.0)  # S6 only (02-10)
     # (150k + 20k + 80k + 60k + 10k) / 5
     assert float(kpi["avg_lifetime_value"]) == pytest.approx(64000)
-    months = [r[0] for r in harness.query(
-        "select month from customer_lifecycle.customer_monthly order by month")]
+    months = [
+        r[0]
+        for r in harness.query(
+            "select month from customer_lifecycle.customer_monthly order by month"
+        )
+    ]
     assert months[0] == dt.date(2025, 6, 1) and months[-1] == dt.date(2026, 2, 1)
