@@ -27,7 +27,8 @@ LANDING = Path(__file__).resolve().parent / "fixtures" / "customer_landing"
 AS_OF = "2026-03-31"
 MART_TABLES = (
     "dim_customers", "customer_monthly", "cohort_retention", "service_monthly",
-    "tier_summary", "churn_watchlist", "kpi_summary",
+    "tier_summary", "churn_watchlist", "kpi_summary", "fct_service_requests",
+    "agent_monthly",
 )
 
 

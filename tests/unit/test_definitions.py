@@ -14,10 +14,12 @@ SPEC_MART_TABLES = {
         "fct_opportunities", "fct_stage_history", "funnel_conversion", "monthly_kpis",
         "pipeline_snapshot", "forecast", "forecast_accuracy", "rep_performance",
         "source_performance", "loss_reasons", "attention_list", "kpi_summary",
+        "weekly_kpis", "team_performance",
     },
     "customer_lifecycle": {
         "dim_customers", "customer_monthly", "cohort_retention", "service_monthly",
-        "tier_summary", "churn_watchlist", "kpi_summary",
+        "tier_summary", "churn_watchlist", "kpi_summary", "fct_service_requests",
+        "agent_monthly",
     },
 }
 
