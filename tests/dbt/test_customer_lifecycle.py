@@ -9,7 +9,8 @@ story. Expected values below are derived by hand from the spec, as of D = 2026-0
 Customers (won deal closed by D, or service record opened by D):
   R001 Repeat Co   won L1 2025-11-10 (100k) + L2 2026-02-15 (50k; its first version was
                    negotiation); service S1 03-10 (high, 2h/6h, rated 5), S7 03-31 20:00
-                   (low, unanswered). acquired 2025-11-10; last activity 03-31 -> 0 days;
+                   (low, unanswered), S10 03-30 (low, 1h; rated 2 but resolved 04-02,
+                   after D: no rating as of D). acquired 2025-11-10; last activity 03-31 -> 0 days;
                    acquired 141 days before D (>= 90: not new) -> active. LTV 150k, rank 1.
                    team 华东 (on L2, the latest won deal).
   老客户有限公司   legacy, service records only: S2 repair 2025-10-08 (rated 4), S3 renewal
@@ -23,8 +24,9 @@ Customers (won deal closed by D, or service record opened by D):
                    avg 2.0 <= 2.5), complaint S5 03-16 unresolved, open 15 days > 7 ->
                    at_risk (low_satisfaction, open_complaint). rank 2.
   N001 New Co      won L6 2026-03-20 (30k); S8 03-25 (medium, responded after 10h > 8h:
-                   breach; rated 3). acquired 11 days before D -> new, no risk signal.
-                   LTV 30k, rank 3.
+                   breach; rated 3), S9 03-27 (low, 2h/24h, rated 1). acquired 11 days
+                   before D -> new; recent average (3 + 1) / 2 = 2.0 <= 2.5 -> flagged
+                   at risk (low_satisfaction) while its status stays new. LTV 30k, rank 3.
   Q001 Quiet Co    won L9 2025-10-15 (10k) only; 167 days inactive (> 90, <= 180) ->
                    at_risk (inactive). rank 5.
 Not customers: X001 (lost), F001 (its won version is dated 2026-04-02, after D).
@@ -193,7 +195,7 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
             303,
         ),
         "K001": ("at_risk", None, None, 2, "B", "王伟", 60000, 1, 15),
-        "N001": ("new", None, None, 3, "B", "李娜", 30000, 1, 6),
+        "N001": ("new", None, None, 3, "B", "李娜", 30000, 1, 4),
         "Q001": ("at_risk", None, None, 5, "C", "王伟", 10000, 1, 167),
     }
     for key, (status, churned_at, reason, rank, tier, owner, ltv, deals, days) in expected.items():
@@ -214,7 +216,7 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
         "C001": (False, None),
         "I001": (False, None),
         "K001": (True, "low_satisfaction,open_complaint"),
-        "N001": (False, None),
+        "N001": (True, "low_satisfaction"),
         "Q001": (True, "inactive"),
     }
     repeat = rows["R001"]
@@ -225,8 +227,9 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
     assert repeat["first_purchase_at"] == dt.datetime(2025, 11, 10, 10)
     assert repeat["last_purchase_at"] == dt.datetime(2026, 2, 15, 10)
     assert repeat["is_repeat_buyer"] is True
-    assert (repeat["service_requests"], repeat["complaints"]) == (2, 0)
-    assert repeat["avg_satisfaction"] == pytest.approx(5.0)  # S7 is unrated, not imputed
+    assert (repeat["service_requests"], repeat["complaints"]) == (3, 0)
+    # S7 is unrated (never imputed) and S10's rating comes after D
+    assert repeat["avg_satisfaction"] == pytest.approx(5.0)
     assert repeat["last_activity_at"] == dt.datetime(2026, 3, 31, 20)
     legacy = rows[LEGACY]
     assert legacy["account_name"] == LEGACY
@@ -277,11 +280,12 @@ def test_customer_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert rows[dt.date(2026, 1, 1)]["renewal_rate"] == pytest.approx(1 / 5)
     assert rows[dt.date(2025, 12, 1)]["renewal_rate"] == pytest.approx(0.0)
     assert rows[dt.date(2025, 6, 1)]["renewal_rate"] is None  # no customer at the start
-    # ratings by month opened: 2025-10 S2 4; 2026-01 S3 4; 2026-02 S6 2; 2026-03 S1 5, S8 3
+    # ratings by month opened: 2025-10 S2 4; 2026-01 S3 4; 2026-02 S6 2; 2026-03 S1 5, S8 3,
+    # S9 1 (S10's 2 is given on a record resolved after D: not yet a rating)
     satisfaction = {m: (r["avg_satisfaction"], r["csat_rate"]) for m, r in rows.items()}
     assert satisfaction[dt.date(2025, 10, 1)] == pytest.approx((4.0, 1.0))
     assert satisfaction[dt.date(2026, 2, 1)] == pytest.approx((2.0, 0.0))
-    assert satisfaction[dt.date(2026, 3, 1)] == pytest.approx((4.0, 0.5))
+    assert satisfaction[dt.date(2026, 3, 1)] == pytest.approx((3.0, 1 / 3))
     assert satisfaction[dt.date(2025, 7, 1)] == (None, None)  # no ratings: NULL, not 0
 
 
@@ -334,9 +338,11 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert (urgent["sla_breaches"], urgent["sla_breach_rate"]) == (1, pytest.approx(1.0))
     assert (urgent["rated"], urgent["avg_satisfaction"], urgent["csat_rate"]) == (0, None, None)
     low = rows[(march, "low")]
-    # S7 opened 03-31 20:00, unanswered: 4h at the end of D, within 24h -> no breach yet
-    assert (low["requests"], low["resolved"], low["sla_breaches"]) == (1, 0, 0)
-    assert low["median_first_response_hours"] is None
+    # S7 opened 03-31 20:00, unanswered: 4h at the end of D, within 24h -> no breach yet;
+    # S9 2h / 24h; S10 1h, resolved 04-02 (after D): open 39h < 168h -> no breach
+    assert (low["requests"], low["resolved"], low["sla_breaches"]) == (3, 1, 0)
+    assert low["median_first_response_hours"] == pytest.approx(1.5)
+    assert (low["rated"], low["avg_satisfaction"]) == (1, pytest.approx(1.0))
     high = rows[(march, "high")]
     assert (high["requests"], high["median_first_response_hours"], high["sla_breaches"]) == (
         1,
@@ -346,17 +352,18 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
     empty = rows[(dt.date(2025, 11, 1), "medium")]
     assert (empty["requests"], empty["sla_breach_rate"], empty["csat_rate"]) == (0, None, None)
     assert sum(r["sla_breaches"] for r in rows.values()) == 2
-    assert sum(r["requests"] for r in rows.values()) == 8
+    assert sum(r["requests"] for r in rows.values()) == 10
 
 
 def test_tier_summary(built: tuple[DbtHarness, Any]) -> None:
     harness, _ = built
     rows = _rows_by(harness, "tier_summary", "tier")
     # customers not churned only: total LTV 270k. A: R001 150k; B: K001 60k + N001 30k;
-    # C: legacy 20k + Q001 10k. Ratings: A S1 5; B S6 2, S8 3; C S2 4, S3 4.
+    # C: legacy 20k + Q001 10k. Ratings: A S1 5 (S10 after D); B S6 2, S8 3, S9 1;
+    # C S2 4, S3 4.
     expected = {
         "A": (1, 150000, 150 / 270, 150000, 1.0, 5.0),
-        "B": (2, 90000, 90 / 270, 45000, 0.0, 2.5),
+        "B": (2, 90000, 90 / 270, 45000, 0.0, 2.0),
         "C": (2, 30000, 30 / 270, 15000, 0.0, 4.0),
     }
     assert set(rows) == set(expected)
@@ -380,6 +387,7 @@ def test_churn_watchlist(built: tuple[DbtHarness, Any]) -> None:
         ("C001", "cancellation", "churned"),
         ("K001", "low_satisfaction", "at_risk"),
         ("K001", "open_complaint", "at_risk"),
+        ("N001", "low_satisfaction", "new"),
         ("Q001", "inactive", "at_risk"),
     ]
     details = {(r["account_key"], r["reason"]): r["detail"] for r in rows}
@@ -408,13 +416,14 @@ def test_kpi_summary(built: tuple[DbtHarness, Any]) -> None:
         row["at_risk_customers"],
         row["churned_customers_90d"],
     ) == (5, 1, 3, 2, 1)
-    assert row["risk_flagged_customers"] == 2  # K001 and Q001; N001 (new) has no signal
+    assert row["risk_flagged_customers"] == 3  # K001, Q001, and N001 although new
     assert row["repurchase_rate"] == pytest.approx(1 / 6)  # R001 of 6 customers with a deal
-    # opened 2026-01-01 .. 03-31 and rated: S3 4, S6 2, S1 5, S8 3
-    assert row["avg_satisfaction_90d"] == pytest.approx(3.5)
-    assert row["csat_rate_90d"] == pytest.approx(0.5)
-    # opened 03-02 .. 03-31 and answered: S4 1h, S1 2h, S5 3h, S8 10h -> (2 + 3) / 2
-    assert row["median_first_response_hours_30d"] == pytest.approx(2.5)
+    # opened 2026-01-01 .. 03-31 and rated as of D: S3 4, S6 2, S1 5, S8 3, S9 1
+    assert row["avg_satisfaction_90d"] == pytest.approx(3.0)
+    assert row["csat_rate_90d"] == pytest.approx(0.4)
+    # opened 03-02 .. 03-31 and answered: S4 1h, S1 2h, S5 3h, S8 10h, S9 2h, S10 1h
+    # -> 1, 1, 2, 2, 3, 10 -> (2 + 2) / 2
+    assert row["median_first_response_hours_30d"] == pytest.approx(2.0)
     # (150k + 20k + 60k + 30k + 10k) / 5
     assert float(row["avg_lifetime_value"]) == pytest.approx(54000)
 
