@@ -62,6 +62,21 @@ class Thresholds(_Section):
     outlier_amount_multiple: float = Field(100, gt=1)
 
 
+class Attention(_Section):
+    """Rules of the opportunity funnel's attention list (marts.md, attention_list).
+
+    ``no_close_date_stage``: an open deal at or past this stage needs an expected close date.
+    ``recyclable_loss_reasons``: loss reasons (exact text) after which a lost deal is worth
+    another try once ``thresholds.recycle_days`` have passed; the defaults are the generator's
+    reasons that say "not now" rather than "never" (budget, timing, changed needs).
+    """
+
+    no_close_date_stage: str = "proposal"
+    recyclable_loss_reasons: list[str] = Field(
+        default_factory=lambda: ["预算取消", "项目搁置", "需求变更", "无预算", "时机未到"]
+    )
+
+
 class GradeBand(_Section):
     """Points for an amount at or above ``min_amount``."""
 
@@ -238,6 +253,7 @@ class Settings(_Section):
     enums: dict[str, list[EnumValue]] = Field(default_factory=_contract_enums)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     grading: Grading = Field(default_factory=Grading)
+    attention: Attention = Field(default_factory=Attention)
     tiers: Tiers = Field(default_factory=Tiers)
     sla: dict[str, SlaLimit] = Field(default_factory=_default_sla)
     quality: QualityConfig = Field(default_factory=QualityConfig)
@@ -310,6 +326,8 @@ class Settings(_Section):
             raise ValueError(
                 f"sla.{extra[0]}: not a priority (expected one of {', '.join(priorities)})"
             )
+        if self.attention.no_close_date_stage not in stage_keys:
+            raise ValueError("attention.no_close_date_stage: not a configured stage")
         missing = set(priorities) - set(self.sla)
         if missing:
             raise ValueError(f"sla: no limits for priority {sorted(missing)}")
@@ -348,6 +366,7 @@ class Settings(_Section):
             "enum_keys": {name: [v.key for v in values] for name, values in self.enums.items()},
             "thresholds": self.thresholds.model_dump(),
             "grading": self.grading.model_dump(),
+            "attention": self.attention.model_dump(),
             "tiers": self.tiers.model_dump(),
             "sla": {k: v.model_dump() for k, v in self.sla.items()},
         }

@@ -2,27 +2,6 @@
     Every configurable number comes from dbt vars (stages, thresholds, grading); the SQL
     they expand to is portable (dbt cross-database macros, CASE, no engine-only syntax). -#}
 
-{#- First day of the local calendar month of a timestamp or date, as a date. -#}
-{% macro funnel_month(expression) -%}
-    cast({{ dbt.date_trunc('month', expression) }} as date)
-{%- endmacro %}
-
-{#- Whole days from the local date of `start_expression` to the date `end_date`. -#}
-{% macro funnel_days_between(start_expression, end_date) -%}
-    {{ dbt.datediff('cast(' ~ start_expression ~ ' as date)', 'cast(' ~ end_date ~ ' as date)', 'day') }}
-{%- endmacro %}
-
-{#- numerator ÷ denominator as a decimal ratio; NULL when the denominator is 0 or NULL. -#}
-{% macro funnel_ratio(numerator, denominator) -%}
-    {{ ratio_or_null(numerator, denominator) }}
-{%- endmacro %}
-
-{#- Median (mean of the two middle values for an even count); an ordered-set aggregate that
-    PostgreSQL, DuckDB and Trino-compatible engines accept. -#}
-{% macro funnel_median(expression) -%}
-    percentile_cont(0.5) within group (order by {{ expression }})
-{%- endmacro %}
-
 {#- The configured non-terminal (open) stages, in funnel order. -#}
 {% macro funnel_open_stages() -%}
     {%- set open_stages = [] -%}
@@ -107,21 +86,6 @@
     end
 {%- endmacro %}
 
-{#- A month spine: every first-of-month date from `start_month` to `end_month` (both date
-    expressions, inclusive). dbt.generate_series is portable; 1200 months (a century)
-    bounds it without a query at compile time, so it works in unit tests too. -#}
-{% macro funnel_month_spine(start_month, end_month) -%}
-    with month_offsets as (
-        {{ dbt.generate_series(1200) }}
-    )
-
-    select
-        cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', start_month) }} as date)
-            as month
-    from month_offsets
-    where cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', start_month) }} as date)
-        <= {{ end_month }}
-{%- endmacro %}
 
 {#- The stage key of a reach rank (inverse of funnel_reach_rank). -#}
 {% macro funnel_stage_of_reach_rank(rank_column) -%}
@@ -132,4 +96,17 @@
     {%- endfor %}
         when {{ open_stages | length + 1 }} then 'won'
     end
+{%- endmacro %}
+
+{#- The configured recyclable loss reasons (var attention.recyclable_loss_reasons) as a
+    list of SQL string literals for `in (...)`; a never-matching NULL when the list is empty. -#}
+{% macro recyclable_loss_reasons() -%}
+    {%- set reasons = var("attention").recyclable_loss_reasons -%}
+    {%- if reasons | length == 0 -%}
+        null
+    {%- else -%}
+        {%- for reason in reasons -%}
+            '{{ reason | replace("'", "''") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}

@@ -51,3 +51,14 @@
 {% macro postgres__text_sort_key(column) -%}
     {{ column }} collate "C"
 {%- endmacro %}
+
+{#- The `fraction` percentile of an expression, interpolated (the median of an even count is
+    the mean of the two middle values); an ordered-set aggregate that PostgreSQL, DuckDB and
+    Trino-compatible engines accept. -#}
+{% macro percentile(fraction, expression) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro median(expression) -%}
+    {{ percentile(0.5, expression) }}
+{%- endmacro %}

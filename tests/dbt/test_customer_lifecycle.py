@@ -9,25 +9,29 @@ story. Expected values below are derived by hand from the spec, as of D = 2026-0
 Customers (won deal closed by D, or service record opened by D):
   R001 Repeat Co   won L1 2025-11-10 (100k) + L2 2026-02-15 (50k; its first version was
                    negotiation); service S1 03-10 (high, 2h/6h, rated 5), S7 03-31 20:00
-                   (low, unanswered). acquired 2025-11-10; last activity 03-31 -> 0 days;
+                   (low, unanswered), S10 03-30 (low, 1h; rated 2 but resolved 04-02,
+                   after D: no rating as of D). acquired 2025-11-10; last activity 03-31 -> 0 days;
                    acquired 141 days before D (>= 90: not new) -> active. LTV 150k, rank 1.
+                   team 华东 (on L2, the latest won deal).
   老客户有限公司   legacy, service records only: S2 repair 2025-10-08 (rated 4), S3 renewal
                    2026-01-20 (20k, rated 4). last activity 01-20 -> 70 days -> active.
-                   LTV 20k, rank 6.
+                   LTV 20k, rank 4.
   C001 Cancel Co   won L3 2025-12-01 (80k); cancellation S4 2026-03-05 14:00, no purchase or
-                   renewal after it -> churned 2026-03-05 14:00 (cancellation). rank 2.
+                   renewal after it -> churned 2026-03-05 14:00 (cancellation). No tier.
   I001 Sleep Co    won L4 2025-06-01 only; D - 2025-06-01 = 303 days > 180 -> churned
-                   (inactive) at 2025-06-01 10:00 + 180 days = 2025-11-28 10:00. LTV 30k.
+                   (inactive) at 2025-06-01 10:00 + 180 days = 2025-11-28 10:00. No tier.
   K001 Risk Co     won L5 2025-09-15 (60k); S6 02-10 rated 2 (in the 90 days ending D:
                    avg 2.0 <= 2.5), complaint S5 03-16 unresolved, open 15 days > 7 ->
-                   at_risk (low_satisfaction, open_complaint). rank 3.
+                   at_risk (low_satisfaction, open_complaint). rank 2.
   N001 New Co      won L6 2026-03-20 (30k); S8 03-25 (medium, responded after 10h > 8h:
-                   breach; rated 3). acquired 11 days before D -> new. LTV 30k ties I001;
-                   ties go by account_key: I001 rank 4, N001 rank 5.
+                   breach; rated 3), S9 03-27 (low, 2h/24h, rated 1). acquired 11 days
+                   before D -> new; recent average (3 + 1) / 2 = 2.0 <= 2.5 -> flagged
+                   at risk (low_satisfaction) while its status stays new. LTV 30k, rank 3.
   Q001 Quiet Co    won L9 2025-10-15 (10k) only; 167 days inactive (> 90, <= 180) ->
-                   at_risk (inactive). rank 7.
+                   at_risk (inactive). rank 5.
 Not customers: X001 (lost), F001 (its won version is dated 2026-04-02, after D).
-Tiers, n = 7: A = rank <= ceil(7 * 0.2) = 2; B = rank <= ceil(7 * 0.5) = 4; else C.
+Tiers rank the 5 customers not churned: A = rank <= ceil(5 * 0.2) = 1; B = rank <=
+ceil(5 * 0.5) = 3; else C. Churned C001 and I001 have no rank and no tier.
 """
 
 from __future__ import annotations
@@ -50,8 +54,14 @@ from core.raw_schema import create_raw_tables, raw_columns
 from tests.conftest import DbtHarness
 
 LANDING = Path(__file__).resolve().parent.parent / "e2e" / "fixtures" / "customer_landing"
-MART_YML = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts"
-            / "customer_lifecycle" / "_customer_lifecycle__models.yml")
+MART_YML = (
+    Path(__file__).resolve().parents[2]
+    / "dbt_project"
+    / "models"
+    / "marts"
+    / "customer_lifecycle"
+    / "_customer_lifecycle__models.yml"
+)
 TABLE_OF_MODEL = {"lifecycle_kpi_summary": "kpi_summary"}
 AS_OF = dt.date(2026, 3, 31)
 LEGACY = "老客户有限公司"
@@ -141,9 +151,15 @@ def test_build_passes_unit_tests_and_data_tests(built: tuple[DbtHarness, Any]) -
         "tier_summary",
         "churn_watchlist",
         "lifecycle_kpi_summary",
+        "fct_service_requests",
+        "agent_monthly",
+        "int_customer__won_back_deals",
     ):
-        tested = {r.node.tested_node_unique_id for r in result.result
-                  if r.node.resource_type == "unit_test"}
+        tested = {
+            r.node.tested_node_unique_id
+            for r in result.result
+            if r.node.resource_type == "unit_test"
+        }
         assert any(uid.endswith("." + model) for uid in tested), (model, unit_tests)
 
 
@@ -155,31 +171,65 @@ def test_dim_customers(built: tuple[DbtHarness, Any]) -> None:
         # key: (status, churned_at, churn_reason, value_rank, tier, owner, ltv, won_deals,
         #       days_since_last_activity)
         "R001": ("active", None, None, 1, "A", "李娜", 150000, 2, 0),
-        LEGACY: ("active", None, None, 6, "C", None, 20000, 0, 70),
-        "C001": ("churned", dt.datetime(2026, 3, 5, 14), "cancellation", 2, "A", "王伟",
-                 80000, 1, 120),
-        "I001": ("churned", dt.datetime(2025, 11, 28, 10), "inactive", 4, "B", "李娜",
-                 30000, 1, 303),
-        "K001": ("at_risk", None, None, 3, "B", "王伟", 60000, 1, 15),
-        "N001": ("new", None, None, 5, "C", "李娜", 30000, 1, 6),
-        "Q001": ("at_risk", None, None, 7, "C", "王伟", 10000, 1, 167),
+        LEGACY: ("active", None, None, 4, "C", None, 20000, 0, 70),
+        "C001": (
+            "churned",
+            dt.datetime(2026, 3, 5, 14),
+            "cancellation",
+            None,
+            None,
+            "王伟",
+            80000,
+            1,
+            120,
+        ),
+        "I001": (
+            "churned",
+            dt.datetime(2025, 11, 28, 10),
+            "inactive",
+            None,
+            None,
+            "李娜",
+            30000,
+            1,
+            303,
+        ),
+        "K001": ("at_risk", None, None, 2, "B", "王伟", 60000, 1, 15),
+        "N001": ("new", None, None, 3, "B", "李娜", 30000, 1, 4),
+        "Q001": ("at_risk", None, None, 5, "C", "王伟", 10000, 1, 167),
     }
     for key, (status, churned_at, reason, rank, tier, owner, ltv, deals, days) in expected.items():
         row = rows[key]
         assert (row["lifecycle_status"], row["churned_at"], row["churn_reason"]) == (
-            status, churned_at, reason), key
+            status,
+            churned_at,
+            reason,
+        ), key
         assert (row["value_rank"], row["tier"], row["owner"]) == (rank, tier, owner), key
         assert (float(row["lifetime_value"]), row["won_deals"]) == (ltv, deals), key
         assert row["days_since_last_activity"] == days, key
         assert row["as_of_date"] == AS_OF
+    risk = {key: (row["is_at_risk"], row["risk_reasons"]) for key, row in rows.items()}
+    assert risk == {
+        "R001": (False, None),
+        LEGACY: (False, None),
+        "C001": (False, None),
+        "I001": (False, None),
+        "K001": (True, "low_satisfaction,open_complaint"),
+        "N001": (True, "low_satisfaction"),
+        "Q001": (True, "inactive"),
+    }
     repeat = rows["R001"]
+    assert (repeat["team"], repeat["tenure_days"]) == ("华东", 141)
+    assert repeat["first_won_at"] == dt.datetime(2025, 11, 10, 10)
     assert repeat["account_name"] == "Repeat Co"
     assert repeat["acquired_at"] == dt.datetime(2025, 11, 10, 10)
     assert repeat["first_purchase_at"] == dt.datetime(2025, 11, 10, 10)
     assert repeat["last_purchase_at"] == dt.datetime(2026, 2, 15, 10)
     assert repeat["is_repeat_buyer"] is True
-    assert (repeat["service_requests"], repeat["complaints"]) == (2, 0)
-    assert repeat["avg_satisfaction"] == pytest.approx(5.0)  # S7 is unrated, not imputed
+    assert (repeat["service_requests"], repeat["complaints"]) == (3, 0)
+    # S7 is unrated (never imputed) and S10's rating comes after D
+    assert repeat["avg_satisfaction"] == pytest.approx(5.0)
     assert repeat["last_activity_at"] == dt.datetime(2026, 3, 31, 20)
     legacy = rows[LEGACY]
     assert legacy["account_name"] == LEGACY
@@ -216,16 +266,26 @@ def test_customer_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert set(rows) == set(expected)
     for month, (start, new, churned, end, churn_rate, repeat, repurchase) in expected.items():
         row = rows[month]
-        assert (row["customers_at_start"], row["new_customers"], row["churned_customers"],
-                row["customers_at_end"], row["repeat_buyers_at_end"]) == (
-            start, new, churned, end, repeat), month
+        assert (
+            row["customers_at_start"],
+            row["new_customers"],
+            row["churned_customers"],
+            row["customers_at_end"],
+            row["repeat_buyers_at_end"],
+        ) == (start, new, churned, end, repeat), month
         assert row["churn_rate"] == pytest.approx(churn_rate), month
         assert row["repurchase_rate"] == pytest.approx(repurchase), month
-    # ratings by month opened: 2025-10 S2 4; 2026-01 S3 4; 2026-02 S6 2; 2026-03 S1 5, S8 3
+        assert (row["churned_new_customers"], row["won_back_customers"]) == (0, 0), month
+    # renewals: only the legacy customer's S3 in 2026-01, a customer at the start of January
+    assert rows[dt.date(2026, 1, 1)]["renewal_rate"] == pytest.approx(1 / 5)
+    assert rows[dt.date(2025, 12, 1)]["renewal_rate"] == pytest.approx(0.0)
+    assert rows[dt.date(2025, 6, 1)]["renewal_rate"] is None  # no customer at the start
+    # ratings by month opened: 2025-10 S2 4; 2026-01 S3 4; 2026-02 S6 2; 2026-03 S1 5, S8 3,
+    # S9 1 (S10's 2 is given on a record resolved after D: not yet a rating)
     satisfaction = {m: (r["avg_satisfaction"], r["csat_rate"]) for m, r in rows.items()}
     assert satisfaction[dt.date(2025, 10, 1)] == pytest.approx((4.0, 1.0))
     assert satisfaction[dt.date(2026, 2, 1)] == pytest.approx((2.0, 0.0))
-    assert satisfaction[dt.date(2026, 3, 1)] == pytest.approx((4.0, 0.5))
+    assert satisfaction[dt.date(2026, 3, 1)] == pytest.approx((3.0, 1 / 3))
     assert satisfaction[dt.date(2025, 7, 1)] == (None, None)  # no ratings: NULL, not 0
 
 
@@ -266,7 +326,10 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert medium["median_resolution_hours"] == pytest.approx(24.0)
     assert (medium["sla_breaches"], medium["sla_breach_rate"]) == (1, pytest.approx(0.5))
     assert (medium["rated"], medium["avg_satisfaction"], medium["csat_rate"]) == (
-        1, pytest.approx(3.0), pytest.approx(0.0))
+        1,
+        pytest.approx(3.0),
+        pytest.approx(0.0),
+    )
     urgent = rows[(march, "urgent")]
     # S5 complaint: 3h response > 1h, and unresolved at end of D after 375h > 8h: one breach
     assert (urgent["requests"], urgent["complaints"], urgent["resolved"]) == (1, 1, 0)
@@ -275,27 +338,33 @@ def test_service_monthly(built: tuple[DbtHarness, Any]) -> None:
     assert (urgent["sla_breaches"], urgent["sla_breach_rate"]) == (1, pytest.approx(1.0))
     assert (urgent["rated"], urgent["avg_satisfaction"], urgent["csat_rate"]) == (0, None, None)
     low = rows[(march, "low")]
-    # S7 opened 03-31 20:00, unanswered: 4h at the end of D, within 24h -> no breach yet
-    assert (low["requests"], low["resolved"], low["sla_breaches"]) == (1, 0, 0)
-    assert low["median_first_response_hours"] is None
+    # S7 opened 03-31 20:00, unanswered: 4h at the end of D, within 24h -> no breach yet;
+    # S9 2h / 24h; S10 1h, resolved 04-02 (after D): open 39h < 168h -> no breach
+    assert (low["requests"], low["resolved"], low["sla_breaches"]) == (3, 1, 0)
+    assert low["median_first_response_hours"] == pytest.approx(1.5)
+    assert (low["rated"], low["avg_satisfaction"]) == (1, pytest.approx(1.0))
     high = rows[(march, "high")]
     assert (high["requests"], high["median_first_response_hours"], high["sla_breaches"]) == (
-        1, pytest.approx(2.0), 0)
+        1,
+        pytest.approx(2.0),
+        0,
+    )
     empty = rows[(dt.date(2025, 11, 1), "medium")]
     assert (empty["requests"], empty["sla_breach_rate"], empty["csat_rate"]) == (0, None, None)
     assert sum(r["sla_breaches"] for r in rows.values()) == 2
-    assert sum(r["requests"] for r in rows.values()) == 8
+    assert sum(r["requests"] for r in rows.values()) == 10
 
 
 def test_tier_summary(built: tuple[DbtHarness, Any]) -> None:
     harness, _ = built
     rows = _rows_by(harness, "tier_summary", "tier")
-    # total LTV 380k. A: R001 150k + C001 80k; B: K001 60k + I001 30k;
-    # C: N001 30k + legacy 20k + Q001 10k. Ratings: A S1 5; B S6 2; C S8 3, S2 4, S3 4.
+    # customers not churned only: total LTV 270k. A: R001 150k; B: K001 60k + N001 30k;
+    # C: legacy 20k + Q001 10k. Ratings: A S1 5 (S10 after D); B S6 2, S8 3, S9 1;
+    # C S2 4, S3 4.
     expected = {
-        "A": (2, 230000, 230 / 380, 115000, 0.5, 5.0),
-        "B": (2, 90000, 90 / 380, 45000, 0.0, 2.0),
-        "C": (3, 60000, 60 / 380, 20000, 0.0, 11 / 3),
+        "A": (1, 150000, 150 / 270, 150000, 1.0, 5.0),
+        "B": (2, 90000, 90 / 270, 45000, 0.0, 2.0),
+        "C": (2, 30000, 30 / 270, 15000, 0.0, 4.0),
     }
     assert set(rows) == set(expected)
     for tier, (customers, ltv, share, avg_ltv, repeat_rate, satisfaction) in expected.items():
@@ -318,12 +387,14 @@ def test_churn_watchlist(built: tuple[DbtHarness, Any]) -> None:
         ("C001", "cancellation", "churned"),
         ("K001", "low_satisfaction", "at_risk"),
         ("K001", "open_complaint", "at_risk"),
+        ("N001", "low_satisfaction", "new"),
         ("Q001", "inactive", "at_risk"),
     ]
     details = {(r["account_key"], r["reason"]): r["detail"] for r in rows}
     assert details[("C001", "cancellation")] == "cancelled on 2026-03-05"
     assert details[("K001", "open_complaint")] == (
-        "1 complaint(s) unresolved; oldest S5 open for 15 days")
+        "1 complaint(s) unresolved; oldest S5 open for 15 days"
+    )
     assert details[("Q001", "inactive")] == "no activity for 167 days (last on 2025-10-15)"
     assert details[("K001", "low_satisfaction")].startswith("average satisfaction 2")
     owners = {r["account_key"]: (r["owner"], float(r["lifetime_value"])) for r in rows}
@@ -338,27 +409,41 @@ def test_kpi_summary(built: tuple[DbtHarness, Any]) -> None:
     [row] = harness.query_dicts("select * from customer_lifecycle.kpi_summary")
     assert row["as_of_date"] == AS_OF
     # not churned: R001, legacy, K001, N001, Q001; new or active: R001, legacy, N001
-    assert (row["customers"], row["new_customers_mtd"], row["active_customers"],
-            row["at_risk_customers"], row["churned_customers_90d"]) == (5, 1, 3, 2, 1)
+    assert (
+        row["customers"],
+        row["new_customers_mtd"],
+        row["active_customers"],
+        row["at_risk_customers"],
+        row["churned_customers_90d"],
+    ) == (5, 1, 3, 2, 1)
+    assert row["risk_flagged_customers"] == 3  # K001, Q001, and N001 although new
     assert row["repurchase_rate"] == pytest.approx(1 / 6)  # R001 of 6 customers with a deal
-    # opened 2026-01-01 .. 03-31 and rated: S3 4, S6 2, S1 5, S8 3
-    assert row["avg_satisfaction_90d"] == pytest.approx(3.5)
-    assert row["csat_rate_90d"] == pytest.approx(0.5)
-    # opened 03-02 .. 03-31 and answered: S4 1h, S1 2h, S5 3h, S8 10h -> (2 + 3) / 2
-    assert row["median_first_response_hours_30d"] == pytest.approx(2.5)
+    # opened 2026-01-01 .. 03-31 and rated as of D: S3 4, S6 2, S1 5, S8 3, S9 1
+    assert row["avg_satisfaction_90d"] == pytest.approx(3.0)
+    assert row["csat_rate_90d"] == pytest.approx(0.4)
+    # opened 03-02 .. 03-31 and answered: S4 1h, S1 2h, S5 3h, S8 10h, S9 2h, S10 1h
+    # -> 1, 1, 2, 2, 3, 10 -> (2 + 2) / 2
+    assert row["median_first_response_hours_30d"] == pytest.approx(2.0)
     # (150k + 20k + 60k + 30k + 10k) / 5
     assert float(row["avg_lifetime_value"]) == pytest.approx(54000)
 
 
 def test_no_personal_data_in_any_mart_table(built: tuple[DbtHarness, Any]) -> None:
     harness, _ = built
-    tables = [r[0] for r in harness.query(
-        "select table_name from information_schema.tables "
-        "where table_schema = 'customer_lifecycle'")]
-    assert len(tables) == 7
+    tables = [
+        r[0]
+        for r in harness.query(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'customer_lifecycle'"
+        )
+    ]
+    assert len(tables) == 9
     for table in tables:
-        text = json.dumps(harness.query(f"select * from customer_lifecycle.{table}"),
-                          default=str, ensure_ascii=False)
+        text = json.dumps(
+            harness.query(f"select * from customer_lifecycle.{table}"),
+            default=str,
+            ensure_ascii=False,
+        )
         assert "138123" not in text and "example.com" not in text, table
 
 
@@ -367,12 +452,16 @@ def test_every_published_column_is_documented_in_english_and_chinese(
 ) -> None:
     harness, _ = built
     models = yaml.safe_load(MART_YML.read_text(encoding="utf-8"))["models"]
-    assert len(models) == 7
+    assert len(models) == 9
     for model in models:
         table = TABLE_OF_MODEL.get(model["name"], model["name"])
-        built_columns = [r[0] for r in harness.query(
-            "select column_name from information_schema.columns "
-            f"where table_schema = 'customer_lifecycle' and table_name = '{table}'")]
+        built_columns = [
+            r[0]
+            for r in harness.query(
+                "select column_name from information_schema.columns "
+                f"where table_schema = 'customer_lifecycle' and table_name = '{table}'"
+            )
+        ]
         documented = {c["name"]: c.get("description", "") for c in model["columns"]}
         assert built_columns and set(built_columns) == set(documented), table
         for name, text in documented.items():
@@ -391,8 +480,9 @@ def built_end_of_february(tmp_path_factory: pytest.TempPathFactory) -> DbtHarnes
         create_quality_tables(con)
         insert_landing_rows(con, LANDING)
     harness = DbtHarness(db_path, root / "dbt_target")
-    result = harness.run("run", "--select", "+path:models/marts/customer_lifecycle",
-                         as_of=dt.date(2026, 2, 28))
+    result = harness.run(
+        "run", "--select", "+path:models/marts/customer_lifecycle", as_of=dt.date(2026, 2, 28)
+    )
     assert result.success, result.exception
     return harness
 
@@ -407,20 +497,36 @@ def test_rebuild_for_an_earlier_date_only_sees_what_was_known_then(
     Legacy: S3 01-20 -> active. I001: churned 2025-11-28, outside the 90 days ending D
     (2025-12-01 .. 2026-02-28)."""
     harness = built_end_of_february
-    statuses = dict(harness.query(
-        "select account_key, lifecycle_status from customer_lifecycle.dim_customers"))
-    assert statuses == {"R001": "active", LEGACY: "active", "C001": "new", "I001": "churned",
-                        "K001": "at_risk", "Q001": "at_risk"}
+    statuses = dict(
+        harness.query("select account_key, lifecycle_status from customer_lifecycle.dim_customers")
+    )
+    assert statuses == {
+        "R001": "active",
+        LEGACY: "active",
+        "C001": "new",
+        "I001": "churned",
+        "K001": "at_risk",
+        "Q001": "at_risk",
+    }
     [kpi] = harness.query_dicts("select * from customer_lifecycle.kpi_summary")
     assert kpi["as_of_date"] == dt.date(2026, 2, 28)
-    assert (kpi["customers"], kpi["new_customers_mtd"], kpi["active_customers"],
-            kpi["at_risk_customers"], kpi["churned_customers_90d"]) == (5, 0, 3, 2, 0)
+    assert (
+        kpi["customers"],
+        kpi["new_customers_mtd"],
+        kpi["active_customers"],
+        kpi["at_risk_customers"],
+        kpi["churned_customers_90d"],
+    ) == (5, 0, 3, 2, 0)
     assert kpi["repurchase_rate"] == pytest.approx(1 / 5)  # R001 of R001, C001, I001, K001, Q001
     # opened 2025-12-01 .. 2026-02-28 and rated: S3 4, S6 2
     assert (kpi["avg_satisfaction_90d"], kpi["csat_rate_90d"]) == pytest.approx((3.0, 0.5))
     assert kpi["median_first_response_hours_30d"] == pytest.approx(2.0)  # S6 only (02-10)
     # (150k + 20k + 80k + 60k + 10k) / 5
     assert float(kpi["avg_lifetime_value"]) == pytest.approx(64000)
-    months = [r[0] for r in harness.query(
-        "select month from customer_lifecycle.customer_monthly order by month")]
+    months = [
+        r[0]
+        for r in harness.query(
+            "select month from customer_lifecycle.customer_monthly order by month"
+        )
+    ]
     assert months[0] == dt.date(2025, 6, 1) and months[-1] == dt.date(2026, 2, 1)

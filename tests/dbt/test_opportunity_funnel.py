@@ -241,9 +241,13 @@ def test_attention_list(funnel_db: DbtHarness) -> None:
     )
     # L04: stalled 43, overdue since 02-23 → 31 − 23 + 28 = 36 days, no touch 43.
     # L06: overdue since 03-25 → 6 days. L07: no touch / recycle / stalled, all 70 days.
+    # L04 was expected to close 03-25, still open → past_due_close, 6 days. No open deal at
+    # or past proposal lacks a close date; the lost deals' reasons are not recyclable (价格太高)
+    # or too recent (L10, 无预算, 35 days ≤ 60).
     assert rows == [
         ("L04", "no_touch", 43, Decimal("300000")),
         ("L04", "overdue_follow_up", 36, Decimal("300000")),
+        ("L04", "past_due_close", 6, Decimal("300000")),
         ("L04", "stalled", 43, Decimal("300000")),
         ("L06", "overdue_follow_up", 6, Decimal("150000")),
         ("L07", "no_touch", 70, Decimal("50000")),
@@ -267,7 +271,7 @@ def test_no_personal_data_in_any_funnel_table(funnel_db: DbtHarness) -> None:
     tables = funnel_db.query(
         "select table_name from information_schema.tables where table_schema = 'opportunity_funnel'"
     )
-    assert len(tables) == 13  # the 12 tables of marts.md + forecast_snapshot
+    assert len(tables) == 15  # the 14 tables of marts.md + forecast_snapshot
     for (table,) in tables:
         text = " ".join(
             str(row) for row in funnel_db.query(f"select * from opportunity_funnel.{table}")
@@ -375,19 +379,67 @@ def test_pipeline_snapshot_history(funnel_db: DbtHarness) -> None:
     assert dates == [(m1, 5), (m31, 5), (dt.date(2026, 4, 1), 5)]
 
 
-def test_forecast_accuracy_uses_first_day_snapshots_up_to_d(funnel_db: DbtHarness) -> None:
-    rows = funnel_db.query(
-        "select month, forecast_weighted_amount, actual_won_amount, accuracy_ratio, as_of_date "
-        "from opportunity_funnel.forecast_accuracy order by month"
+def test_forecast_accuracy_reconstructed_from_lead_versions(funnel_db: DbtHarness) -> None:
+    rows = funnel_db.query_dicts(
+        "select * from opportunity_funnel.forecast_accuracy order by month"
     )
-    # Snapshot of 03-01, deals expected in March: L02 50000 + L03 600000 + L04 75000
-    # + L12 187500 = 912500. Won in March as of D: L03 1000000 + L11 120000 = 1120000.
-    # The 04-01 snapshot exists but is after D, so April has no row.
-    assert len(rows) == 1
-    month, forecast, actual, ratio, as_of = rows[0]
-    assert (month, as_of) == (dt.date(2026, 3, 1), D)
-    assert float(forecast) == approx(912500) and float(actual) == approx(1120000)
-    assert ratio == approx(1120000 / 912500)
+    # One row per month from the first lead's month (January) to D's month, whether or not
+    # a build ran on the 1st.
+    assert [r["month"] for r in rows] == [dt.date(2026, m, 1) for m in (1, 2, 3)]
+    assert all(r["as_of_date"] == D for r in rows)
+    jan, feb, mar = (
+        {k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows
+    )
+    assert (jan["forecast_weighted_amount"], jan["actual_won_amount"]) == (0, 0)
+    assert (jan["accuracy_ratio"], jan["accuracy_pct"]) == (None, None)
+    # February: open at 02-01 00:00 were L01, L02, L07, L12, none expected in February.
+    # L01 won 02-18 (480000); it was open at the start without a close date → off forecast.
+    assert (feb["forecast_weighted_amount"], feb["actual_won_amount"]) == (0, 480000)
+    assert feb["won_off_forecast_amount"] == 480000 and feb["accuracy_ratio"] is None
+    assert feb["accuracy_pct"] == approx(0.0)
+    # March, versions before 03-01 00:00, expected in March: L02 200000 × 25 % + L03
+    # 1200000 × 50 % + L04 300000 × 25 % + L12 250000 × 75 % = 912500 (open 1950000).
+    # Won in March as of D: L03 1000000 (as forecast) + L11 120000 (created 03-03:
+    # unforecast). At the end of March: L02 and L12 lost (450000), L04 still open (300000).
+    assert mar["forecast_weighted_amount"] == approx(912500)
+    assert mar["forecast_open_amount"] == approx(1950000)
+    assert mar["actual_won_amount"] == approx(1120000)
+    assert (mar["won_as_forecast_amount"], mar["won_unforecast_amount"]) == (1000000, 120000)
+    assert (mar["pulled_in_amount"], mar["won_off_forecast_amount"]) == (0, 0)
+    assert (mar["slipped_amount"], mar["lost_forecast_amount"]) == (300000, 450000)
+    assert mar["accuracy_ratio"] == approx(1120000 / 912500)
+    assert mar["accuracy_pct"] == approx(1 - 207500 / 1120000)
+
+
+def test_weekly_kpis_and_team_performance_add_up(funnel_db: DbtHarness) -> None:
+    weeks = funnel_db.query_dicts("select * from opportunity_funnel.weekly_kpis order by 1")
+    # ISO weeks from Monday 2026-01-05 (L01's week) to Monday 03-30 (D's week): 13 weeks.
+    assert weeks[0]["week_start"] == dt.date(2026, 1, 5)
+    assert weeks[-1]["week_start"] == dt.date(2026, 3, 30) and len(weeks) == 13
+    assert sum(w["new_opportunities"] for w in weeks) == 11  # L01 … L12 but L09 (04-01)
+    # The week of 03-09 (Monday) to 03-15 (Sunday): L06 created; L03 won 03-10 (1000000)
+    # and L11 won Sunday 03-15 (120000), which still belongs to that ISO week.
+    week_0309 = next(w for w in weeks if w["week_start"] == dt.date(2026, 3, 9))
+    assert (week_0309["new_opportunities"], week_0309["won_count"]) == (1, 2)
+    assert float(week_0309["won_amount"]) == 1120000 and week_0309["win_rate"] == 1.0
+    # D's week ends at the end of D: its open pipeline is the kpi_summary's.
+    [(open_count, weighted)] = funnel_db.query(
+        "select open_count, weighted_pipeline from opportunity_funnel.kpi_summary"
+    )
+    assert weeks[-1]["open_count"] == open_count
+    assert float(weeks[-1]["weighted_pipeline"]) == approx(float(weighted))
+    totals = funnel_db.query(
+        "select t.month, t.team, t.won_amount, t.new_opportunities, t.reps, "
+        "sum(r.won_amount), sum(r.new_opportunities), count(*) "
+        "from opportunity_funnel.team_performance t "
+        "join opportunity_funnel.rep_performance r "
+        "on r.month = t.month and r.team is not distinct from t.team "
+        "group by all"
+    )
+    assert totals and all(
+        (won, new, reps) == (rep_won, rep_new, rep_rows)
+        for _, _, won, new, reps, rep_won, rep_new, rep_rows in totals
+    )
 
 
 # ------------------------------------------------------------------------- documentation

@@ -98,9 +98,11 @@ def test_thresholds_and_grading_follow_configuration(custom_db: DbtHarness) -> N
     reasons = custom_db.query(
         "select lead_id, reason from opportunity_funnel.attention_list order by 1, 2"
     )
-    # L04 keeps only its overdue follow-up (planned 02-23); L06 overdue; L07 no touch, stalled.
+    # L04 keeps its overdue follow-up (planned 02-23) and its past close date (03-25);
+    # L06 overdue; L07 no touch, stalled.
     assert reasons == [
         ("L04", "overdue_follow_up"),
+        ("L04", "past_due_close"),
         ("L06", "overdue_follow_up"),
         ("L07", "no_touch"),
         ("L07", "stalled"),

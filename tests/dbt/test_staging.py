@@ -197,7 +197,8 @@ def test_quarantined_rows_are_excluded_and_released_rows_return(held_back: DbtHa
 def test_event_copies_exported_after_d_are_not_seen_by_a_build_for_d(tmp_path: Path) -> None:
     # As of D = 2026-03-04 the second copy of F002 (updated 03-05 08:00) did not exist yet:
     # the first copy (拜访, no next follow-up, no notes) is F002's state. F003 has no
-    # updated_at and counts. Service records are all updated_at-less: all three stay.
+    # updated_at: its first copy is known from its occurred_at, 03-05 11:00, after D, so it
+    # is not known yet. The service records, opened 03-08 … 03-10, are not known either.
     early = build(
         tmp_path,
         FIXTURES / "landing_zh",
@@ -211,6 +212,5 @@ def test_event_copies_exported_after_d_are_not_seen_by_a_build_for_d(tmp_path: P
     assert rows == [
         ("F001", dt.datetime(2026, 3, 9, 10), "客户电话 13800001111", dt.datetime(2026, 3, 2, 10)),
         ("F002", None, None, dt.datetime(2026, 3, 4, 15, 30)),
-        ("F003", None, None, None),
     ]
-    assert len(early.query("select * from staging.stg_crm__service_records")) == 3
+    assert early.query("select * from staging.stg_crm__service_records") == []

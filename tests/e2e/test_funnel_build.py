@@ -45,6 +45,7 @@ FUNNEL_TABLES = {
     "fct_opportunities", "fct_stage_history", "funnel_conversion", "monthly_kpis",
     "pipeline_snapshot", "forecast_snapshot", "forecast", "forecast_accuracy",
     "rep_performance", "source_performance", "loss_reasons", "attention_list", "kpi_summary",
+    "weekly_kpis", "team_performance",
 }  # fmt: skip
 
 

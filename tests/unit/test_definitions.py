@@ -11,13 +11,31 @@ from core.contract import load_contract
 
 SPEC_MART_TABLES = {
     "opportunity_funnel": {
-        "fct_opportunities", "fct_stage_history", "funnel_conversion", "monthly_kpis",
-        "pipeline_snapshot", "forecast", "forecast_accuracy", "rep_performance",
-        "source_performance", "loss_reasons", "attention_list", "kpi_summary",
+        "fct_opportunities",
+        "fct_stage_history",
+        "funnel_conversion",
+        "monthly_kpis",
+        "pipeline_snapshot",
+        "forecast",
+        "forecast_accuracy",
+        "rep_performance",
+        "source_performance",
+        "loss_reasons",
+        "attention_list",
+        "kpi_summary",
+        "weekly_kpis",
+        "team_performance",
     },
     "customer_lifecycle": {
-        "dim_customers", "customer_monthly", "cohort_retention", "service_monthly",
-        "tier_summary", "churn_watchlist", "kpi_summary",
+        "dim_customers",
+        "customer_monthly",
+        "cohort_retention",
+        "service_monthly",
+        "tier_summary",
+        "churn_watchlist",
+        "kpi_summary",
+        "fct_service_requests",
+        "agent_monthly",
     },
 }
 
@@ -53,9 +71,7 @@ def test_raw_assets_follow_the_contract(defs: dg.Definitions) -> None:
 
 def test_groups_are_the_dbt_folders(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
-    groups = {
-        key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()
-    }
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups["raw/leads"] == "raw"
     assert groups["staging/stg_crm__leads"] == "staging"
     assert groups["intermediate/int_leads__as_of"] == "intermediate"

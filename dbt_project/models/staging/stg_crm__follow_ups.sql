@@ -2,7 +2,7 @@
 -- (latest updated_at, then the later file, then the later row). Quarantined copies never
 -- count.
 with latest_copies as (
-    {{ latest_clean_copies('follow_ups', 'follow_up_id') }}
+    {{ latest_clean_copies('follow_ups', 'follow_up_id', 'occurred_at') }}
 )
 
 select

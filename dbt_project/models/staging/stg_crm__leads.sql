@@ -1,15 +1,20 @@
--- Every clean version of every lead (quarantined rows excluded), with the contract's
--- defaults applied: updated_at from created_at, amount from budget, probability from the
--- stage, currency from the configuration, and money converted to the configured currency.
+-- Every clean version of every lead (rows quarantined as of D excluded), with the contract's
+-- defaults applied: updated_at from the time the version is known (copy_known_from: the
+-- first copy from created_at, a later copy from its file's business date), amount from
+-- budget, probability from the stage, currency from the configuration, and money converted
+-- to the configured currency.
 with clean_versions as (
-    {{ clean_rows('leads') }}
+    select
+        clean.*,
+        {{ copy_known_from('lead_id', 'created_at') }} as _known_from_at
+    from ({{ clean_rows('leads') }}) as clean
 ),
 
 defaulted as (
     select
         lead_id,
         created_at,
-        coalesce(updated_at, created_at) as updated_at,
+        _known_from_at as updated_at,
         source,
         account_name,
         account_id,

@@ -3,7 +3,7 @@
 -- to medium.
 -- Service records carry no currency column: renewal_amount is in the configured currency.
 with latest_copies as (
-    {{ latest_clean_copies('service_records', 'service_id') }}
+    {{ latest_clean_copies('service_records', 'service_id', 'opened_at') }}
 )
 
 select

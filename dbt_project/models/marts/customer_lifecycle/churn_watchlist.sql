@@ -1,6 +1,7 @@
 -- One row per (customer, reason) a service or sales manager should act on (流失预警):
--- customers at risk, one row for each at-risk rule they meet (inactive, low_satisfaction,
--- open_complaint), and customers churned in the var thresholds.churn_watch_days days ending
+-- every customer with is_at_risk, whatever its lifecycle_status (a new customer with a bad
+-- rating is listed too), one row for each risk signal it meets (inactive,
+-- low_satisfaction, open_complaint), and customers churned in the var thresholds.churn_watch_days days ending
 -- D, with their churn reason (cancellation or inactive). detail is a sentence built from
 -- dates, counts and service ids only: no contact data and no note text.
 -- The average rating is rounded once, to 2 decimals: a bare `numeric` is DECIMAL(18,3) on
@@ -15,6 +16,7 @@ signals as (
         customers.account_name,
         customers.owner,
         customers.lifecycle_status,
+        customers.is_at_risk,
         customers.lifetime_value,
         customers.last_activity_at,
         customers.days_since_last_activity,
@@ -40,7 +42,7 @@ inactive_at_risk as (
                        "cast(cast(last_activity_at as date) as " ~ dbt.type_string() ~ ")",
                        "')'"]) }} as detail
     from signals
-    where lifecycle_status = 'at_risk'
+    where is_at_risk
       and days_since_last_activity > {{ lifecycle_threshold('at_risk_inactive_days') }}
 ),
 
@@ -56,7 +58,7 @@ low_satisfaction_at_risk as (
                        "' rating(s) in the last " ~ lifecycle_threshold('at_risk_satisfaction_window_days')
                            ~ " days'"]) }} as detail
     from signals
-    where lifecycle_status = 'at_risk'
+    where is_at_risk
       and recent_avg_satisfaction <= {{ lifecycle_threshold('at_risk_max_avg_satisfaction') }}
 ),
 
@@ -71,7 +73,7 @@ open_complaint_at_risk as (
                        "cast(oldest_open_complaint_days as " ~ dbt.type_string() ~ ")",
                        "' days'"]) }} as detail
     from signals
-    where lifecycle_status = 'at_risk'
+    where is_at_risk
       and overdue_complaints > 0
 ),
 
@@ -92,7 +94,7 @@ recently_churned as (
         end as detail
     from signals
     where lifecycle_status = 'churned'
-      and {{ lifecycle_in_days_ending_d('churned_at', lifecycle_threshold('churn_watch_days')) }}
+      and {{ in_days_ending_d('churned_at', lifecycle_threshold('churn_watch_days')) }}
 ),
 
 watchlist as (

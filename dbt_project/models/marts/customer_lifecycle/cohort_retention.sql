@@ -5,7 +5,7 @@
 with customers as (
     select
         account_key,
-        {{ lifecycle_month('acquired_at') }} as cohort_month
+        {{ month_of('acquired_at') }} as cohort_month
     from {{ ref('dim_customers') }}
 ),
 
@@ -18,12 +18,13 @@ cohorts as (
 cohort_months as (
     select
         cohorts.cohort_month,
-        integers.n as months_since_acquisition,
+        cast(month_offsets.generated_number - 1 as {{ dbt.type_int() }})
+            as months_since_acquisition,
         cohorts.cohort_size
     from cohorts
-    cross join ({{ lifecycle_integers() }}) as integers
-    where integers.n
-          <= {{ dbt.datediff('cohorts.cohort_month', lifecycle_as_of_month(), 'month') }}
+    cross join ({{ dbt.generate_series(5000) }}) as month_offsets
+    where month_offsets.generated_number - 1
+          <= {{ dbt.datediff('cohorts.cohort_month', as_of_month(), 'month') }}
 ),
 
 active_per_cohort_month as (

@@ -17,12 +17,13 @@ service_records as (
 customer_counts as (
     select
         count(case when lifecycle_status <> 'churned' then 1 end) as customers,
-        count(case when acquired_at >= cast({{ lifecycle_as_of_month() }} as timestamp)
+        count(case when acquired_at >= cast({{ as_of_month() }} as timestamp)
                  then 1 end) as new_customers_mtd,
         count(case when lifecycle_status in ('new', 'active') then 1 end)
             as active_customers,
         count(case when lifecycle_status = 'at_risk' then 1 end) as at_risk_customers,
-        count(case when {{ lifecycle_in_days_ending_d('churned_at', churn_window_days) }}
+        count(case when is_at_risk then 1 end) as risk_flagged_customers,
+        count(case when {{ in_days_ending_d('churned_at', churn_window_days) }}
                  then 1 end) as churned_customers_90d,
         count(case when is_repeat_buyer then 1 end) as repeat_buyers,
         count(case when won_deals >= 1 then 1 end) as buyers,
@@ -37,15 +38,15 @@ recent_ratings as (
         avg(cast(satisfaction as double precision)) as avg_satisfaction,
         count(case when satisfaction >= 4 then 1 end) as satisfied
     from service_records
-    where {{ lifecycle_in_days_ending_d('opened_at', satisfaction_window_days) }}
+    where {{ in_days_ending_d('opened_at', satisfaction_window_days) }}
 ),
 
 recent_responses as (
     select
-        percentile_cont(0.5) within group (order by first_response_hours)
+        {{ median('first_response_hours') }}
             as median_first_response_hours
     from service_records
-    where {{ lifecycle_in_days_ending_d('opened_at', response_window_days) }}
+    where {{ in_days_ending_d('opened_at', response_window_days) }}
 )
 
 select
@@ -54,6 +55,7 @@ select
     coalesce(customer_counts.new_customers_mtd, 0) as new_customers_mtd,
     coalesce(customer_counts.active_customers, 0) as active_customers,
     coalesce(customer_counts.at_risk_customers, 0) as at_risk_customers,
+    coalesce(customer_counts.risk_flagged_customers, 0) as risk_flagged_customers,
     coalesce(customer_counts.churned_customers_90d, 0) as churned_customers_90d,
     {{ ratio_or_null('customer_counts.repeat_buyers', 'customer_counts.buyers') }}
         as repurchase_rate,

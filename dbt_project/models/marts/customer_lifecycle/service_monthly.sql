@@ -7,8 +7,12 @@ with service_records as (
 ),
 
 months as (
-    {{ lifecycle_month_spine('select opened_at from ' ~ ref('int_service__records_as_of'),
-                             'opened_at') }}
+    select period_start as month
+    from ({{ period_spine(
+        'month',
+        '(select ' ~ month_of('min(opened_at)') ~ ' from ' ~ ref('int_service__records_as_of') ~ ')',
+        as_of_month()
+    ) }}) as month_spine
 ),
 
 priorities as (
@@ -27,11 +31,11 @@ monthly_service as (
         count(*) as requests,
         count(case when type = 'complaint' then 1 end) as complaints,
         count(case when is_resolved then 1 end) as resolved,
-        percentile_cont(0.5) within group (order by first_response_hours)
+        {{ median('first_response_hours') }}
             as median_first_response_hours,
-        percentile_cont(0.9) within group (order by first_response_hours)
+        {{ percentile(0.9, 'first_response_hours') }}
             as p90_first_response_hours,
-        percentile_cont(0.5) within group (order by resolution_hours)
+        {{ median('resolution_hours') }}
             as median_resolution_hours,
         count(case when is_sla_breach then 1 end) as sla_breaches,
         count(satisfaction) as rated,

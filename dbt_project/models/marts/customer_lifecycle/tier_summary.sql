@@ -1,8 +1,10 @@
--- One row per tier A, B, C (客户分层), always all three: customers, their lifetime value and
--- its share of all customers' value, the share of repeat buyers, and the average of the
+-- One row per tier A, B, C (客户分层), always all three, over the customers not churned as of
+-- D (churned customers have no tier): customers, their lifetime value and its share of the
+-- value of all customers not churned, the share of repeat buyers, and the average of the
 -- ratings their service records received (ratings given, never imputed).
 with customers as (
     select * from {{ ref('dim_customers') }}
+    where tier is not null
 ),
 
 tiers as (

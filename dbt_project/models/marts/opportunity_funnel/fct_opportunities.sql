@@ -1,5 +1,8 @@
 -- 商机: one row per lead existing as of D, with its version as of D, its stage history
--- facts, follow-up activity, the manager's flags and its grade (marts.md, opportunity_funnel).
+-- facts, follow-up activity, the manager's flags (stalled, overdue follow-up, no touch,
+-- past its expected close date, no expected close date at or past the configured stage
+-- var attention.no_close_date_stage, recycle candidate, recycled) and its grade
+-- (marts.md, opportunity_funnel).
 -- No contact name, phone, e-mail or note reaches this table.
 with leads_as_of as (
     select * from {{ ref('int_leads__as_of') }}
@@ -47,6 +50,10 @@ follow_up_summary as (
     select * from {{ ref('int_funnel__follow_up_summary') }}
 ),
 
+recycled_leads as (
+    select * from {{ ref('int_funnel__recycled_leads') }}
+),
+
 opportunities as (
     select
         leads_as_of.lead_id,
@@ -76,7 +83,8 @@ opportunities as (
         coalesce(follow_up_summary.follow_up_count, 0) as follow_up_count,
         follow_up_summary.last_follow_up_at,
         follow_up_summary.next_follow_up_at,
-        {{ stage_attribute('leads_as_of.stage', 'stall_days') }} as stall_days
+        {{ stage_attribute('leads_as_of.stage', 'stall_days') }} as stall_days,
+        recycled_leads.recycled_at
     from leads_as_of
     left join current_entries
         on leads_as_of.lead_id = current_entries.lead_id
@@ -87,6 +95,8 @@ opportunities as (
         on leads_as_of.lead_id = furthest_reach.lead_id
     left join follow_up_summary
         on leads_as_of.lead_id = follow_up_summary.lead_id
+    left join recycled_leads
+        on leads_as_of.lead_id = recycled_leads.lead_id
 ),
 
 opportunities_with_days as (
@@ -94,15 +104,34 @@ opportunities_with_days as (
         *,
         case
             when status in ('won', 'lost')
-                then {{ funnel_days_between('created_at', 'closed_at') }}
+                then {{ days_between('created_at', 'closed_at') }}
         end as sales_cycle_days,
-        {{ funnel_days_between('current_stage_entered_at', as_of_date()) }}
+        {{ days_between('current_stage_entered_at', as_of_date()) }}
             as days_in_current_stage,
-        {{ funnel_days_between('coalesce(last_follow_up_at, created_at)', as_of_date()) }}
+        {{ days_between('coalesce(last_follow_up_at, created_at)', as_of_date()) }}
             as days_since_last_touch,
+        case when status = 'lost' then {{ days_between('closed_at', as_of_date()) }} end
+            as days_since_lost,
         {{ funnel_grade_score('amount', 'urgency', 'decision_maker_reached', 'source') }}
             as grade_score
     from opportunities
+),
+
+-- 回收再激活 (marts.md, is_recycle_candidate): an open deal untouched for more than
+-- recycle_days, or a deal lost more than recycle_days before D for a loss reason in the
+-- configured recyclable list (var attention.recyclable_loss_reasons, exact text, trimmed).
+recycle_flags as (
+    select
+        *,
+        status = 'open' and days_since_last_touch > {{ var('thresholds').recycle_days }}
+            as is_untouched_recycle_candidate,
+        coalesce(
+            status = 'lost'
+            and days_since_lost > {{ var('thresholds').recycle_days }}
+            and trim(loss_reason) in ({{ recyclable_loss_reasons() }}),
+            false
+        ) as is_lost_recycle_candidate
+    from opportunities_with_days
 )
 
 select
@@ -131,30 +160,33 @@ select
     last_follow_up_at,
     next_follow_up_at,
     days_since_last_touch,
-    case
-        when status = 'open' and days_in_current_stage > stall_days then true else false
-    end as is_stalled,
-    case
-        when status = 'open'
-            and next_follow_up_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
-            and last_follow_up_at <= next_follow_up_at
-            then true
-        else false
-    end as is_overdue_follow_up,
+    coalesce(status = 'open' and days_in_current_stage > stall_days, false) as is_stalled,
+    coalesce(
+        status = 'open'
+        and next_follow_up_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+        and last_follow_up_at <= next_follow_up_at,
+        false
+    ) as is_overdue_follow_up,
     case
         when next_follow_up_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
-            then {{ funnel_days_between('next_follow_up_at', as_of_date()) }}
+            then {{ days_between('next_follow_up_at', as_of_date()) }}
     end as days_since_planned_follow_up,
-    case
-        when status = 'open' and days_since_last_touch > {{ var('thresholds').no_touch_days }}
-            then true
-        else false
-    end as is_no_touch,
-    case
-        when status = 'open' and days_since_last_touch > {{ var('thresholds').recycle_days }}
-            then true
-        else false
-    end as is_recycle_candidate,
+    status = 'open' and days_since_last_touch > {{ var('thresholds').no_touch_days }}
+        as is_no_touch,
+    coalesce(
+        status = 'open' and expected_close_date < {{ as_of_date() }},
+        false
+    ) as is_past_due_close,
+    status = 'open'
+        and stage_order >= {{ stage_attribute("'" ~ var('attention').no_close_date_stage ~ "'", 'order') }}
+        and expected_close_date is null
+        as is_missing_close_date,
+    is_untouched_recycle_candidate,
+    is_lost_recycle_candidate,
+    is_untouched_recycle_candidate or is_lost_recycle_candidate as is_recycle_candidate,
+    days_since_lost,
+    recycled_at is not null as is_recycled,
+    recycled_at,
     urgency,
     decision_maker_reached,
     grade_score,
@@ -164,4 +196,4 @@ select
     {{ funnel_stage_of_reach_rank('furthest_reach_rank') }} as furthest_stage,
     furthest_reach_rank,
     {{ as_of_date() }} as as_of_date
-from opportunities_with_days
+from recycle_flags

@@ -14,8 +14,8 @@ select
     entered_at,
     exited_at,
     case
-        when exited_at is null then {{ funnel_days_between('entered_at', as_of_date()) }}
-        else {{ funnel_days_between('entered_at', 'exited_at') }}
+        when exited_at is null then {{ days_between('entered_at', as_of_date()) }}
+        else {{ days_between('entered_at', 'exited_at') }}
     end as days_in_stage,
     is_current,
     entered_via,

@@ -7,7 +7,7 @@ with opportunities as (
 
 open_by_month as (
     select
-        {{ funnel_month('expected_close_date') }} as expected_close_month,
+        {{ month_of('expected_close_date') }} as expected_close_month,
         count(*) as open_count,
         sum(amount) as open_amount,
         sum(weighted_amount) as weighted_amount,
@@ -15,12 +15,12 @@ open_by_month as (
         0 as won_amount
     from opportunities
     where status = 'open'
-    group by {{ funnel_month('expected_close_date') }}
+    group by {{ month_of('expected_close_date') }}
 ),
 
 won_by_month as (
     select
-        {{ funnel_month('closed_at') }} as expected_close_month,
+        {{ month_of('closed_at') }} as expected_close_month,
         0 as open_count,
         0 as open_amount,
         0 as weighted_amount,
@@ -28,7 +28,7 @@ won_by_month as (
         sum(amount) as won_amount
     from opportunities
     where status = 'won'
-    group by {{ funnel_month('closed_at') }}
+    group by {{ month_of('closed_at') }}
 ),
 
 open_and_won as (

@@ -10,7 +10,7 @@
 -- day. Open deals without an expected close date go to expected_close_month NULL.
 with open_opportunities as (
     select
-        {{ funnel_month('expected_close_date') }} as expected_close_month,
+        {{ month_of('expected_close_date') }} as expected_close_month,
         amount,
         weighted_amount
     from {{ ref('fct_opportunities') }}

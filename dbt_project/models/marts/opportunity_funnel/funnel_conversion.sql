@@ -4,7 +4,7 @@
 with opportunities as (
     select
         lead_id,
-        {{ funnel_month('created_at') }} as cohort_month,
+        {{ month_of('created_at') }} as cohort_month,
         status,
         furthest_reach_rank
     from {{ ref('fct_opportunities') }}
@@ -49,7 +49,7 @@ select
     reached_count,
     advanced_count,
     won_count,
-    {{ funnel_ratio('advanced_count', 'reached_count') }} as conversion_to_next_rate,
-    {{ funnel_ratio('won_count', 'reached_count') }} as conversion_to_won_rate,
+    {{ ratio_or_null('advanced_count', 'reached_count') }} as conversion_to_next_rate,
+    {{ ratio_or_null('won_count', 'reached_count') }} as conversion_to_won_rate,
     {{ as_of_date() }} as as_of_date
 from cohort_stage_counts

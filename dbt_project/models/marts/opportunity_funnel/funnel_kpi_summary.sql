@@ -6,22 +6,18 @@
 with opportunities as (
     select
         *,
-        case
-            when cast(created_at as date) >= {{ funnel_month(as_of_date()) }} then 1 else 0
-        end as is_created_mtd,
-        case
-            when cast(closed_at as date) >= {{ funnel_month(as_of_date()) }}
-                and cast(closed_at as date) <= {{ as_of_date() }}
-                then 1
-            else 0
-        end as is_closed_mtd,
-        case
-            when cast(closed_at as date)
+        cast(created_at as date) >= {{ as_of_month() }} as is_created_mtd,
+        coalesce(
+            cast(closed_at as date) >= {{ as_of_month() }}
+            and cast(closed_at as date) <= {{ as_of_date() }},
+            false
+        ) as is_closed_mtd,
+        coalesce(
+            cast(closed_at as date)
                 >= cast({{ dbt.dateadd('day', 1 - window_days, as_of_date()) }} as date)
-                and cast(closed_at as date) <= {{ as_of_date() }}
-                then 1
-            else 0
-        end as is_closed_90d
+            and cast(closed_at as date) <= {{ as_of_date() }},
+            false
+        ) as is_closed_90d
     from {{ ref('fct_opportunities') }}
 )
 
@@ -30,26 +26,30 @@ select
     count(case when status = 'open' then 1 end) as open_count,
     coalesce(sum(case when status = 'open' then amount end), 0) as open_amount,
     coalesce(sum(case when status = 'open' then weighted_amount end), 0) as weighted_pipeline,
-    count(case when is_created_mtd = 1 then 1 end) as new_opportunities_mtd,
+    count(case when is_created_mtd then 1 end) as new_opportunities_mtd,
     coalesce(
-        sum(case when status = 'won' and is_closed_mtd = 1 then amount end), 0
+        sum(case when status = 'won' and is_closed_mtd then amount end), 0
     ) as won_amount_mtd,
-    count(case when status = 'won' and is_closed_90d = 1 then 1 end)
+    count(case when status = 'won' and is_closed_90d then 1 end)
         as won_count_90d,
-    count(case when status = 'lost' and is_closed_90d = 1 then 1 end)
+    count(case when status = 'lost' and is_closed_90d then 1 end)
         as lost_count_90d,
-    {{ funnel_ratio(
-        "count(case when status = 'won' and is_closed_90d = 1 then 1 end)",
-        "count(case when status in ('won', 'lost') and is_closed_90d = 1 then 1 end)"
+    {{ ratio_or_null(
+        "count(case when status = 'won' and is_closed_90d then 1 end)",
+        "count(case when status in ('won', 'lost') and is_closed_90d then 1 end)"
     ) }} as win_rate_90d,
-    avg(case when status = 'won' and is_closed_90d = 1 then {{ as_double('sales_cycle_days') }} end)
+    avg(case when status = 'won' and is_closed_90d then {{ as_double('sales_cycle_days') }} end)
         as avg_sales_cycle_days_90d,
     count(case when is_stalled then 1 end) as stalled_count,
     count(case when is_no_touch then 1 end) as no_touch_count,
-    {{ funnel_ratio(
+    {{ ratio_or_null(
         "count(case when is_no_touch then 1 end)",
         "count(case when status = 'open' then 1 end)"
     ) }} as follow_up_loss_rate,
     count(case when is_overdue_follow_up then 1 end) as overdue_follow_up_count,
-    count(case when is_recycle_candidate then 1 end) as recycle_candidate_count
+    count(case when is_recycle_candidate then 1 end) as recycle_candidate_count,
+    count(case when is_past_due_close then 1 end) as past_due_close_count,
+    count(case when is_missing_close_date then 1 end) as no_close_date_count,
+    count(case when is_recycled then 1 end) as recycled_count,
+    count(case when is_recycled and status = 'won' then 1 end) as recycled_won_count
 from opportunities

@@ -1,7 +1,7 @@
 -- 丢单原因: one row per (month of closed_at, loss_reason) over the deals lost as of D.
 with lost_opportunities as (
     select
-        {{ funnel_month('closed_at') }} as month,
+        {{ month_of('closed_at') }} as month,
         loss_reason,
         amount
     from {{ ref('fct_opportunities') }}

@@ -6,40 +6,42 @@ with opportunities as (
 ),
 
 months as (
-    {{ funnel_month_spine(
-        '(select ' ~ funnel_month('min(created_at)') ~ ' from opportunities)',
-        funnel_month(as_of_date())
-    ) }}
+    select period_start as month
+    from ({{ period_spine(
+        'month',
+        '(select ' ~ month_of('min(created_at)') ~ ' from opportunities)',
+        as_of_month()
+    ) }}) as month_spine
 ),
 
 created_per_month as (
     select
-        {{ funnel_month('created_at') }} as month,
+        {{ month_of('created_at') }} as month,
         count(*) as new_opportunities
     from opportunities
-    group by {{ funnel_month('created_at') }}
+    group by {{ month_of('created_at') }}
 ),
 
 closed_per_month as (
     select
-        {{ funnel_month('closed_at') }} as month,
+        {{ month_of('closed_at') }} as month,
         count(case when status = 'won' then 1 end) as won_count,
         count(case when status = 'lost' then 1 end) as lost_count,
         coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
         coalesce(sum(case when status = 'lost' then amount end), 0) as lost_amount
     from opportunities
     where status in ('won', 'lost')
-    group by {{ funnel_month('closed_at') }}
+    group by {{ month_of('closed_at') }}
 ),
 
 won_cycle_per_month as (
     select
-        {{ funnel_month('closed_at') }} as month,
+        {{ month_of('closed_at') }} as month,
         avg({{ as_double('sales_cycle_days') }}) as avg_sales_cycle_days,
-        {{ funnel_median('sales_cycle_days') }} as median_sales_cycle_days
+        {{ median('sales_cycle_days') }} as median_sales_cycle_days
     from opportunities
     where status = 'won'
-    group by {{ funnel_month('closed_at') }}
+    group by {{ month_of('closed_at') }}
 ),
 
 monthly as (
@@ -66,10 +68,10 @@ select
     new_opportunities,
     won_count,
     lost_count,
-    {{ funnel_ratio('won_count', 'won_count + lost_count') }} as win_rate,
+    {{ ratio_or_null('won_count', 'won_count + lost_count') }} as win_rate,
     won_amount,
     lost_amount,
-    {{ funnel_ratio('won_amount', 'won_amount + lost_amount') }} as win_rate_by_amount,
+    {{ ratio_or_null('won_amount', 'won_amount + lost_amount') }} as win_rate_by_amount,
     avg_sales_cycle_days,
     median_sales_cycle_days,
     {{ as_of_date() }} as as_of_date

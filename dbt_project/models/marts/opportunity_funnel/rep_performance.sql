@@ -10,7 +10,7 @@ with opportunities as (
 
 follow_ups_until_d as (
     select
-        {{ funnel_month('follow_ups.occurred_at') }} as month,
+        {{ month_of('follow_ups.occurred_at') }} as month,
         follow_ups.owner
     from {{ ref('stg_crm__follow_ups') }} as follow_ups
     inner join opportunities
@@ -20,16 +20,16 @@ follow_ups_until_d as (
 
 created_by_owner as (
     select
-        {{ funnel_month('created_at') }} as month,
+        {{ month_of('created_at') }} as month,
         owner,
         count(*) as new_opportunities
     from opportunities
-    group by {{ funnel_month('created_at') }}, owner
+    group by {{ month_of('created_at') }}, owner
 ),
 
 closed_by_owner as (
     select
-        {{ funnel_month('closed_at') }} as month,
+        {{ month_of('closed_at') }} as month,
         owner,
         count(case when status = 'won' then 1 end) as won_count,
         count(case when status = 'lost' then 1 end) as lost_count,
@@ -37,7 +37,7 @@ closed_by_owner as (
         avg(case when status = 'won' then {{ as_double('sales_cycle_days') }} end) as avg_sales_cycle_days
     from opportunities
     where status in ('won', 'lost')
-    group by {{ funnel_month('closed_at') }}, owner
+    group by {{ month_of('closed_at') }}, owner
 ),
 
 follow_ups_by_owner as (
@@ -48,7 +48,7 @@ follow_ups_by_owner as (
 
 open_pipeline_by_owner as (
     select
-        {{ funnel_month(as_of_date()) }} as month,
+        {{ month_of(as_of_date()) }} as month,
         owner,
         count(*) as open_count,
         sum(weighted_amount) as weighted_pipeline,
@@ -67,7 +67,7 @@ owner_months as (
     union
     select month, owner from open_pipeline_by_owner
     union
-    select {{ funnel_month(as_of_date()) }} as month, owner from opportunities
+    select {{ month_of(as_of_date()) }} as month, owner from opportunities
 ),
 
 owner_teams_by_recency as (
@@ -94,20 +94,20 @@ select
     coalesce(closed_by_owner.won_count, 0) as won_count,
     coalesce(closed_by_owner.won_amount, 0) as won_amount,
     coalesce(closed_by_owner.lost_count, 0) as lost_count,
-    {{ funnel_ratio('closed_by_owner.won_count', 'closed_by_owner.won_count + closed_by_owner.lost_count') }}
+    {{ ratio_or_null('closed_by_owner.won_count', 'closed_by_owner.won_count + closed_by_owner.lost_count') }}
         as win_rate,
     coalesce(follow_ups_by_owner.follow_ups, 0) as follow_ups,
     closed_by_owner.avg_sales_cycle_days,
     case
-        when owner_months.month = {{ funnel_month(as_of_date()) }}
+        when owner_months.month = {{ month_of(as_of_date()) }}
             then coalesce(open_pipeline_by_owner.open_count, 0)
     end as open_count,
     case
-        when owner_months.month = {{ funnel_month(as_of_date()) }}
+        when owner_months.month = {{ month_of(as_of_date()) }}
             then coalesce(open_pipeline_by_owner.weighted_pipeline, 0)
     end as weighted_pipeline,
     case
-        when owner_months.month = {{ funnel_month(as_of_date()) }}
+        when owner_months.month = {{ month_of(as_of_date()) }}
             then coalesce(open_pipeline_by_owner.stalled_count, 0)
     end as stalled_count,
     {{ as_of_date() }} as as_of_date

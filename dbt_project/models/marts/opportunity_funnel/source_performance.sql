@@ -2,7 +2,7 @@
 -- brought in that month have turned out as of D.
 with opportunities as (
     select
-        {{ funnel_month('created_at') }} as cohort_month,
+        {{ month_of('created_at') }} as cohort_month,
         source,
         status,
         amount,
@@ -29,7 +29,7 @@ select
     leads,
     won_count,
     lost_count,
-    {{ funnel_ratio('won_count', 'won_count + lost_count') }} as win_rate,
+    {{ ratio_or_null('won_count', 'won_count + lost_count') }} as win_rate,
     won_amount,
     avg_sales_cycle_days,
     {{ as_of_date() }} as as_of_date

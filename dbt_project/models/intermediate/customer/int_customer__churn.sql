@@ -49,7 +49,7 @@ churn_by_rule as (
         standing_cancellations.cancelled_at,
         case
             when accounts.last_activity_at is not null
-             and {{ lifecycle_days_before_d('accounts.last_activity_at') }}
+             and {{ days_before_d('accounts.last_activity_at') }}
                  > {{ lifecycle_threshold('churn_inactive_days') }}
                 then {{ dbt.dateadd('day', lifecycle_threshold('churn_inactive_days'),
                                     'accounts.last_activity_at') }}

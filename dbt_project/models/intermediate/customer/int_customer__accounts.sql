@@ -1,8 +1,10 @@
 -- One row per customer as of D (商机转客户): an account with a won deal closed at or before
 -- the end of D, or with a service record opened by then (a customer from before the CRM).
 -- Purchases, renewals, service counts, ratings and the last activity, all as of D.
--- account_name and owner come from the latest won deal (by closed_at, then lead_id); a
--- customer known only from service records takes the name of its latest record.
+-- account_name, owner and team come from the latest won deal (by closed_at, then lead_id); a
+-- customer known only from service records takes the name of its latest record. industry
+-- and region come from the account's latest lead version as of D (by updated_at, then
+-- lead_id), won or not: the CRM's freshest description of the company.
 with won_deals as (
     select * from {{ ref('int_customer__won_deals') }}
 ),
@@ -16,6 +18,7 @@ ranked_won_deals as (
         account_key,
         account_name,
         owner,
+        team,
         row_number() over (
             partition by account_key order by closed_at desc, {{ text_sort_key('lead_id') }} desc
         ) as deal_rank
@@ -23,9 +26,27 @@ ranked_won_deals as (
 ),
 
 latest_won_deal as (
-    select account_key, account_name, owner
+    select account_key, account_name, owner, team
     from ranked_won_deals
     where deal_rank = 1
+),
+
+ranked_lead_versions as (
+    select
+        account_key,
+        industry,
+        region,
+        row_number() over (
+            partition by account_key
+            order by updated_at desc, {{ text_sort_key('lead_id') }} desc
+        ) as version_rank
+    from {{ ref('int_leads__as_of') }}
+),
+
+latest_lead_version as (
+    select account_key, industry, region
+    from ranked_lead_versions
+    where version_rank = 1
 ),
 
 ranked_service_records as (
@@ -103,11 +124,16 @@ select
     coalesce(services.rated_requests, 0) as rated_requests,
     services.avg_satisfaction,
     last_activities.last_activity_at,
-    latest_won_deal.owner
+    latest_won_deal.owner,
+    latest_won_deal.team,
+    latest_lead_version.industry,
+    latest_lead_version.region
 from customer_keys
 left join latest_won_deal on customer_keys.account_key = latest_won_deal.account_key
 left join latest_service_record
     on customer_keys.account_key = latest_service_record.account_key
+left join latest_lead_version
+    on customer_keys.account_key = latest_lead_version.account_key
 left join purchases on customer_keys.account_key = purchases.account_key
 left join services on customer_keys.account_key = services.account_key
 left join last_activities on customer_keys.account_key = last_activities.account_key

@@ -6,7 +6,7 @@
 with service_records as (
     select
         *,
-        {{ lifecycle_days_before_d('opened_at') }} as days_open
+        {{ days_before_d('opened_at') }} as days_open
     from {{ ref('int_service__records_as_of') }}
 ),
 

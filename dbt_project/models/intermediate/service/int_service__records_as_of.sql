@@ -5,6 +5,9 @@
 -- of D with more than the limit elapsed (marts.md, "Service times", "SLA"). A record resolved
 -- without a recorded first response is not "still unanswered": for the response SLA it was
 -- answered at the latest when resolved (first_response_hours itself stays NULL, never imputed).
+-- A rating (satisfaction) counts as of D only once the record is resolved by the end of D
+-- (sources.md): a record resolved after D has no rating yet in D's numbers, whatever the
+-- copy says.
 with records_opened_until_d as (
     select *
     from {{ ref('stg_crm__service_records') }}
@@ -23,7 +26,7 @@ records_as_of_d as (
         case when first_response_at < {{ as_of_end() }} then first_response_at end
             as first_response_at,
         case when resolved_at < {{ as_of_end() }} then resolved_at end as resolved_at,
-        satisfaction,
+        case when resolved_at < {{ as_of_end() }} then satisfaction end as satisfaction,
         renewal_amount,
         {{ lifecycle_sla_hours('priority', 'response_hours') }} as sla_response_hours,
         {{ lifecycle_sla_hours('priority', 'resolution_hours') }} as sla_resolution_hours
@@ -62,7 +65,7 @@ select
     account_key,
     account_name,
     opened_at,
-    {{ lifecycle_month('opened_at') }} as opened_month,
+    {{ month_of('opened_at') }} as opened_month,
     type,
     priority,
     agent,

@@ -23,7 +23,7 @@ service_activities as (
 select
     account_key,
     activity_at,
-    {{ lifecycle_month('activity_at') }} as activity_month,
+    {{ month_of('activity_at') }} as activity_month,
     activity_type,
     activity_id
 from won_deal_activities
@@ -31,7 +31,7 @@ union all
 select
     account_key,
     activity_at,
-    {{ lifecycle_month('activity_at') }} as activity_month,
+    {{ month_of('activity_at') }} as activity_month,
     activity_type,
     activity_id
 from service_activities
