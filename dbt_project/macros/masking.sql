@@ -1,22 +1,55 @@
-{#- Mask contact data typed into a free-text column before it reaches a mart, the same
-    way quality/masking.py does for logs and alerts: mobile numbers as 138****5678,
-    landlines with an area code (021-62345678) as ****5678, e-mail addresses as z***@example.com.
-    regexp_replace with a 'g' flag and \1 back-references works on DuckDB and PostgreSQL. -#}
+{#- GENERATED from core/masking.py by `python -m core.masking`: do not edit by hand.
+    The one masking rule (quality.md, "Secrets and personal data"): e-mail addresses
+    as z***@example.com, Chinese mobile numbers as 138****5678 and landlines as
+    021****0007, whatever their separators, brackets or country code. The same
+    patterns run in Python (core.masking.mask_text); regexp_replace with the 'g' flag
+    and \1 group references reads them alike on DuckDB and PostgreSQL. -#}
 {% macro mask_contact_data(column) -%}
     regexp_replace(
         regexp_replace(
             regexp_replace(
-                {{ column }},
-                '([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+[.][A-Za-z]{2,})',
-                '\1***@\2',
+                regexp_replace(
+                    regexp_replace(
+                        regexp_replace(
+                            regexp_replace(
+                                {{ column }},
+                                '([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*[@＠]([A-Za-z0-9-]+(?:[.][A-Za-z0-9-]+)*[.][A-Za-z]{2,})',
+                                '\1***@\2',
+                                'g'
+                            ),
+                            '(^|[^0-9０-９])(?:[(（]?(?:[+＋]|00|００)?[8８][6６][)）]?[ 　.．－-]*)?([1１])[ 　.．－-]*([3-9３-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])([^0-9０-９]|$)',
+                            '\1\2\3\4****\5\6\7\8\9',
+                            'g'
+                        ),
+                        '(^|[^0-9０-９])(?:[(（]?(?:[+＋]|00|００)?[8８][6６][)）]?[ 　.．－-]*)?([1１])[ 　.．－-]*([3-9３-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])([^0-9０-９]|$)',
+                        '\1\2\3\4****\5\6\7\8\9',
+                        'g'
+                    ),
+                    '(^|[^0-9０-９])[(（]?(?:[+＋]|00|００)[8８][6６][)）]?[ 　.．－-]*[(（]?((?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９]))[)）]?[ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*(?:[0-9０-９][ 　.．－-]*)?([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])([^0-9０-９]|$)',
+                    '\10\2****\3\4\5\6\7',
+                    'g'
+                ),
+                '(^|[^0-9０-９])[(（]?(?:[+＋]|00|００)[8８][6６][)）]?[ 　.．－-]*[(（]?((?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９]))[)）]?[ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*(?:[0-9０-９][ 　.．－-]*)?([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])([^0-9０-９]|$)',
+                '\10\2****\3\4\5\6\7',
                 'g'
             ),
-            '(1[3-9][0-9])[0-9]{4}([0-9]{4})',
-            '\1****\2',
+            '(^|[^0-9０-９])[(（]?([0０](?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９]))[)）]?[ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*(?:[0-9０-９][ 　.．－-]*)?([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])([^0-9０-９]|$)',
+            '\1\2****\3\4\5\6\7',
             'g'
         ),
-        '0[0-9]{2,3}[- ][0-9]{3,4}([0-9]{4})',
-        '****\1',
+        '(^|[^0-9０-９])[(（]?([0０](?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９]))[)）]?[ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*[0-9０-９][ 　.．－-]*(?:[0-9０-９][ 　.．－-]*)?([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])[ 　.．－-]*([0-9０-９])([^0-9０-９]|$)',
+        '\1\2****\3\4\5\6\7',
         'g'
     )
+{%- endmacro %}
+
+{#- An id, owner or account key masked like text; when masking changed it, '~' and
+    the first 8 hex digits of the MD5 of the original keep two different ids apart
+    (core.masking.mask_identifier). -#}
+{% macro mask_identifier(column) -%}
+    case
+        when {{ mask_contact_data(column) }} = {{ column }} then {{ column }}
+        else {{ mask_contact_data(column) }}
+            || '~' || substr(md5({{ column }}), 1, 8)
+    end
 {%- endmacro %}
