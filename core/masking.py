@@ -15,7 +15,7 @@ What is masked:
 
 - e-mail addresses: ``zhang.wei@example.com`` -> ``z***@example.com``;
 - Chinese mobile numbers, with or without ``+86`` / ``0086`` / ``86`` (bracketed or not),
-  with any spaces, hyphens or dots between the digits: ``+86-139-1111-0017`` ->
+  with spaces, hyphens or dots anywhere between the digits: ``+86-139-1111-0017`` ->
   ``139****0017``;
 - landlines with an area code (``010``, ``02x``, ``0xxx``) in any bracket or separator
   form, with or without ``+86``: ``(021)11110007`` / ``021-1111 0007`` -> ``021****0007``.
@@ -69,12 +69,15 @@ class MaskPass:
 # --------------------------------------------------------------------------- building blocks
 _DIGIT = "[0-9０-９]"
 _NOT_DIGIT = "[^0-9０-９]"
-# Separators between digits: space, ideographic space, dot, hyphen (ASCII or full width).
-_SEP = "[ 　.．－-]*"
+# Separators: space, ideographic space, dot, hyphen (ASCII or full width), up to three
+# between any two digits (``139 - 1111 - 0003``). A landline's optional eighth digit may
+# take a lone digit that follows (``010-2000001 5``): more is masked, never less.
+_SEP = "[ 　.．－-]{0,3}"
+_GAP = _SEP
 _OPEN = "[(（]?"
 _CLOSE = "[)）]?"
 # Country code: +86, 0086 or 86, possibly in brackets, then any separators.
-_COUNTRY = f"{_OPEN}(?:[+＋]|00|００)?[8８][6６]{_CLOSE}{_SEP}"
+_COUNTRY = f"{_OPEN}(?:[+＋]|00|００)?[8８][6６]{_CLOSE}{_GAP}"
 
 
 def _digit_group() -> str:
@@ -109,7 +112,7 @@ _MOBILE = MaskPass(
 _AREA = "[0０](?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９])"
 _LANDLINE = MaskPass(
     "landline",
-    f"{_BEFORE}{_OPEN}({_AREA}){_CLOSE}{_SEP}{_digits(3, capture=False)}{_SEP}(?:{_DIGIT}{_SEP})?"
+    f"{_BEFORE}{_OPEN}({_AREA}){_CLOSE}{_GAP}{_digits(3, capture=False)}{_SEP}(?:{_DIGIT}{_SEP})?"
     f"{_digits(4, capture=True)}{_AFTER}",
     (1, 2, "****", 3, 4, 5, 6, 7),
 )
@@ -118,7 +121,7 @@ _LANDLINE = MaskPass(
 _AREA_ABROAD = "(?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９])"
 _LANDLINE_ABROAD = MaskPass(
     "landline_country_code",
-    f"{_BEFORE}{_OPEN}(?:[+＋]|00|００)[8８][6６]{_CLOSE}{_SEP}{_OPEN}({_AREA_ABROAD}){_CLOSE}{_SEP}"
+    f"{_BEFORE}{_OPEN}(?:[+＋]|00|００)[8８][6６]{_CLOSE}{_GAP}{_OPEN}({_AREA_ABROAD}){_CLOSE}{_GAP}"
     f"{_digits(3, capture=False)}{_SEP}(?:{_DIGIT}{_SEP})?{_digits(4, capture=True)}{_AFTER}",
     (1, "0", 2, "****", 3, 4, 5, 6, 7),
 )
