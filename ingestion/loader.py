@@ -230,7 +230,8 @@ def _load_rows(
         for chunk in chunks:
             present |= set(map_headers(ctx.entity, chunk.headers))
             if fixed_header and not checked:
-                _check_required(ctx, present, rows)
+                if missing_required(ctx.entity, present):
+                    _check_required(ctx, present, _count_all(chunk, chunks))
                 checked = True
             if chunk.rows:
                 _append_chunk(con, ctx, chunk)
@@ -241,6 +242,17 @@ def _load_rows(
         exc.rows_read = max(exc.rows_read, rows)
         raise
     _check_required(ctx, present, rows)
+    return rows
+
+
+def _count_all(first: Chunk, rest: Iterator[Chunk]) -> int:
+    """Rows of ``first`` and every later chunk: a rejected file's rows_read counts them all."""
+    rows = len(first.rows)
+    try:
+        for chunk in rest:
+            rows += len(chunk.rows)
+    except FileRejected as exc:  # the reader counts the whole file when it rejects it
+        return max(rows, exc.rows_read)
     return rows
 
 
