@@ -202,7 +202,17 @@ def _account_keys(entity: Entity, typed: dict[str, pd.Series], n: int) -> pd.Ser
     return keys.astype(object)
 
 
+# Errors of a value the database cannot store (as opposed to I/O or a broken database).
+_VALUE_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.OutOfRangeException,
+)
+
+
 def _append_chunk(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunk: Chunk) -> None:
+    """Append one chunk. The parsers hand over only values the casts accept; should one
+    still fail, the file is rejected with a sentence naming row and column, never a crash."""
     frame, select = _chunk_frame(ctx, chunk)
     con.register("_landing_chunk", frame)
     try:
@@ -210,8 +220,29 @@ def _append_chunk(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunk: Chun
             f"insert into {RAW_SCHEMA}.{ctx.entity.name} by name "
             f"select {select} from _landing_chunk"
         )
+    except _VALUE_ERRORS as exc:
+        raise FileRejected(_unstorable_value(con, ctx)) from exc
     finally:
         con.unregister("_landing_chunk")
+
+
+def _unstorable_value(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> str:
+    """Where in the registered chunk a typed column's cast fails: row and column."""
+    for column in ctx.entity.columns:
+        sql_type = SQL_TYPES[column.type]
+        try:
+            found = con.execute(
+                f'select min(_source_row) from _landing_chunk where "{column.name}" is not null '
+                f'and try_cast("{column.name}" as {sql_type}) is null'
+            ).fetchall()
+        except duckdb.Error:
+            continue  # the column is not in this chunk
+        if found and found[0][0] is not None:
+            return (
+                f"row {found[0][0]}, column '{column.name}' holds a value that cannot be "
+                f"stored as {sql_type}"
+            )
+    return "a value cannot be stored in the raw table"
 
 
 # --------------------------------------------------------------------------- one file

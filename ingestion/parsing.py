@@ -249,7 +249,7 @@ _FALSE = {"false", "no", "n", "0", "否", "f", "错", "无", "未接触", "×", 
 
 def parse_boolean(text: str) -> tuple[bool | None, str | None]:
     """true/false, yes/no, y/n, 1/0, t/f, 是/否 (and 对/错, 有/无)."""
-    key = normalise_value(text)
+    key = normalise_text(text).casefold()
     if key in _TRUE:
         return True, None
     if key in _FALSE:
