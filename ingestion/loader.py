@@ -30,6 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core.masking import mask_text
 from crm_pipeline.config import FolderConfig, Settings
 from ingestion.landing import LandedFile, landed_files
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
@@ -386,6 +387,7 @@ def load_file(
     except FileRejected as exc:
         _undo(con, ctx)
         sentence = exc.reason if isinstance(exc, _SentenceRejected) else f"{ctx.rel}: {exc.reason}."
+        sentence = mask_text(sentence) or sentence  # reaches data_quality, reports, alerts
         result = FileLoadResult(
             landed.entity, ctx.rel, file_hash, "rejected", exc.rows_read, 0, sentence, None
         )
@@ -435,6 +437,13 @@ def _summary(result: FileLoadResult) -> str:
     return f"{result.file_path}: loaded {result.rows_loaded:,} rows"
 
 
+def _masked(progress: Progress | None) -> Progress | None:
+    """Progress messages go to logs: file names pass through the one masking rule."""
+    if progress is None:
+        return None
+    return lambda message: progress(mask_text(message) or "")
+
+
 def load_landing(
     con: duckdb.DuckDBPyConnection,
     landing_dir: Path,
@@ -451,6 +460,7 @@ def load_landing(
     """
     create_raw_tables(con)
     create_quality_tables(con)
+    progress = _masked(progress)
     removed = remove_unrecorded_rows(con)
     if removed and progress is not None:
         progress(f"removed {removed:,} rows of an interrupted earlier load")

@@ -139,3 +139,17 @@ def test_utf16_is_rejected_with_a_sentence_counting_its_rows(tmp_path: Path, bom
     assert result.error is not None and "is UTF-16" in result.error
     assert result.error.endswith("save it as CSV UTF-8 (or GBK) and land it again.")
     assert result.rows_read == 2
+
+
+def test_file_names_in_sentences_and_progress_are_masked(tmp_path: Path) -> None:
+    path = tmp_path / "leads" / "客户13812345678.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(lines(HEADER, "L1,2026-03-01"), encoding="utf-8")
+    said: list[str] = []
+    results = load_landing(
+        duckdb.connect(), tmp_path, Settings(), run_id="t", as_of_date=AS_OF, progress=said.append
+    )
+    assert (
+        results[0].error == "leads/客户138****5678.csv: line 2 has 2 fields but the header has 9."
+    )
+    assert said and not any("13812345678" in message for message in said)
