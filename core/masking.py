@@ -1,5 +1,5 @@
 """The one masking rule for personal data, for Python and SQL alike (quality.md, "Secrets
-and personal data").
+and personal data"), and the redaction of secrets in notification URLs.
 
 The rule is a short list of regular-expression replacements, applied in order, each with
 "replace every match" semantics. The same pattern text runs in Python (:mod:`re`), in
@@ -167,6 +167,47 @@ def mask_identifier(value: str | None) -> str | None:
         return value
     digest = hashlib.md5(value.encode("utf-8")).hexdigest()[:ID_HASH_DIGITS]  # noqa: S324
     return f"{masked}{ID_HASH_SEPARATOR}{digest}"
+
+
+# --------------------------------------------------------------------------- messages
+# Secrets inside URLs: userinfo (user:password@) and the path and query after the host.
+_URL_RE = re.compile(r"\b([a-z][a-z0-9+.\-]*)://[^\s'\"<>]+", re.IGNORECASE)
+
+WITHHELD = "(withheld: personal data)"
+
+
+def mask_phone(value: str) -> str:
+    """One phone number on its own, as the rule masks it: ``+86 138-1234-5678`` ->
+    ``138****5678``; a value the rule does not take for a phone keeps no digit at all."""
+    masked = mask_text(value) or ""
+    return masked if masked != value else re.sub(r"[0-9]", "*", re.sub(r"[^0-9]", "", value))
+
+
+def mask_email(value: str) -> str:
+    """One e-mail address on its own: ``zhang.wei@example.com`` -> ``z***@example.com``."""
+    masked = mask_text(value.strip()) or ""
+    return masked if "***@" in masked else "***"
+
+
+def scrub(text: str | None) -> str | None:
+    """:func:`mask_text` under the name the quality, report and alert code use for whole
+    messages."""
+    return mask_text(text)
+
+
+def redact_url(url: str) -> str:
+    """A notification URL with everything after the scheme hidden: ``slack://***``.
+
+    Apprise URLs carry tokens in the user part, the host, the path and the query alike,
+    so only the scheme is safe to show.
+    """
+    match = re.match(r"\s*([a-z][a-z0-9+.\-]*)://", url, re.IGNORECASE)
+    return f"{match.group(1)}://***" if match else "***"
+
+
+def redact_urls(text: str) -> str:
+    """Replace every URL inside a text (an error message, say) with its redacted form."""
+    return _URL_RE.sub(lambda m: f"{m.group(1)}://***", text)
 
 
 # --------------------------------------------------------------------------- SQL

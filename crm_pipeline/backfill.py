@@ -4,8 +4,10 @@ Each date runs the same Dagster job as ``crm-pipeline build`` (:func:`run_build`
 publishes, or is blocked, exactly like a daily build, and ``pipeline_snapshot`` gains one
 set of rows per date. Dates whose latest build is already ``published`` (per
 ``data_quality.publish_log``) are skipped unless ``force``: after an error, running the
-same command again resumes where it stopped. The first error stops the backfill, since
-later dates build on earlier ones (snapshots, reference re-checks).
+same command again resumes where it stopped (the rule lives in
+:mod:`delivery.publish_history`; a backfill launched in the Dagster UI follows it too).
+The first error stops the backfill, since later dates build on earlier ones (snapshots,
+reference re-checks).
 
 Exit code: 1 if a build failed (the backfill stops there), else 2 if any build was blocked
 by the gate, else 0.
@@ -20,22 +22,10 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.build_lock import build_db_lock
-from crm_pipeline.paths import WarehousePaths
+from core.build_lock import build_db_lock
+from core.paths import WarehousePaths
 from crm_pipeline.runner import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, run_build
-
-_LATEST_STATUS_SQL = """
-with ranked_builds as (
-    select
-        as_of_date,
-        status,
-        row_number() over (
-            partition by as_of_date order by finished_at desc, started_at desc
-        ) as recency
-    from data_quality.publish_log
-)
-select as_of_date from ranked_builds where recency = 1 and status = 'published'
-"""
+from delivery import publish_history
 
 
 def dates_between(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -57,13 +47,7 @@ def published_dates(
         ),
         duckdb.connect(str(paths.build_db), read_only=True) as con,
     ):
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'data_quality' and table_name = 'publish_log'"
-        ).fetchone()[0]
-        if not exists:
-            return set()
-        return {row[0] for row in con.execute(_LATEST_STATUS_SQL).fetchall()}
+        return publish_history.published_dates(con)
 
 
 def run_backfill(
@@ -75,24 +59,31 @@ def run_backfill(
     progress: Callable[[str], None],
     *,
     force: bool = False,
+    step_retry_delay_seconds: float | None = None,
 ) -> int:
-    """Build every date from ``start`` to ``end`` in order; return the worst exit code."""
+    """Build every date from ``start`` to ``end`` in order; return the worst exit code.
+
+    ``step_retry_delay_seconds`` overrides the job's retry back-off (tests pass 0).
+    """
     dates = dates_between(start, end)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
-    done = set() if force else published_dates(WarehousePaths(warehouse.resolve()), progress)
+    published = set() if force else published_dates(WarehousePaths(warehouse.resolve()), progress)
     total = len(dates)
     progress(f"backfill {start} → {end}: {total} daily build(s), in order")
     counts = {"published": 0, "blocked": 0, "skipped": 0}
     for number, as_of in enumerate(dates, start=1):
         step = f"[{number}/{total}] {as_of}"
-        if as_of in done:
+        if publish_history.backfill_skips(as_of, published, force=force):
             counts["skipped"] += 1
             progress(f"{step}: already published, skipped (use --force to rebuild)")
             continue
         progress(f"{step}: building …")
         began = time.monotonic()
-        outcome = run_build(landing, warehouse, as_of, config, notify=progress)
+        outcome = run_build(
+            landing, warehouse, as_of, config, notify=progress,
+            step_retry_delay_seconds=step_retry_delay_seconds,
+        )
         elapsed = time.monotonic() - began
         progress(f"{step}: {outcome.status} in {elapsed:.1f} s ({outcome.reason})")
         if outcome.exit_code == EXIT_ERROR:

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crm_pipeline.config import ConfigError
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
+from core.settings import ConfigError
 
 EXIT_ERROR = 1
 
@@ -91,7 +91,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from quality.validate import run_validate
+    from crm_pipeline.validate import run_validate
 
     landing = _require(args.landing or _env_path("CRM_LANDING_DIR"), "--landing", "CRM_LANDING_DIR")
     return run_validate(landing, args.config or _env_path("CRM_PIPELINE_CONFIG"))

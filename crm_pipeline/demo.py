@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from core.paths import WarehousePaths
 from crm_pipeline.generator import GeneratorOptions, generate
-from crm_pipeline.paths import WarehousePaths
 from crm_pipeline.runner import run_build
 
 DEMO_START = dt.date(2026, 7, 1)

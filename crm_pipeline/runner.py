@@ -1,13 +1,13 @@
 """Run the daily build job in-process: the same Dagster job the schedule runs.
 
-The CLI and the tests call :func:`run_build`; it points the Dagster resources at the
-landing and warehouse folders through environment variables (which is how Dagster
-resources are configured everywhere else too), keeps the Dagster instance under
-``WAREHOUSE/dagster`` unless ``DAGSTER_HOME`` is set, and turns the run's outcome into the
-exit codes of spec/operations.md: 0 published, 2 blocked by the gate, 1 error.
+The CLI and the tests call :func:`run_build`; it builds the definitions around a pipeline
+resource naming the landing and warehouse folders and the configuration file (the process
+environment is never written), keeps the Dagster instance under ``WAREHOUSE/dagster``
+unless ``DAGSTER_HOME`` is set, and turns the run's outcome into the exit codes of
+spec/operations.md: 0 published, 2 blocked by the gate, 1 error.
 
 One writer at a time: the whole run holds the build database's file lock
-(``crm_pipeline.build_lock``); a second build waits for it, saying what it waits for. The
+(``core.build_lock``); a second build waits for it, saying what it waits for. The
 instance's ``dagster.yaml`` (written once, never overwritten) limits the daemon's runs on
 the build database to one at a time as well (pool ``crm_build_db`` and the run tag
 ``crm/build_db``), so ``dagster dev`` on the same DAGSTER_HOME obeys the same rule.
@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm_pipeline.build_lock import BuildLockBusy, build_db_lock
-from crm_pipeline.config import Settings, load_config
-from crm_pipeline.paths import WarehousePaths
+from core.build_lock import BuildLockBusy, build_db_lock
+from core.constants import CLI_TRIGGER, CLI_TRIGGER_TAG
+from core.paths import WarehousePaths
+from core.settings import Settings, load_config
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
-
-CLI_TRIGGER_TAG = "crm/trigger"
-CLI_TRIGGER = "cli"
 
 # The local instance's dagster.yaml (deploy/dagster.yaml has the same concurrency section
 # on PostgreSQL storage; a unit test keeps the two equal).
@@ -67,22 +65,10 @@ class BuildOutcome:
         return {"published": EXIT_PUBLISHED, "blocked": EXIT_BLOCKED}.get(self.status, EXIT_ERROR)
 
 
-def configure_environment(landing: Path, warehouse: Path, config: Path | None) -> WarehousePaths:
-    """Export the locations the Dagster resources read, and prepare the warehouse."""
-    paths = WarehousePaths(warehouse.resolve()).ensure()
-    os.environ["CRM_LANDING_DIR"] = str(landing.resolve())
-    os.environ["CRM_WAREHOUSE_DIR"] = str(paths.root)
-    if config is not None:
-        os.environ["CRM_PIPELINE_CONFIG"] = str(config.resolve())
-    else:
-        # No explicit file: WAREHOUSE/config.yaml or the defaults. A value left by an
-        # earlier build in this process (the CLI resolves the variable before calling)
-        # must not leak into this one.
-        os.environ.pop("CRM_PIPELINE_CONFIG", None)
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
-    write_instance_config(Path(os.environ["DAGSTER_HOME"]))
-    return paths
+def dagster_home(paths: WarehousePaths) -> Path:
+    """The Dagster instance folder: ``DAGSTER_HOME`` when set, else ``WAREHOUSE/dagster``."""
+    configured = os.environ.get("DAGSTER_HOME")
+    return Path(configured).expanduser() if configured else paths.dagster_home
 
 
 def write_instance_config(dagster_home: Path) -> Path:
@@ -118,31 +104,47 @@ def run_build(
     *,
     verbose: bool = False,
     notify: Callable[[str], None] | None = None,
+    step_retry_delay_seconds: float | None = None,
 ) -> BuildOutcome:
     """Execute the daily build job for ``as_of_date`` and report how it ended.
 
     The run holds the build database's lock from start to end; while another build holds
     it, ``notify`` (default: standard error) says so once and the build waits (up to
     ``CRM_BUILD_LOCK_TIMEOUT`` seconds, then it ends as ``failed`` with that reason).
+    ``step_retry_delay_seconds`` overrides the job's retry back-off (tests pass 0).
     """
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
-    paths = configure_environment(landing, warehouse, config)
+    paths = WarehousePaths(warehouse.resolve()).ensure()
     settings = load_config(config, paths.root)  # fail fast, with key and reason
+    home = dagster_home(paths)
+    write_instance_config(home)
 
     from dagster import DagsterInstance
 
     from orchestration.build import build_definitions
     from orchestration.jobs import DAILY_BUILD_JOB
+    from orchestration.resources import PipelineResource
 
-    job = build_definitions().resolve_job_def(DAILY_BUILD_JOB)
+    pipeline = PipelineResource(
+        landing_dir=str(landing.resolve()),
+        warehouse_dir=str(paths.root),
+        config_path=str(config.resolve()) if config is not None else "",
+        progress_to_terminal=not verbose,
+        **(
+            {"step_retry_delay_seconds": step_retry_delay_seconds}
+            if step_retry_delay_seconds is not None
+            else {}
+        ),
+    )
+    job = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB)
     log_level = "INFO" if verbose else "ERROR"
     purpose = f"crm-pipeline build as of {as_of_date.isoformat()}"
     say = notify or _to_stderr
     try:
         with (
             build_db_lock(paths.lock_file, purpose, notify=say),
-            DagsterInstance.get() as instance,
+            DagsterInstance.from_config(str(home)) as instance,
         ):
             _close_abandoned_cli_runs(instance)
             with _terminal_output(paths, as_of_date, verbose):
@@ -179,20 +181,10 @@ def _terminal_output(paths: WarehousePaths, as_of_date: dt.date, verbose: bool) 
     if verbose:
         yield
         return
-    from orchestration.runtime import PROGRESS_ENV
-
     log_path = build_log_path(paths, as_of_date)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get(PROGRESS_ENV)
-    os.environ[PROGRESS_ENV] = "1"
-    try:
-        with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
-            yield
-    finally:
-        if previous is None:
-            os.environ.pop(PROGRESS_ENV, None)
-        else:
-            os.environ[PROGRESS_ENV] = previous
+    with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
+        yield
 
 
 def _report_failure(

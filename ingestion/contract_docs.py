@@ -3,13 +3,13 @@
 People read this page; the loaders, quality suites and dbt read the contract itself. The
 page is written by ``python -m quality.dbt_sources`` together with the dbt yml files, and
 a unit test keeps the committed page equal to this function's output, so it can never
-drift from ``quality/contract.yaml``.
+drift from ``core/contract.yaml``.
 """
 
 from __future__ import annotations
 
-from ingestion.raw_schema import META_COLUMNS, SQL_TYPES
-from quality.contract import Column, Contract, EnumDef
+from core.contract import Column, Contract, EnumDef
+from core.raw_schema import META_COLUMNS, SQL_TYPES
 
 _TYPE_NOTES = {
     "text": "free text, trimmed; empty = missing",
@@ -84,7 +84,7 @@ def _enum_section(name: str, enum: EnumDef) -> list[str]:
 def contract_markdown(contract: Contract) -> str:
     """The whole column reference page as Markdown text."""
     lines = [
-        "<!-- Generated from quality/contract.yaml by `python -m quality.dbt_sources`. "
+        "<!-- Generated from core/contract.yaml by `python -m quality.dbt_sources`. "
         "Do not edit. -->",
         "",
         "# Source contract: column reference",

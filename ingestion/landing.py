@@ -1,20 +1,19 @@
 """What is in the landing folder: ``LANDING/<entity>/<file>`` for every contract entity.
 
-Listing is cheap (names, sizes, modification times; no file is opened), so a Dagster
-sensor can call :func:`scan_landing` or :func:`landing_cursor` every few seconds and start
-a build only when something changed. Whether a file is *new* in the content sense (its
+Listing is cheap (names, sizes, modification times; no file is opened), so the Dagster
+landing sensor can call :func:`landed_files` every few seconds and start a build only when
+something changed. Whether a file is *new* in the content sense (its
 SHA-256 not yet loaded) is decided by the loader, which hashes only files it has not seen
 with the same size and modification time.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.contract import load_contract
 from ingestion.readers import SUPPORTED_SUFFIXES
-from quality.contract import load_contract
 
 
 @dataclass(frozen=True)
@@ -50,19 +49,3 @@ def landed_files(landing_dir: Path) -> list[LandedFile]:
             rel = path.relative_to(landing_dir).as_posix()
             found.append(LandedFile(entity, path, rel, stat.st_size, stat.st_mtime_ns))
     return found
-
-
-def scan_landing(landing_dir: Path) -> list[tuple[str, Path]]:
-    """(entity, path) of every loadable file; missing folders simply contribute nothing."""
-    return [(f.entity, f.path) for f in landed_files(landing_dir)]
-
-
-def landing_cursor(landing_dir: Path) -> str:
-    """A digest of names, sizes and modification times: it changes when files land.
-
-    Meant as a sensor cursor: equal cursors mean nothing new has landed since.
-    """
-    digest = hashlib.sha256()
-    for f in landed_files(landing_dir):
-        digest.update(f"{f.relative_path}\0{f.size}\0{f.mtime_ns}\n".encode())
-    return digest.hexdigest()

@@ -30,11 +30,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core.contract import Entity, load_contract, normalise_header
 from core.masking import mask_text
-from crm_pipeline.config import FolderConfig, Settings
+from core.quality_tables import DQ_SCHEMA, create_quality_tables
+from core.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
+from core.settings import FolderConfig, Settings
 from ingestion.landing import LandedFile, landed_files
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
-from ingestion.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
 from ingestion.readers import (
     CHUNK_ROWS,
     Chunk,
@@ -44,8 +46,6 @@ from ingestion.readers import (
     file_sha256,
     read_file,
 )
-from quality.contract import Entity, load_contract, normalise_header
-from quality.tables import DQ_SCHEMA, create_quality_tables
 
 Status = Literal["loaded", "duplicate", "rejected"]
 Progress = Callable[[str], None]

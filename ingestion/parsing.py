@@ -33,8 +33,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from crm_pipeline.config import Settings
-from quality.contract import Column, normalise_value
+from core.contract import Column, normalise_value
+from core.settings import Settings
 
 MAX_ECHO = 40
 # Money is stored as decimal(18, 2): at most 16 digits before the point.

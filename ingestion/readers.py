@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from crm_pipeline.config import FolderConfig
+from core.settings import FolderConfig
 
 CHUNK_ROWS = 100_000
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".jsonl")

@@ -16,15 +16,19 @@ from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensu
 from orchestration.freshness import with_mart_freshness
 from orchestration.jobs import daily_build_job
 from orchestration.partitions import daily_partitions
-from orchestration.resources import PipelineResource
-from orchestration.runtime import settings_from_environment
+from orchestration.resources import PipelineResource, settings_at_load
 from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import build_failure_sensor, landing_files_sensor
 
 
-def build_definitions() -> dg.Definitions:
-    """The whole code location; settings are read here, when Dagster loads it."""
-    settings = settings_from_environment()
+def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
+    """The whole code location, around one pipeline resource.
+
+    ``pipeline`` says where the landing and warehouse folders and the configuration are;
+    the settings it points at fix the partitions' timezone and the schedule here, and
+    every asset, check and sensor gets the same resource when it runs.
+    """
+    settings = settings_at_load(pipeline)
     partitions_def = daily_partitions(settings.timezone)
     manifest = ensure_manifest()
     with warnings.catch_warnings():
@@ -36,17 +40,14 @@ def build_definitions() -> dg.Definitions:
         models = with_mart_freshness(build_dbt_assets(manifest, partitions_def))
         publish = build_publish_asset([*models.keys, quality.key], partitions_def)
         report = build_report_asset(partitions_def)
-    job = daily_build_job(partitions_def)
+    job = daily_build_job(partitions_def, pipeline.step_retry_delay_seconds)
     return dg.Definitions(
         assets=[raw, quality, models, publish, report],
         jobs=[job],
         schedules=[daily_build_schedule(job, settings)],
         sensors=[landing_files_sensor(job), build_failure_sensor(job)],
         resources={
-            "pipeline": PipelineResource(
-                landing_dir=dg.EnvVar("CRM_LANDING_DIR"),
-                warehouse_dir=dg.EnvVar("CRM_WAREHOUSE_DIR"),
-            ),
+            "pipeline": pipeline,
             "dbt": DbtCliResource(
                 project_dir=dbt_project(),
                 profiles_dir=str(DBT_PROJECT_DIR),

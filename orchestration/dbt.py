@@ -19,6 +19,10 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 _FINGERPRINT_PATH = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
 
+# The dbt var holding the build database's path; profiles.yml reads it (standalone dbt
+# runs fall back to CRM_BUILD_DB, then target/dev.duckdb).
+BUILD_DB_VAR = "build_db"
+
 
 def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR)

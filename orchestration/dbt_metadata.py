@@ -17,7 +17,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
 from orchestration.runtime import build_connection
 
 

@@ -3,7 +3,7 @@
 A failed run (a step raised after its retries) never reaches the publish step, so nothing
 else would say so. :func:`report_failed_build` writes the ``failed`` row of
 ``data_quality.publish_log`` and sends one alert (Chinese and English) through
-``quality.alerts`` to the configured channels, logged in ``data_quality.alert_log``. It is
+``delivery.alerts`` to the configured channels, logged in ``data_quality.alert_log``. It is
 called by the run-failure sensor for runs the daemon launched, and by
 ``crm_pipeline.runner.run_build`` for command-line runs (which the sensor skips, so a
 failure is alerted once). It never raises: alerting must not turn one failure into two.
@@ -16,10 +16,10 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from crm_pipeline.build_lock import BuildLockBusy
-from crm_pipeline.config import Settings
-from crm_pipeline.paths import WarehousePaths
-from quality.masking import scrub
+from core.build_lock import BuildLockBusy
+from core.masking import scrub
+from core.paths import WarehousePaths
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ def report_failed_build(
     """Record the failed build and alert; returns whether the failure row was written."""
     import duckdb
 
-    from quality.alerts import record_alert, send_alert
-    from quality.publish import record_publish
+    from delivery.alerts import record_alert, send_alert
+    from delivery.publish import record_publish
 
     subject, body = failure_message(as_of_date, run_id, reason)
     try:

@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from crm_pipeline import database
-from crm_pipeline.build_lock import build_db_lock
-from crm_pipeline.config import Settings, load_config
-from crm_pipeline.paths import WarehousePaths
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
-
-# Every step that writes the build database takes a slot in this pool; the instance
-# limits it to one (dagster.yaml / the CLI's instance), so writers never overlap.
-BUILD_DB_POOL = "crm_build_db"
-
-# Runs carrying this tag are queued one at a time (run queue tag_concurrency_limits in
-# dagster.yaml), so a schedule tick and a sensor-triggered build never interleave.
-BUILD_DB_RUN_TAG = "crm/build_db"
+from core import database
+from core.build_lock import build_db_lock
+from core.paths import WarehousePaths
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
 
 
 def partition_date(context: dg.AssetExecutionContext) -> dt.date:
     """The build's business date D, from the run's partition key (YYYY-MM-DD)."""
     return dt.date.fromisoformat(context.partition_key)
-
-
-def settings_from_environment() -> Settings:
-    """The validated settings the definitions use, read when Dagster loads them.
-
-    Same resolution as the resources: ``CRM_PIPELINE_CONFIG``, else
-    ``CRM_WAREHOUSE_DIR/config.yaml``, else the built-in defaults.
-    """
-    config = os.environ.get("CRM_PIPELINE_CONFIG")
-    warehouse = os.environ.get("CRM_WAREHOUSE_DIR")
-    return load_config(Path(config) if config else None, Path(warehouse) if warehouse else None)
 
 
 @contextmanager
@@ -84,21 +62,18 @@ def build_connection(
             con.close()
 
 
-# Set by the command line (crm_pipeline.runner) for its in-process runs, so long steps
-# print short progress lines on the terminal while Dagster's own console log stays quiet.
-PROGRESS_ENV = "CRM_PROGRESS_TO_STDERR"
-
-
 TERMINAL_PROGRESS_SECONDS = 3.0
 
 
-def progress_reporter(context: dg.AssetExecutionContext) -> Callable[[str], None]:
+def progress_reporter(
+    context: dg.AssetExecutionContext, to_terminal: bool = False
+) -> Callable[[str], None]:
     """Report progress to the Dagster log and, for command-line runs, to the terminal.
 
-    The Dagster log gets every line; the terminal at most one every few seconds, so a
-    build over hundreds of small daily files stays readable.
+    The Dagster log gets every line; the terminal (``to_terminal``: the pipeline
+    resource's ``progress_to_terminal``) at most one every few seconds, so a build over
+    hundreds of small daily files stays readable.
     """
-    to_terminal = os.environ.get(PROGRESS_ENV) == "1"
     last_shown = [float("-inf")]
 
     def report(message: str) -> None:

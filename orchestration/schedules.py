@@ -15,7 +15,7 @@ import datetime as dt
 
 import dagster as dg
 
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from orchestration.partitions import latest_complete_day
 
 DAILY_SCHEDULE = "daily_build_schedule"

@@ -12,7 +12,7 @@ the day that just ended. On its very first evaluation the sensor only records wh
 already there, unless the warehouse has never been built (then it starts the first build).
 
 Run-failure sensor. When a ``daily_build`` run fails (a step raised after its retries),
-managers get an alert through ``quality.alerts`` on the configured channels; failed or
+managers get an alert through ``delivery.alerts`` on the configured channels; failed or
 warning checks of a completed build are alerted by the build's own report step.
 """
 
@@ -28,7 +28,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from crm_pipeline.paths import WarehousePaths
+from core.constants import CLI_TRIGGER, CLI_TRIGGER_TAG
+from core.paths import WarehousePaths
 from ingestion.landing import LandedFile, landed_files
 from orchestration.partitions import latest_complete_day
 from orchestration.resources import PipelineResource
@@ -182,7 +183,6 @@ def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
     def daily_build_failure_alert(
         context: dg.RunFailureSensorContext, pipeline: PipelineResource
     ) -> None:
-        from crm_pipeline.runner import CLI_TRIGGER, CLI_TRIGGER_TAG
         from orchestration.failures import report_failed_build
 
         run = context.dagster_run

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from core.masking import sql_mask_identifier, sql_mask_text
-from crm_pipeline.config import Settings
-from quality.contract import Entity, load_contract
+from core.contract import Entity, load_contract
+from core.masking import scrub, sql_mask_identifier, sql_mask_text
+from core.quality_tables import DQ_SCHEMA
+from core.settings import Settings
 from quality.gx_suites import ContractCheck, GxValidator, contract_checks
-from quality.masking import scrub
-from quality.tables import DQ_SCHEMA
 
 CHUNK_VECTORS = 98  # DuckDB vectors of 2,048 rows: ~200k rows per pandas chunk
 NO_OWNER = "(no owner)"

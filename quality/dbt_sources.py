@@ -18,16 +18,16 @@ from typing import Any
 
 import yaml
 
-from ingestion.raw_schema import META_COLUMNS, RAW_SCHEMA
-from quality.contract import Column, Contract, Entity, load_contract
-from quality.tables import DQ_SCHEMA
+from core.contract import Column, Contract, Entity, load_contract
+from core.quality_tables import DQ_SCHEMA
+from core.raw_schema import META_COLUMNS, RAW_SCHEMA
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
 CONTRACT_DOC = REPO_ROOT / "docs" / "contract.md"
 SOURCES_FILE = STAGING_DIR / "_crm__sources.yml"
 TESTS_FILE = STAGING_DIR / "_crm__contract_tests.yml"
-HEADER = "# Generated from quality/contract.yaml by `python -m quality.dbt_sources`. Do not edit.\n"
+HEADER = "# Generated from core/contract.yaml by `python -m quality.dbt_sources`. Do not edit.\n"
 
 
 def _describe(col: Column) -> str:

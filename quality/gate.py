@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from crm_pipeline.config import Settings
-from quality.contract import load_contract
+from core.contract import load_contract
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

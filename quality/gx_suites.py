@@ -1,7 +1,7 @@
 """Great Expectations suites generated from the contract, run on pandas chunks.
 
-Every expectation is derived from ``quality/contract.yaml`` (through
-:func:`quality.contract.load_contract`) and the configured enumerations; nothing here names
+Every expectation is derived from ``core/contract.yaml`` (through
+:func:`core.contract.load_contract`) and the configured enumerations; nothing here names
 a contract column. GX runs on pandas DataFrames (its SQL data source does not work with
 DuckDB), with ``result_format`` COMPLETE so that every failing row comes back by its
 ``_row_id`` and can be quarantined on its own.
@@ -14,16 +14,16 @@ publish) and never counted as failing data.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from crm_pipeline.config import Settings
-from quality.contract import Entity
-from quality.masking import scrub
+from core.contract import Entity
+from core.masking import scrub
+from core.rules import Rule
+from core.settings import Settings
 
 ROW_ID = "_row_id"
 MAX_ECHO = 40
@@ -35,7 +35,7 @@ class ContractCheck:
 
     key: str  # unique within the entity, e.g. "required:owner"
     entity: str
-    rule: str  # required | conditional | range | enumeration
+    rule: Rule  # required | conditional | range | enumeration
     column: str
     kind: str  # not_null | in_set | between | pair_not_before
     params: dict[str, Any] = field(default_factory=dict)
@@ -64,13 +64,13 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
     for col in entity.columns:
         if col.required:
             checks.append(
-                ContractCheck(f"required:{col.name}", entity.name, "required", col.name,
+                ContractCheck(f"required:{col.name}", entity.name, Rule.REQUIRED, col.name,
                               "not_null", description=f"{col.name} must be filled")
             )
         if col.required_unless:
             checks.append(
                 ContractCheck(
-                    f"required:{col.name}", entity.name, "required", col.name, "not_null",
+                    f"required:{col.name}", entity.name, Rule.REQUIRED, col.name, "not_null",
                     {"unless_null": col.required_unless},
                     f"{col.name} must be filled unless {col.required_unless} is given",
                 )
@@ -79,7 +79,7 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
             values = list(col.required_when.in_)
             checks.append(
                 ContractCheck(
-                    f"conditional:{col.name}", entity.name, "conditional", col.name, "not_null",
+                    f"conditional:{col.name}", entity.name, Rule.CONDITIONAL, col.name, "not_null",
                     {"when_column": col.required_when.column, "when_in": values},
                     f"{col.name} must be filled when {col.required_when.column} is "
                     + " or ".join(values),
@@ -89,7 +89,7 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
         if col.type in {"money", "integer", "number"} and (low is not None or col.max is not None):
             checks.append(
                 ContractCheck(
-                    f"range:{col.name}", entity.name, "range", col.name, "between",
+                    f"range:{col.name}", entity.name, Rule.RANGE, col.name, "between",
                     {"min": low, "max": col.max}, _range_text(col.name, low, col.max),
                 )
             )
@@ -97,7 +97,7 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
             keys = [v.key for v in settings.enums[col.enum]]
             checks.append(
                 ContractCheck(
-                    f"enumeration:{col.name}", entity.name, "enumeration", col.name, "in_set",
+                    f"enumeration:{col.name}", entity.name, Rule.ENUMERATION, col.name, "in_set",
                     {"values": keys, "enum": col.enum},
                     f"{col.name} must be one of the configured {col.enum} values",
                 )
@@ -105,7 +105,7 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
     for rule in entity.rules:
         checks.append(
             ContractCheck(
-                f"conditional:{rule.name}", entity.name, "conditional", rule.column,
+                f"conditional:{rule.name}", entity.name, Rule.CONDITIONAL, rule.column,
                 "pair_not_before", {"other": rule.not_before, "rule_name": rule.name},
                 rule.description,
             )
@@ -123,8 +123,7 @@ def _range_text(column: str, low: float | None, high: float | None) -> str:
 
 # ----------------------------------------------------------------------- GX plumbing
 def _quiet_gx() -> None:
-    """No progress bars, no usage statistics, no chatter in the pipeline's logs."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    """No chatter in the pipeline's logs (progress bars and analytics: see GxValidator)."""
     for name in ("great_expectations", "great_expectations.core", "tqdm"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -139,6 +138,7 @@ class GxValidator:
 
         self._gx = gx
         self.context = gx.get_context(mode="ephemeral")
+        self.context.enable_analytics(False)  # GX's own setting, not the process environment
         self.context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )

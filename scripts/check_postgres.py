@@ -33,10 +33,10 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from crm_pipeline.config import Settings
-from ingestion.raw_schema import RAW_SCHEMA, raw_columns
-from quality.contract import load_contract
-from quality.tables import DQ_SCHEMA, TABLES
+from core.contract import load_contract
+from core.quality_tables import DQ_SCHEMA, TABLES
+from core.raw_schema import RAW_SCHEMA, raw_columns
+from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -48,12 +48,12 @@ FLOAT_TOLERANCE = 1e-9
 
 
 def postgres_type(duckdb_type: str) -> str:
-    """PostgreSQL spelling of a column type from ingestion/raw_schema.py or quality/tables.py."""
+    """PostgreSQL spelling of a column type from core/raw_schema.py or core/quality_tables.py."""
     return POSTGRES_TYPES.get(duckdb_type.strip().lower(), duckdb_type.strip())
 
 
 def quality_columns(table: str) -> list[tuple[str, str]]:
-    """(name, type) pairs of a data_quality table, parsed from quality/tables.py."""
+    """(name, type) pairs of a data_quality table, parsed from core/quality_tables.py."""
     pairs = []
     for column in TABLES[table].split(","):
         name, sql_type = column.split(maxsplit=1)

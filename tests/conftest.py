@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,34 +13,13 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from crm_pipeline.config import Settings
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
+from core.settings import Settings
+from orchestration.dbt import BUILD_DB_VAR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-
-# The CLI exports these into os.environ, as a real process does for its Dagster resources.
-# In one pytest process they would leak from one test's build into the next (a stale
-# CRM_PIPELINE_CONFIG silently overrides WAREHOUSE/config.yaml; a stale DAGSTER_HOME
-# shares one Dagster instance), so every test module ends with them as the session began
-# (module scope: some modules deliberately share them between their own tests).
-PIPELINE_ENVIRONMENT = (
-    "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR", "CRM_PIPELINE_CONFIG", "DAGSTER_HOME",
-    "CRM_BUILD_DB", "CRM_PROGRESS_TO_STDERR",
-)
-_SESSION_ENVIRONMENT = {name: os.environ.get(name) for name in PIPELINE_ENVIRONMENT}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _pipeline_environment_restored() -> Iterator[None]:
-    yield
-    for name, value in _SESSION_ENVIRONMENT.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
 
 class DbtHarness:
     """A DuckDB build database plus helpers to run dbt on it with chosen vars."""
@@ -61,6 +39,7 @@ class DbtHarness:
         extra_vars: dict[str, Any] | None = None,
     ) -> dbtRunnerResult:
         dbt_vars = (settings or Settings()).dbt_vars(as_of)
+        dbt_vars[BUILD_DB_VAR] = str(self.db_path)
         dbt_vars.update(extra_vars or {})
         cli_args = [
             *args,
@@ -70,15 +49,7 @@ class DbtHarness:
             "--vars", json.dumps(dbt_vars),
             "--quiet",
         ]
-        old = os.environ.get("CRM_BUILD_DB")
-        os.environ["CRM_BUILD_DB"] = str(self.db_path)
-        try:
-            return dbtRunner().invoke(cli_args)
-        finally:
-            if old is None:
-                os.environ.pop("CRM_BUILD_DB", None)
-            else:
-                os.environ["CRM_BUILD_DB"] = old
+        return dbtRunner().invoke(cli_args)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with self.connect() as con:

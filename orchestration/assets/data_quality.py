@@ -12,10 +12,11 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
+from core.contract import load_contract
 from orchestration.assets.ingest import RAW_KEYS
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
-from quality.contract import load_contract
+from orchestration.runtime import build_connection, partition_date
 
 QUARANTINE_KEY = dg.AssetKey(["data_quality", "quarantine"])
 ENTITIES = list(load_contract().entities)

@@ -8,7 +8,6 @@ previously published marts stay as they were and the build is reported as blocke
 
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
-from orchestration.dbt import CrmDbtTranslator
+from core.constants import BUILD_DB_POOL
+from orchestration.dbt import BUILD_DB_VAR, CrmDbtTranslator
 from orchestration.dbt_metadata import with_build_metadata
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
-    BUILD_DB_POOL,
     build_connection,
     build_writer,
     partition_date,
@@ -54,9 +53,10 @@ def build_dbt_assets(
 
         as_of = partition_date(context)
         paths = pipeline.paths()
-        vars_arg = ["--vars", json.dumps(pipeline.settings().dbt_vars(as_of))]
-        os.environ["CRM_BUILD_DB"] = str(paths.build_db)
-        report = progress_reporter(context)
+        # the build database reaches dbt's profile as a var, like every other setting
+        dbt_vars = {**pipeline.settings().dbt_vars(as_of), BUILD_DB_VAR: str(paths.build_db)}
+        vars_arg = ["--vars", json.dumps(dbt_vars)]
+        report = progress_reporter(context, pipeline.progress_to_terminal)
         # `dbt run`, then `dbt test` (not `dbt build`): a failing test would make `dbt build`
         # skip every model downstream, Dagster would then skip the publish step, and the
         # run would end as failed instead of blocked. Everything is built in the private

@@ -1,4 +1,10 @@
-"""Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database."""
+"""Raw layer assets: new landing files appended to ``raw.<entity>`` in the build database.
+
+The first step of every build, so it also applies the backfill rule
+(:mod:`delivery.publish_history`): in a backfill launched from the Dagster UI, a date that
+is already published yields nothing and Dagster skips the rest of that date's run,
+unless the backfill carries the tag ``crm/force: true``.
+"""
 
 
 from collections import defaultdict
@@ -6,14 +12,14 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
+from core.contract import load_contract
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
-    BUILD_DB_POOL,
     build_connection,
     partition_date,
     progress_reporter,
 )
-from quality.contract import load_contract
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in load_contract().entities}
 
@@ -30,6 +36,7 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                 kinds={"duckdb"},
                 description=f"Append-only history of every landed {name} row, typed by "
                 "the contract, with file, row, hash and load time.",
+                skippable=True,  # a backfill skips published dates, and everything after
             )
             for name, key in RAW_KEYS.items()
         ],
@@ -40,17 +47,25 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
     def raw_landing_files(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult]:
+        from delivery.publish_history import backfill_skips, published_dates, ui_backfill_run
         from ingestion.loader import load_landing
 
         as_of = partition_date(context)
+        in_backfill, forced = ui_backfill_run(context.run.tags)
         with build_connection(pipeline.paths()) as con:
+            if in_backfill and backfill_skips(as_of, published_dates(con), force=forced):
+                context.log.info(
+                    f"{as_of} is already published: this backfill skips it "
+                    "(launch the backfill with the tag crm/force=true to rebuild)"
+                )
+                return
             results = load_landing(
                 con,
                 pipeline.landing(),
                 pipeline.settings(),
                 run_id=context.run_id,
                 as_of_date=as_of,
-                progress=progress_reporter(context),
+                progress=progress_reporter(context, pipeline.progress_to_terminal),
             )
             row_counts = {
                 name: int(con.execute(f"select count(*) from raw.{name}").fetchone()[0])

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from orchestration.runtime import build_connection, partition_date
 
 PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
 
@@ -49,8 +50,8 @@ def build_publish_asset(
     def published_marts(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        from delivery.publish import publish_serving, record_publish
         from quality.gate import evaluate_gate
-        from quality.publish import publish_serving, record_publish
 
         as_of = partition_date(context)
         paths = pipeline.paths()

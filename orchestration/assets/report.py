@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from core.constants import BUILD_DB_POOL
 from orchestration.assets.publish import PUBLISH_KEY
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, build_connection, partition_date
+from orchestration.runtime import build_connection, partition_date
 
 REPORT_KEY = dg.AssetKey(["data_quality", "build_report"])
 
@@ -34,7 +35,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
     def build_report(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult]:
-        from quality.alerts import report_and_alert
+        from delivery.alerts import report_and_alert
 
         as_of = partition_date(context)
         paths = pipeline.paths()

@@ -44,9 +44,9 @@ import duckdb
 import pytest
 import yaml
 
-from ingestion.raw_schema import create_raw_tables, raw_columns
-from quality.contract import load_contract
-from quality.tables import create_quality_tables
+from core.contract import load_contract
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables, raw_columns
 from tests.conftest import DbtHarness
 
 LANDING = Path(__file__).resolve().parent.parent / "e2e" / "fixtures" / "customer_landing"

@@ -35,8 +35,8 @@ import duckdb
 import pytest
 import yaml
 
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
 from tests.conftest import DbtHarness
 
 LANDING = Path(__file__).resolve().parent.parent / "e2e" / "fixtures" / "funnel_landing"

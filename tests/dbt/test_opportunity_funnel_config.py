@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from crm_pipeline.config import Settings
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
+from core.settings import Settings
 from tests.conftest import DbtHarness
 from tests.dbt.test_opportunity_funnel import LANDING, assert_dbt_ok, insert_landing_into_raw
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_pipeline.config import Settings
+from core.quality_tables import create_quality_tables
+from core.raw_schema import create_raw_tables
+from core.settings import Settings
 from ingestion.loader import load_landing
-from ingestion.raw_schema import create_raw_tables
-from quality.tables import create_quality_tables
 from tests.conftest import DbtHarness
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from core.masking import mask_identifier, mask_text
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from ingestion.loader import load_landing
 from tests.conftest import DbtHarness
 

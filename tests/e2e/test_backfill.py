@@ -9,14 +9,15 @@ raises a transient error: the step's retry policy must absorb it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import dagster as dg
 import duckdb
 import pytest
 
-from crm_pipeline.build_lock import describe_holder
+from core.build_lock import describe_holder
+from core.paths import WarehousePaths
 from crm_pipeline.generator import GeneratorOptions, generate
-from crm_pipeline.paths import WarehousePaths
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +50,15 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory):
         GeneratorOptions(leads=30, start=dt.date(2026, 3, 1), end=END, seed=7),
     )
     mp = pytest.MonkeyPatch()
-    for name in ("DAGSTER_HOME", "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR"):
-        mp.setenv(name, "")  # run_build exports them; restored after the module
-    mp.delenv("CRM_PIPELINE_CONFIG", raising=False)
+    mp.delenv("DAGSTER_HOME", raising=False)  # the warehouse keeps its own Dagster instance
     flaky = FlakyLoader(ingestion.loader.load_landing)
     mp.setattr(ingestion.loader, "load_landing", flaky)
 
+    environment_before = dict(os.environ)
     first_lines: list[str] = []
-    first_code = run_backfill(landing, warehouse, START, END, None, first_lines.append)
+    first_code = run_backfill(
+        landing, warehouse, START, END, None, first_lines.append, step_retry_delay_seconds=0
+    )
     second_lines: list[str] = []
     second_code = run_backfill(landing, warehouse, START, END, None, second_lines.append)
     yield {
@@ -64,6 +66,7 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory):
         "first": (first_code, first_lines),
         "second": (second_code, second_lines),
         "loader_calls": flaky.calls,
+        "environment_changed": dict(os.environ) != environment_before,
     }
     mp.undo()
 
@@ -107,6 +110,11 @@ def test_the_local_instance_limits_writers_and_the_lock_is_released(backfilled) 
     paths = backfilled["paths"]
     assert "default_limit: 1" in (paths.dagster_home / "dagster.yaml").read_text("utf-8")
     assert describe_holder(paths.lock_file) == "another build"  # nobody holds it now
+
+
+def test_builds_leave_the_process_environment_as_they_found_it(backfilled) -> None:
+    # settings reach the job as a Dagster resource and dbt as vars, never through os.environ
+    assert backfilled["environment_changed"] is False
 
 
 def test_running_the_same_backfill_again_rebuilds_nothing(backfilled) -> None:

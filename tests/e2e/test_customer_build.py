@@ -23,6 +23,8 @@ import pytest
 
 from crm_pipeline.cli import main
 
+pytestmark = pytest.mark.e2e
+
 LANDING = Path(__file__).resolve().parent / "fixtures" / "customer_landing"
 AS_OF = "2026-03-31"
 MART_TABLES = (

@@ -37,6 +37,8 @@ import pytest
 
 from crm_pipeline.cli import main
 
+pytestmark = pytest.mark.e2e
+
 LANDING = Path(__file__).resolve().parent / "fixtures" / "funnel_landing"
 AS_OF = dt.date(2026, 3, 31)
 FUNNEL_TABLES = {

@@ -35,7 +35,7 @@ import duckdb
 import pytest
 
 from crm_pipeline.cli import main
-from quality import publish
+from delivery import publish
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +87,7 @@ def webhook() -> Iterator[tuple[int, list[dict[str, Any]]]]:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[None]:
-    """The CLI exports locations into os.environ; give them back afterwards."""
+    """Builds take their folders from the command line only, each warehouse its instance."""
     mp = pytest.MonkeyPatch()
     for name in ("CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR", "CRM_PIPELINE_CONFIG", "DAGSTER_HOME"):
         mp.delenv(name, raising=False)

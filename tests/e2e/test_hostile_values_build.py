@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.contract import load_contract
 from crm_pipeline.cli import main
-from quality.contract import load_contract
 
 pytestmark = pytest.mark.e2e
 

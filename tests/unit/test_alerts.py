@@ -23,10 +23,10 @@ import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
-from crm_pipeline.config import AlertChannel, AlertsConfig, Settings
-from quality.alerts import AlertOutcome, report_and_alert, resolve_url, send_alert
+from core.settings import AlertChannel, AlertsConfig, Settings
+from delivery.alerts import AlertOutcome, report_and_alert, resolve_url, send_alert
+from delivery.publish import record_publish
 from quality.checks import run_quality_checks
-from quality.publish import record_publish
 from tests.fixtures.quality_raw.rows import fresh_database, land
 
 D = dt.date(2026, 3, 31)

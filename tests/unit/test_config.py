@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crm_pipeline.config import ConfigError, Settings, load_config
+from core.settings import ConfigError, Settings, load_config
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
 

@@ -3,7 +3,7 @@ and the column reference really is derived from the contract."""
 
 from __future__ import annotations
 
-from quality.contract import load_contract
+from core.contract import load_contract
 from quality.dbt_sources import CONTRACT_DOC, expected_files
 
 

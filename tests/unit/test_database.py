@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_pipeline import database
+from core import database
 
 
 def test_default_limit_is_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

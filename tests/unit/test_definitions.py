@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from quality.contract import load_contract
+from core.contract import load_contract
 
 SPEC_MART_TABLES = {
     "opportunity_funnel": {
@@ -25,14 +25,12 @@ SPEC_MART_TABLES = {
 @pytest.fixture(scope="module")
 def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
     root = tmp_path_factory.mktemp("defs")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CRM_LANDING_DIR", str(root / "landing"))
-    mp.setenv("CRM_WAREHOUSE_DIR", str(root / "warehouse"))
-    mp.delenv("CRM_PIPELINE_CONFIG", raising=False)
     from orchestration.build import build_definitions
+    from orchestration.resources import PipelineResource
 
-    yield build_definitions()
-    mp.undo()
+    return build_definitions(
+        PipelineResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
+    )
 
 
 def _keys(defs: dg.Definitions) -> set[str]:
@@ -87,6 +85,31 @@ def test_daily_build_job_is_partitioned_by_date(defs: dg.Definitions) -> None:
 def test_definitions_module_has_no_import_time_environment_reads() -> None:
     source = (Path(__file__).resolve().parents[2] / "orchestration" / "definitions.py").read_text()
     assert "os.environ" not in source and "getenv" not in source
+
+
+def test_dagster_dev_takes_the_folders_and_config_from_crm_variables(tmp_path: Path) -> None:
+    from orchestration.resources import pipeline_from_environment
+
+    pipeline = pipeline_from_environment({
+        "CRM_LANDING_DIR": str(tmp_path / "landing"),
+        "CRM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "CRM_PIPELINE_CONFIG": str(tmp_path / "config.yaml"),
+    })
+    assert pipeline.landing() == tmp_path / "landing"
+    assert pipeline.paths().root == tmp_path / "warehouse"
+    assert pipeline.config_path == str(tmp_path / "config.yaml")
+    assert pipeline.progress_to_terminal is False  # the daemon only logs
+
+
+def test_an_unset_folder_variable_is_left_for_dagster_to_name_at_run_time() -> None:
+    from orchestration.resources import pipeline_from_environment, settings_at_load
+
+    pipeline = pipeline_from_environment({})
+    assert isinstance(pipeline.landing_dir, dg.EnvVar)
+    assert pipeline.landing_dir.env_var_name == "CRM_LANDING_DIR"
+    assert isinstance(pipeline.warehouse_dir, dg.EnvVar)
+    assert pipeline.config_path == ""
+    assert settings_at_load(pipeline).timezone == "Asia/Shanghai"  # the defaults still load
 
 
 def test_dbt_tests_never_block_the_run(defs: dg.Definitions) -> None:

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.config import Settings
+from core.contract import load_contract
+from core.settings import Settings
 from ingestion.loader import load_landing
 from quality.checks import run_quality_checks
-from quality.contract import load_contract
 from quality.gx_suites import GxValidator
 
 AS_OF = dt.date(2026, 3, 31)

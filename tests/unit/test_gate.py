@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from crm_pipeline.config import QualityConfig, Settings
+from core.settings import QualityConfig, Settings
 from quality.dbt_results import record_dbt_results
 from quality.gate import evaluate_gate
 from tests.fixtures.quality_raw.rows import fresh_database, reject

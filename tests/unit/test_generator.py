@@ -1,4 +1,4 @@
-"""Tests of the synthetic landing-data generator (crm_pipeline/generator.py).
+"""Tests of the synthetic landing-data generator (crm_pipeline/generator/).
 
 The generator feeds the demo and the end-to-end tests, so these tests check the promises
 the rest of the pipeline relies on: determinism, contract-conformant headers and values
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from core.contract import load_contract, normalise_header, normalise_value
 from crm_pipeline.generator import (
     ENTITIES,
     GenerationSummary,
@@ -29,7 +30,6 @@ from crm_pipeline.generator import (
     generate,
     generation_strings,
 )
-from quality.contract import load_contract, normalise_header, normalise_value
 
 CONTRACT = load_contract()
 START = dt.date(2026, 1, 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_pipeline.config import FolderConfig, Settings
+from core.settings import FolderConfig, Settings
 from ingestion.loader import FileLoadResult, load_landing
 from ingestion.readers import detect_encoding
 

@@ -19,9 +19,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from crm_pipeline.config import FolderConfig, Settings
+from core.contract import load_contract
+from core.settings import FolderConfig, Settings
 from ingestion.loader import FileLoadResult, load_landing
-from quality.contract import load_contract
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ZH_LEADS = FIXTURES / "landing_zh" / "leads" / "2026-03-06.csv"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.config import Settings
-from ingestion.landing import landing_cursor, scan_landing
+from core.settings import Settings
+from ingestion.landing import landed_files
 from ingestion.loader import load_landing
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -160,7 +160,7 @@ def test_rows_of_an_interrupted_load_are_removed_before_loading_again(tmp_path: 
     assert counts(con) == (3, 4, 3, 3)
 
 
-def test_scan_landing_lists_supported_files_by_entity_then_name(tmp_path: Path) -> None:
+def test_landed_files_lists_supported_files_by_entity_then_name(tmp_path: Path) -> None:
     landing = copy_fixture(tmp_path)
     (landing / "leads" / "b.xlsx").write_bytes(b"")
     (landing / "leads" / "a.jsonl").write_bytes(b"")
@@ -168,9 +168,7 @@ def test_scan_landing_lists_supported_files_by_entity_then_name(tmp_path: Path) 
     (landing / "leads" / "~$b.xlsx").write_bytes(b"")  # Excel lock file
     (landing / "unknown_entity").mkdir()
     (landing / "unknown_entity" / "x.csv").write_text("a\n1\n")
-    found = [
-        (entity, path.relative_to(landing).as_posix()) for entity, path in scan_landing(landing)
-    ]
+    found = [(f.entity, f.path.relative_to(landing).as_posix()) for f in landed_files(landing)]
     assert found == [
         ("leads", "leads/2026-03-06.csv"),
         ("leads", "leads/a.jsonl"),
@@ -180,11 +178,10 @@ def test_scan_landing_lists_supported_files_by_entity_then_name(tmp_path: Path) 
     ]
 
 
-def test_landing_cursor_changes_only_when_files_change(tmp_path: Path) -> None:
+def test_loading_never_touches_the_landed_files(tmp_path: Path) -> None:
     landing = copy_fixture(tmp_path)
-    first = landing_cursor(landing)
-    assert landing_cursor(landing) == first
-    load(duckdb.connect(), landing)  # loading reads, never touches: cursor unchanged
-    assert landing_cursor(landing) == first
+    first = landed_files(landing)
+    load(duckdb.connect(), landing)  # loading reads: names, sizes and times unchanged
+    assert landed_files(landing) == first
     (landing / "follow_ups" / "2026-03-07.csv").write_text("跟进编号\n", encoding="utf-8")
-    assert landing_cursor(landing) != first
+    assert len(landed_files(landing)) == len(first) + 1

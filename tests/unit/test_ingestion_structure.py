@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from ingestion.loader import FileLoadResult, load_landing
 
 AS_OF = dt.date(2026, 3, 31)

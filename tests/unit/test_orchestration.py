@@ -17,11 +17,11 @@ import dagster as dg
 import pytest
 import yaml
 
-from crm_pipeline.config import ConfigError, Settings
+from core.constants import BUILD_DB_POOL, BUILD_DB_RUN_TAG
+from core.settings import ConfigError, Settings
 from orchestration.jobs import DAILY_BUILD_JOB, daily_build_job
 from orchestration.partitions import daily_partitions, latest_complete_day
 from orchestration.resources import PipelineResource
-from orchestration.runtime import BUILD_DB_POOL, BUILD_DB_RUN_TAG
 from orchestration.schedules import DAILY_SCHEDULE, cron_for, daily_build_schedule
 from orchestration.sensors import LANDING_SENSOR, landing_changes
 
@@ -30,24 +30,20 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 AN_HOUR_AGO = time.time() - 3600
 
 
-def _env(mp: pytest.MonkeyPatch, root: Path, config: Path | None = None) -> None:
-    mp.setenv("CRM_LANDING_DIR", str(root / "landing"))
-    mp.setenv("CRM_WAREHOUSE_DIR", str(root / "warehouse"))
-    if config is None:
-        mp.delenv("CRM_PIPELINE_CONFIG", raising=False)
-    else:
-        mp.setenv("CRM_PIPELINE_CONFIG", str(config))
+def _pipeline(root: Path, config: Path | None = None) -> PipelineResource:
+    return PipelineResource(
+        landing_dir=str(root / "landing"),
+        warehouse_dir=str(root / "warehouse"),
+        config_path=str(config) if config else "",
+    )
 
 
 @pytest.fixture(scope="module")
 def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
     """The definitions as `dagster dev` loads them, with the default configuration."""
-    mp = pytest.MonkeyPatch()
-    _env(mp, tmp_path_factory.mktemp("ops_defs"))
     from orchestration.build import build_definitions
 
-    yield build_definitions()
-    mp.undo()
+    return build_definitions(_pipeline(tmp_path_factory.mktemp("ops_defs")))
 
 
 # ------------------------------------------------------------------------- definitions
@@ -63,6 +59,14 @@ def test_job_retries_steps_with_backoff_and_is_tagged_for_the_queue(defs: dg.Def
     assert policy is not None and policy.max_retries >= 1
     assert policy.backoff == dg.Backoff.EXPONENTIAL and policy.delay
     assert job.run_tags.get(BUILD_DB_RUN_TAG) == "writer"
+
+
+def test_the_retry_delay_is_the_pipeline_resources(tmp_path: Path) -> None:
+    from orchestration.build import build_definitions
+
+    pipeline = _pipeline(tmp_path).model_copy(update={"step_retry_delay_seconds": 0.0})
+    policy = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB).op_retry_policy
+    assert policy.delay == 0 and policy.max_retries == 2
 
 
 def test_every_step_writing_the_build_database_is_in_the_pool(defs: dg.Definitions) -> None:
@@ -95,7 +99,7 @@ def test_settings_are_read_when_definitions_load_not_at_import(
 ) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("schedule:\n  time: '25:00'\n", encoding="utf-8")
-    _env(monkeypatch, tmp_path, broken)
+    monkeypatch.setenv("CRM_PIPELINE_CONFIG", str(broken))  # what `dagster dev` would see
     import importlib
 
     import orchestration.definitions
@@ -106,7 +110,9 @@ def test_settings_are_read_when_definitions_load_not_at_import(
     from orchestration.build import build_definitions
 
     with pytest.raises(ConfigError, match="schedule.time"):
-        build_definitions()
+        build_definitions(_pipeline(tmp_path, broken))
+    with pytest.raises(ConfigError, match="schedule.time"):
+        orchestration.definitions.defs()
 
 
 # ---------------------------------------------------------------------------- schedule
@@ -143,13 +149,12 @@ def test_schedule_evaluates_through_the_repository(defs: dg.Definitions) -> None
     assert request.tags["dagster/partition"] == "2025-12-31"
 
 
-def test_configured_time_and_timezone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configured_time_and_timezone(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("timezone: Europe/Berlin\nschedule:\n  time: '23:30'\n", encoding="utf-8")
-    _env(monkeypatch, tmp_path, config)
     from orchestration.build import build_definitions
 
-    schedule = build_definitions().resolve_schedule_def(DAILY_SCHEDULE)
+    schedule = build_definitions(_pipeline(tmp_path, config)).resolve_schedule_def(DAILY_SCHEDULE)
     assert schedule.cron_schedule == "30 23 * * *"
     assert schedule.execution_timezone == "Europe/Berlin"
     # 23:30 on 2026-03-31 in Berlin: 2026-03-31 has not ended yet, so 2026-03-30 is built
@@ -293,18 +298,20 @@ def _concurrency(text: str) -> dict:
 def test_runner_writes_the_instance_config_with_the_pool_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm_pipeline.runner import configure_environment
+    from core.paths import WarehousePaths
+    from crm_pipeline.runner import dagster_home, write_instance_config
 
-    for name in ("DAGSTER_HOME", "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR"):
-        monkeypatch.setenv(name, "")  # restored after the test
-    paths = configure_environment(tmp_path / "landing", tmp_path / "warehouse", None)
-    assert os.environ["DAGSTER_HOME"] == str(paths.dagster_home)
-    instance_yaml = paths.dagster_home / "dagster.yaml"
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    paths = WarehousePaths(tmp_path / "warehouse")
+    home = dagster_home(paths)
+    assert home == paths.dagster_home  # no DAGSTER_HOME: the warehouse keeps its instance
+    instance_yaml = write_instance_config(home)
+    assert instance_yaml == paths.dagster_home / "dagster.yaml"
     concurrency = _concurrency(instance_yaml.read_text(encoding="utf-8"))
     assert concurrency["pools"]["default_limit"] == 1
     assert {"key": BUILD_DB_RUN_TAG, "limit": 1} in concurrency["runs"]["tag_concurrency_limits"]
 
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         config = instance.get_concurrency_config()
         assert config.pool_config.default_pool_limit == 1
         assert config.run_queue_config.tag_concurrency_limits == [
@@ -313,7 +320,7 @@ def test_runner_writes_the_instance_config_with_the_pool_limit(
 
     # an operator's own file is never overwritten
     instance_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    configure_environment(tmp_path / "landing", tmp_path / "warehouse", None)
+    write_instance_config(home)
     assert instance_yaml.read_text(encoding="utf-8") == "telemetry:\n  enabled: false\n"
 
 

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 import crm_pipeline.backfill as backfill
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
+from core.quality_tables import create_quality_tables
 from crm_pipeline.runner import BuildOutcome
-from quality.tables import create_quality_tables
 
 D1, D2, D3, D4 = (dt.date(2026, 3, day) for day in (1, 2, 3, 4))
 
@@ -47,7 +47,10 @@ class FakeBuilds:
         self.statuses = statuses
         self.calls: list[dt.date] = []
 
-    def __call__(self, landing, warehouse, as_of, config=None, *, notify=None, verbose=False):
+    def __call__(
+        self, landing, warehouse, as_of, config=None, *, notify=None, verbose=False,
+        step_retry_delay_seconds=None,
+    ):
         self.calls.append(as_of)
         status = self.statuses.get(as_of, "published")
         return BuildOutcome(as_of, f"run-{as_of}", status, f"reason for {as_of}")
@@ -136,3 +139,67 @@ def test_bad_ranges_and_folders_are_one_sentence(env, tmp_path: Path) -> None:
         run({}, D3, D1)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         backfill.run_backfill(tmp_path / "nope", tmp_path / "wh", D1, D1, None, print)
+
+
+# ------------------------------------------------------------- a backfill from the UI
+@pytest.fixture
+def ui_defs(tmp_path: Path):
+    """Definitions on a warehouse where D2 is published and D3 only blocked."""
+    from orchestration.build import build_definitions
+    from orchestration.resources import PipelineResource
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    paths = WarehousePaths(tmp_path / "warehouse")
+    _publish_log(paths, [(D2, "published", 1), (D3, "blocked", 2)])
+    pipeline = PipelineResource(landing_dir=str(landing), warehouse_dir=str(paths.root))
+    return build_definitions(pipeline), paths
+
+
+def _raw_run(defs, partition: str, tags: dict[str, str]):
+    import dagster as dg
+
+    raw = [dg.AssetKey(["raw", name]) for name in ("leads", "follow_ups", "service_records")]
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            asset_selection=raw, partition_key=partition, instance=instance, tags=tags
+        )
+    assert result.success
+    return {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+
+
+def test_a_ui_backfill_skips_a_published_date_like_the_command_line(ui_defs) -> None:
+    defs, _ = ui_defs
+    assert _raw_run(defs, D2.isoformat(), {"dagster/backfill": "b1"}) == set()
+
+
+def test_a_ui_backfill_builds_blocked_dates_and_forced_ones(ui_defs) -> None:
+    defs, _ = ui_defs
+    everything = {"leads", "follow_ups", "service_records"}
+    assert _raw_run(defs, D3.isoformat(), {"dagster/backfill": "b1"}) == everything
+    forced = {"dagster/backfill": "b1", "crm/force": "true"}
+    assert _raw_run(defs, D2.isoformat(), forced) == everything
+
+
+def test_a_daily_build_of_a_published_date_still_builds(ui_defs) -> None:
+    # the landing sensor rebuilds the latest day when its files are re-exported
+    defs, _ = ui_defs
+    assert _raw_run(defs, D2.isoformat(), {}) == {"leads", "follow_ups", "service_records"}
+
+
+def test_a_skipped_date_skips_every_later_step_of_its_run(ui_defs) -> None:
+    import dagster as dg
+
+    defs, paths = ui_defs
+    job = defs.resolve_job_def("daily_build")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            partition_key=D2.isoformat(), instance=instance, tags={"dagster/backfill": "b1"}
+        )
+    assert result.success
+    assert result.get_asset_materialization_events() == []
+    skipped = {event.step_key for event in result.all_events if event.is_step_skipped}
+    assert {"data_quality__quarantine", "crm_dbt_models", "serving__published_marts"} <= skipped
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        assert con.execute("select count(*) from data_quality.publish_log").fetchone() == (2,)

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
 from orchestration.failures import failure_message
 from orchestration.resources import PipelineResource
 from orchestration.sensors import RUN_FAILURE_SENSOR, build_failure_sensor

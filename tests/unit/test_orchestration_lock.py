@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from crm_pipeline.build_lock import BuildLockBusy, build_db_lock, describe_holder
-from crm_pipeline.paths import WarehousePaths
+from core.build_lock import BuildLockBusy, build_db_lock, describe_holder
+from core.paths import WarehousePaths
 
 HOLDER_SCRIPT = """
 import sys
 from pathlib import Path
-from crm_pipeline.build_lock import build_db_lock
+from core.build_lock import build_db_lock
 with build_db_lock(Path(sys.argv[1]), "holder process for the test"):
     print("held", flush=True)
     sys.stdin.readline()
@@ -152,10 +152,7 @@ def test_run_build_refuses_while_another_build_writes(
     from crm_pipeline.runner import run_build
 
     monkeypatch.setenv("CRM_BUILD_LOCK_TIMEOUT", "0")
-    # run_build exports these; empty values make monkeypatch restore them afterwards
-    for name in ("DAGSTER_HOME", "CRM_LANDING_DIR", "CRM_WAREHOUSE_DIR"):
-        monkeypatch.setenv(name, "")
-    monkeypatch.delenv("CRM_PIPELINE_CONFIG", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # the warehouse keeps its instance
     landing = tmp_path / "landing"
     landing.mkdir()
     notices: list[str] = []
@@ -183,14 +180,15 @@ def daemon_defs(tmp_path_factory: pytest.TempPathFactory):
     """The definitions as the daemon loads them, on an empty warehouse."""
     root = tmp_path_factory.mktemp("daemon")
     (root / "landing").mkdir()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CRM_LANDING_DIR", str(root / "landing"))
-    mp.setenv("CRM_WAREHOUSE_DIR", str(root / "warehouse"))
-    mp.delenv("CRM_PIPELINE_CONFIG", raising=False)
     from orchestration.build import build_definitions
+    from orchestration.resources import pipeline_from_environment
 
-    yield build_definitions(), WarehousePaths(root / "warehouse").ensure()
-    mp.undo()
+    environment = {
+        "CRM_LANDING_DIR": str(root / "landing"),
+        "CRM_WAREHOUSE_DIR": str(root / "warehouse"),
+    }
+    defs = build_definitions(pipeline_from_environment(environment))
+    return defs, WarehousePaths(root / "warehouse").ensure()
 
 
 def _whole_step(defs, key):

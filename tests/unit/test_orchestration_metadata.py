@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from crm_pipeline.paths import WarehousePaths
+from core.paths import WarehousePaths
 from orchestration.dbt_metadata import with_build_metadata
 
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_pipeline.config import Settings
+from core.contract import Column, load_contract
+from core.settings import Settings
 from ingestion.parsing import (
     account_name_key,
     column_parser,
@@ -19,7 +20,6 @@ from ingestion.parsing import (
     parse_money,
     parse_value,
 )
-from quality.contract import Column, load_contract
 
 SETTINGS = Settings()
 LEADS = load_contract().entity("leads")

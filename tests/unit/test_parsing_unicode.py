@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from ingestion import parsing
 from ingestion.loader import load_landing
 from ingestion.parsing import (

@@ -15,12 +15,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from crm_pipeline.config import Settings
+from core.contract import load_contract
+from core.settings import Settings
+from delivery.report import collect_summary
 from quality.checks import QualityOutcome, examples_by_rule, run_quality_checks
-from quality.contract import load_contract
 from quality.gate import evaluate_gate
 from quality.gx_suites import GxValidator, contract_checks
-from quality.report import collect_summary
 from tests.fixtures.quality_raw.rows import fresh_database, land, reject
 
 D = dt.date(2026, 3, 31)

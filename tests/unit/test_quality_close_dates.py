@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from quality.checks import run_quality_checks
 from tests.fixtures.quality_raw.rows import fresh_database, land
 

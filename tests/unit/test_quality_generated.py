@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from crm_pipeline.generator import GenerationSummary, GeneratorOptions, generate
 from ingestion.loader import load_landing
 from quality.checks import QualityOutcome, run_quality_checks

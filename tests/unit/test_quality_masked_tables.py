@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from core.masking import mask_identifier
-from crm_pipeline.config import Settings
+from core.settings import Settings
 from quality.checks import run_quality_checks
 from quality.gx_suites import GxValidator
 from tests.fixtures.quality_raw.rows import fresh_database, land

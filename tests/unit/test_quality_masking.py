@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quality.masking import mask_email, mask_phone, redact_url, redact_urls, scrub
+from core.masking import mask_email, mask_phone, redact_url, redact_urls, scrub
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_pipeline.paths import WarehousePaths
-from quality import publish
-from quality.publish import publish_serving
-from quality.tables import create_quality_tables
+from core.paths import WarehousePaths
+from core.quality_tables import create_quality_tables
+from delivery import publish
+from delivery.publish import publish_serving
 
 # DuckDB's storage version number for files readable by DuckDB 0.10 and every 1.x release.
 STORAGE_NUMBER_V1 = 64

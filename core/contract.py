@@ -1,4 +1,4 @@
-"""The source contract, loaded from ``quality/contract.yaml`` and validated at start-up.
+"""The source contract, loaded from ``core/contract.yaml`` and validated at start-up.
 
 This module is the only reader of the contract file. Loaders, quality suites, the dbt
 source definitions and the docs all ask it; none of them keeps its own list of columns.

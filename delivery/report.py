@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline.config import Settings
+from core.contract import load_contract
+from core.masking import scrub
+from core.quality_tables import DQ_SCHEMA
+from core.settings import Settings
 from quality.checks import NO_OWNER
-from quality.contract import load_contract
-from quality.masking import scrub
-from quality.tables import DQ_SCHEMA
 
 MAX_EXAMPLES = 10
 MAX_REPORT_ROWS = 500

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from crm_pipeline import database
-from crm_pipeline.paths import WarehousePaths
+from core import database
+from core.paths import WarehousePaths
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("opportunity_funnel", "customer_lifecycle", "data_quality")
 # Readable by DuckDB 1.0 and later drivers (DBeaver, Metabase, Superset, Power BI ODBC…).

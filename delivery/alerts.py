@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from crm_pipeline.config import AlertChannel, Settings
-from quality.masking import redact_urls, scrub
-from quality.tables import DQ_SCHEMA
+from core.masking import redact_urls, scrub
+from core.quality_tables import DQ_SCHEMA
+from core.settings import AlertChannel, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def apprise_send(url: str, subject: str, body: str, timeout: float) -> tuple[boo
     """Send through apprise; the error is what apprise logged (URLs removed later)."""
     import apprise
 
-    import quality.feishu  # noqa: F401  (registers feishusign://, signed Feishu/Lark bots)
+    import delivery.feishu  # noqa: F401  (registers feishusign://, signed Feishu/Lark bots)
 
     notifier = apprise.Apprise()
     if not notifier.add(_with_timeouts(url, timeout)):
@@ -200,7 +200,7 @@ def report_and_alert(
     Sends after every build that quarantined rows, rejected a file, failed a check or was
     blocked; an all-clear message only when ``alerts.send_all_clear`` is set. Never raises.
     """
-    from quality.report import alert_subject, collect_summary, render_text, write_report
+    from delivery.report import alert_subject, collect_summary, render_text, write_report
 
     report_path: str | None = None
     try:

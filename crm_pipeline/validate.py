@@ -15,11 +15,11 @@ import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from crm_pipeline import database
-from crm_pipeline.config import Settings, load_config
+from core import database
+from core.settings import Settings, load_config
+from delivery.report import collect_summary, render_text
 from quality.checks import run_quality_checks
 from quality.gate import evaluate_gate
-from quality.report import collect_summary, render_text
 
 EXIT_PASS, EXIT_BLOCKED = 0, 2
 

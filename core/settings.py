@@ -2,7 +2,7 @@
 
 Resolution order: an explicit path (``--config`` / ``CRM_PIPELINE_CONFIG``), else
 ``WAREHOUSE/config.yaml`` when it exists, else the built-in defaults below. Enumeration
-defaults come from the source contract (quality/contract.yaml); every other default is the
+defaults come from the source contract (core/contract.yaml); every other default is the
 spec's. An invalid file fails with the key and the reason, never with a stack trace.
 """
 
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from quality.contract import EnumValue, alias_map, load_contract
+from core.contract import EnumValue, alias_map, load_contract
 
 
 class ConfigError(ValueError):

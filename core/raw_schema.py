@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from quality.contract import Entity, load_contract
+from core.contract import Entity, load_contract
 
 RAW_SCHEMA = "raw"
 
