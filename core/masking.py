@@ -1,24 +1,175 @@
-"""Masking of personal data before anything leaves the raw and staging layers.
+"""The one masking rule for personal data, for Python and SQL alike (quality.md, "Secrets
+and personal data"), and the redaction of secrets in notification URLs.
 
-Quarantine details, check results, reports, alerts and logs may need to say *which* value
-is wrong; they never show a phone number or an e-mail address in full (quality.md,
-"Secrets and personal data"). Phones keep their first three and last four digits
-(``138****5678``), e-mail addresses their first letter and domain (``z***@example.com``).
-Free-text notes are never shown at all.
+The rule is a short list of regular-expression replacements, applied in order, each with
+"replace every match" semantics. The same pattern text runs in Python (:mod:`re`), in
+DuckDB (RE2) and in PostgreSQL (ARE): it uses only what the three engines read the same
+way — character classes spelled out (``[0-9]``, never ``\\d``, which is Unicode in Python),
+greedy quantifiers, grouping and alternation, ``^`` and ``$``, no look-around, no
+back-references inside a pattern. Replacements are lists of literal text and group numbers,
+rendered as ``\\g<1>`` for Python and ``\\1`` for SQL. The dbt macro
+``dbt_project/macros/masking.sql`` is generated from this module
+(``python -m core.masking``); a test fails when the committed macro is stale.
+
+What is masked:
+
+- e-mail addresses: ``zhang.wei@example.com`` -> ``z***@example.com``;
+- Chinese mobile numbers, with or without ``+86`` / ``0086`` / ``86`` (bracketed or not),
+  with spaces, hyphens or dots anywhere between the digits: ``+86-139-1111-0017`` ->
+  ``139****0017``;
+- landlines with an area code (``010``, ``02x``, ``0xxx``) in any bracket or separator
+  form, with or without ``+86``: ``(021)11110007`` / ``021-1111 0007`` -> ``021****0007``.
+
+Full-width digits and separators (``１３９－１１１１``) count like ASCII ones. A number is
+only taken for a phone when no other digit touches it, so ids and amounts that merely
+contain such a digit run are left alone. Each phone pass runs twice: a match consumes the
+character after it, so in ``13811112222,13911113333`` the second number is found by the
+second run.
+
+Record ids, owners and account keys are *identifiers*: two different ids may mask to the
+same text (``13811115678`` and ``13822225678`` both give ``138****5678``), which would merge
+two records in a join or a group. :func:`mask_identifier` therefore appends ``~`` and the
+first 8 hex digits of the MD5 of the original when (and only when) masking changed it, in
+Python and SQL identically. Unchanged ids stay as they are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 
-# An e-mail address anywhere in a text.
-_EMAIL_RE = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
-# Chinese mobile numbers (+86 optional, spaces or dashes allowed) and landlines with an
-# area code (010-12345678). Ids and amounts are long digit runs too, so match only these.
-_PHONE_RE = re.compile(
-    r"(?<![\w\-])(?:(?:\+?86)[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![\w\-])"
-    r"|(?<![\w\-])0\d{2,3}[\s\-]\d{7,8}(?![\w\-])"
+# Replacement parts: literal text, or the number of a group to copy.
+Part = str | int
+
+
+@dataclass(frozen=True)
+class MaskPass:
+    """One replace-all pass: pattern and replacement, shared by Python and SQL."""
+
+    name: str
+    pattern: str
+    replacement: tuple[Part, ...]
+
+    @property
+    def python_replacement(self) -> str:
+        """The replacement as :func:`re.sub` reads it (``\\g<1>``, backslashes escaped)."""
+        return "".join(
+            f"\\g<{p}>" if isinstance(p, int) else p.replace("\\", "\\\\") for p in self.replacement
+        )
+
+    @property
+    def sql_replacement(self) -> str:
+        """The replacement as DuckDB's and PostgreSQL's ``regexp_replace`` read it."""
+        return "".join(f"\\{p}" if isinstance(p, int) else p for p in self.replacement)
+
+
+# --------------------------------------------------------------------------- building blocks
+_DIGIT = "[0-9０-９]"
+_NOT_DIGIT = "[^0-9０-９]"
+# Separators: space, ideographic space, dot, hyphen (ASCII or full width), up to three
+# between any two digits (``139 - 1111 - 0003``). A landline's optional eighth digit may
+# take a lone digit that follows (``010-2000001 5``): more is masked, never less.
+_SEP = "[ 　.．－-]{0,3}"
+_GAP = _SEP
+_OPEN = "[(（]?"
+_CLOSE = "[)）]?"
+# Country code: +86, 0086 or 86, possibly in brackets, then any separators.
+_COUNTRY = f"{_OPEN}(?:[+＋]|00|００)?[8８][6６]{_CLOSE}{_GAP}"
+
+
+def _digit_group() -> str:
+    return f"({_DIGIT})"
+
+
+def _digits(count: int, capture: bool) -> str:
+    """``count`` digits with any separators between them, each captured or not."""
+    one = _digit_group() if capture else _DIGIT
+    return _SEP.join([one] * count)
+
+
+_BEFORE = f"(^|{_NOT_DIGIT})"
+_AFTER = f"({_NOT_DIGIT}|$)"
+
+_EMAIL = MaskPass(
+    "email",
+    "([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*[@＠]([A-Za-z0-9-]+(?:[.][A-Za-z0-9-]+)*[.][A-Za-z]{2,})",
+    (1, "***@", 2),
 )
+
+# Mobile: 1, then 3-9, then nine digits; keep the first three and the last four.
+_MOBILE = MaskPass(
+    "mobile",
+    f"{_BEFORE}(?:{_COUNTRY})?([1１]){_SEP}([3-9３-９]){_SEP}{_digit_group()}{_SEP}"
+    f"{_digits(4, capture=False)}{_SEP}{_digits(4, capture=True)}{_AFTER}",
+    (1, 2, 3, 4, "****", 5, 6, 7, 8, 9),
+)
+
+# Landline: area code 010, 02x or 0xxx (bracketed or not), then 7 or 8 digits; keep the
+# area code and the last four digits.
+_AREA = "[0０](?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９])"
+_LANDLINE = MaskPass(
+    "landline",
+    f"{_BEFORE}{_OPEN}({_AREA}){_CLOSE}{_GAP}{_digits(3, capture=False)}{_SEP}(?:{_DIGIT}{_SEP})?"
+    f"{_digits(4, capture=True)}{_AFTER}",
+    (1, 2, "****", 3, 4, 5, 6, 7),
+)
+
+# Landline dialled with the country code: +86 21 1111 0007 (area code without its 0).
+_AREA_ABROAD = "(?:[1１][0０]|[2２][0-9０-９]|[3-9３-９][0-9０-９][0-9０-９])"
+_LANDLINE_ABROAD = MaskPass(
+    "landline_country_code",
+    f"{_BEFORE}{_OPEN}(?:[+＋]|00|００)[8８][6６]{_CLOSE}{_GAP}{_OPEN}({_AREA_ABROAD}){_CLOSE}{_GAP}"
+    f"{_digits(3, capture=False)}{_SEP}(?:{_DIGIT}{_SEP})?{_digits(4, capture=True)}{_AFTER}",
+    (1, "0", 2, "****", 3, 4, 5, 6, 7),
+)
+
+# The rule: e-mail first (a mailbox like 13812345678@qq.com is an address), then mobiles,
+# then landlines; each phone pass twice (see the module docstring).
+MASK_PASSES: tuple[MaskPass, ...] = (
+    _EMAIL,
+    _MOBILE,
+    _MOBILE,
+    _LANDLINE_ABROAD,
+    _LANDLINE_ABROAD,
+    _LANDLINE,
+    _LANDLINE,
+)
+ID_HASH_DIGITS = 8
+ID_HASH_SEPARATOR = "~"
+
+_COMPILED = tuple((re.compile(p.pattern), p.python_replacement) for p in MASK_PASSES)
+
+
+# --------------------------------------------------------------------------- Python
+def mask_text(text: str | None) -> str | None:
+    """Every e-mail address and phone number inside ``text`` masked; None stays None."""
+    if text is None:
+        return None
+    for pattern, replacement in _COMPILED:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def mask_identifier(value: str | None) -> str | None:
+    """An id, owner or account key masked like text, kept distinct by a short hash.
+
+    Only a value that masking changes gets the suffix (``138****5678~1a2b3c4d``), so ids
+    without personal data stay as they are and joins on masked ids match what joins on the
+    originals match.
+    """
+    if value is None:
+        return None
+    masked = mask_text(value)
+    if masked == value:
+        return value
+    digest = hashlib.md5(value.encode("utf-8")).hexdigest()[:ID_HASH_DIGITS]  # noqa: S324
+    return f"{masked}{ID_HASH_SEPARATOR}{digest}"
+
+
+# --------------------------------------------------------------------------- messages
 # Secrets inside URLs: userinfo (user:password@) and the path and query after the host.
 _URL_RE = re.compile(r"\b([a-z][a-z0-9+.\-]*)://[^\s'\"<>]+", re.IGNORECASE)
 
@@ -26,35 +177,22 @@ WITHHELD = "(withheld: personal data)"
 
 
 def mask_phone(value: str) -> str:
-    """``13812345678`` -> ``138****5678``; shorter numbers keep at most their last digits."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) == 13 and digits.startswith("86"):  # +86 country code
-        digits = digits[2:]
-    if len(digits) >= 11:
-        return f"{digits[:3]}****{digits[-4:]}"
-    if len(digits) >= 8:
-        return f"****{digits[-4:]}"
-    return "*" * len(digits)
+    """One phone number on its own, as the rule masks it: ``+86 138-1234-5678`` ->
+    ``138****5678``; a value the rule does not take for a phone keeps no digit at all."""
+    masked = mask_text(value) or ""
+    return masked if masked != value else re.sub(r"[0-9]", "*", re.sub(r"[^0-9]", "", value))
 
 
 def mask_email(value: str) -> str:
-    """``zhang.wei@example.com`` -> ``z***@example.com``."""
-    match = _EMAIL_RE.search(value)
-    if not match:
-        return "***"
-    return f"{match.group(1)}***@{match.group(2)}"
-
-
-def _mask_phone_match(match: re.Match[str]) -> str:
-    return mask_phone(match.group(0))
+    """One e-mail address on its own: ``zhang.wei@example.com`` -> ``z***@example.com``."""
+    masked = mask_text(value.strip()) or ""
+    return masked if "***@" in masked else "***"
 
 
 def scrub(text: str | None) -> str | None:
-    """Mask every e-mail address and phone-like number inside a free text."""
-    if text is None:
-        return None
-    text = _EMAIL_RE.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE_RE.sub(_mask_phone_match, text)
+    """:func:`mask_text` under the name the quality, report and alert code use for whole
+    messages."""
+    return mask_text(text)
 
 
 def redact_url(url: str) -> str:
@@ -70,3 +208,79 @@ def redact_url(url: str) -> str:
 def redact_urls(text: str) -> str:
     """Replace every URL inside a text (an error message, say) with its redacted form."""
     return _URL_RE.sub(lambda m: f"{m.group(1)}://***", text)
+
+
+# --------------------------------------------------------------------------- SQL
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_mask_text(expression: str, indent: str = "") -> str:
+    """A SQL expression masking ``expression`` (DuckDB and PostgreSQL): nested replaces,
+    the first pass innermost, laid out one argument per line."""
+    count = len(MASK_PASSES)
+    lines = [f"{indent}{'    ' * depth}regexp_replace(" for depth in range(count)]
+    lines[0] = lines[0].lstrip()
+    lines.append(f"{indent}{'    ' * count}{expression},")
+    for position, mask_pass in enumerate(MASK_PASSES):
+        depth = count - 1 - position
+        inner = f"{indent}{'    ' * (depth + 1)}"
+        lines += [
+            f"{inner}{_sql_literal(mask_pass.pattern)},",
+            f"{inner}{_sql_literal(mask_pass.sql_replacement)},",
+            f"{inner}'g'",
+            f"{indent}{'    ' * depth})" + ("," if depth else ""),
+        ]
+    return "\n".join(lines)
+
+
+def sql_mask_identifier(expression: str, masked_expression: str | None = None) -> str:
+    """SQL for :func:`mask_identifier`: the masked text plus ``~`` and 8 hex digits of the
+    MD5 of the original, only when masking changed the value."""
+    masked = masked_expression or sql_mask_text(expression)
+    return (
+        f"case when {masked} = {expression} then {expression} "
+        f"else {masked} || '{ID_HASH_SEPARATOR}' || substr(md5({expression}), 1, "
+        f"{ID_HASH_DIGITS}) end"
+    )
+
+
+DBT_MACRO = Path(__file__).resolve().parent.parent / "dbt_project" / "macros" / "masking.sql"
+
+
+def render_dbt_macro() -> str:
+    """The text of ``dbt_project/macros/masking.sql``, generated from :data:`MASK_PASSES`."""
+    body = sql_mask_text("{{ column }}", indent="    ")
+    return (
+        "{#- GENERATED from core/masking.py by `python -m core.masking`: do not edit by hand.\n"
+        '    The one masking rule (quality.md, "Secrets and personal data"): e-mail addresses\n'
+        "    as z***@example.com, Chinese mobile numbers as 138****5678 and landlines as\n"
+        "    021****0007, whatever their separators, brackets or country code. The same\n"
+        "    patterns run in Python (core.masking.mask_text); regexp_replace with the 'g' flag\n"
+        "    and \\1 group references reads them alike on DuckDB and PostgreSQL. -#}\n"
+        "{% macro mask_contact_data(column) -%}\n"
+        f"    {body}\n"
+        "{%- endmacro %}\n"
+        "\n"
+        "{#- An id, owner or account key masked like text; when masking changed it, '~' and\n"
+        "    the first 8 hex digits of the MD5 of the original keep two different ids apart\n"
+        "    (core.masking.mask_identifier). -#}\n"
+        "{% macro mask_identifier(column) -%}\n"
+        "    case\n"
+        "        when {{ mask_contact_data(column) }} = {{ column }} then {{ column }}\n"
+        "        else {{ mask_contact_data(column) }}\n"
+        f"            || '{ID_HASH_SEPARATOR}' || substr(md5({{{{ column }}}}), 1, "
+        f"{ID_HASH_DIGITS})\n"
+        "    end\n"
+        "{%- endmacro %}\n"
+    )
+
+
+def write_dbt_macro(path: Path = DBT_MACRO) -> Path:
+    """Write the generated macro file; returns its path."""
+    path.write_text(render_dbt_macro(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover - a developer command
+    sys.stdout.write(f"wrote {write_dbt_macro()}\n")

@@ -136,11 +136,21 @@ def contract_markdown(contract: Contract) -> str:
         "value of the column's type is stored as NULL and listed in `_errors` "
         "(`{column, rule: type, detail}`); ranges are checked by the quality step.",
         "",
+        "Before any typed value is parsed, the text is NFKC-normalised (full-width digits and "
+        "punctuation such as `１２，０００．５０` become `12,000.50`) and the decimal digits "
+        "of any other script (Arabic-Indic `١٢٠٠٠`, Devanagari, ...) are read as the digits "
+        "they are. NUL characters are removed from every value.",
+        "",
         "## File structure rules (a failing file is rejected whole)",
         "",
-        "- Encoding: a UTF-8 byte-order mark means UTF-8; bytes valid as UTF-8 throughout "
-        "mean UTF-8; anything else is read as GB18030 (the superset of GBK). Per-folder "
-        "`folders.<entity>.encoding` overrides detection. Undecodable bytes reject the file.",
+        "- Encoding: a UTF-8 byte-order mark means UTF-8; lines valid as UTF-8 throughout "
+        "(or mostly) mean UTF-8; otherwise GB18030 (the superset of GBK), or, for bytes "
+        "GB18030 cannot read, a multi-byte encoding charset-normalizer recognises. "
+        "Per-folder `folders.<entity>.encoding` overrides detection. Undecodable bytes "
+        "reject the file naming the line; so does a file mixing encodings (a GBK line in a "
+        "UTF-8 file or the reverse: the line that differs is named). UTF-16 files are "
+        "rejected (save as CSV UTF-8). Lines may end in `\\n`, `\\r\\n` or a lone `\\r`.",
+        "- A rejected file's `rows_read` counts every row of the file.",
         "- No header row (CSV, xlsx) or no JSON object (jsonl): the file is empty.",
         "- A required column (see the tables above) missing after header mapping.",
         "- A row with more fields than the header; a row with fewer fields than the header "
@@ -153,6 +163,17 @@ def contract_markdown(contract: Contract) -> str:
         "- xlsx: first sheet unless `folders.<entity>.sheet` (a name, or a 1-based "
         "position); every cell is read as text (whole numbers without `.0`, dates as ISO "
         "text, text cells as stored, so leading zeros stay).",
+        "",
+        "## Personal data",
+        "",
+        "One masking rule (`core/masking.py`; the dbt macro `mask_contact_data` is generated "
+        "from it) masks e-mail addresses (`z***@example.com`), Chinese mobile numbers "
+        "(`138****5678`, with or without +86 / 0086 and any spaces, hyphens or dots) and "
+        "landlines with an area code in any bracket or separator form (`021****0007`). "
+        "Staging applies it to every free-text column and to ids, owners, agents, account "
+        "names and account keys; `data_quality` tables, logs and alerts use the same rule. "
+        "An id, owner or account key that masking changes gets `~` and 8 hex digits of the "
+        "MD5 of the original, so two different ids never merge and joins keep matching.",
         "",
         "## Lineage columns of every raw table",
         "",

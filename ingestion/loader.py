@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from core.contract import Entity, load_contract, normalise_header
+from core.masking import mask_text
 from core.quality_tables import DQ_SCHEMA, create_quality_tables
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
 from core.settings import FolderConfig, Settings
@@ -207,7 +208,17 @@ def _account_keys(entity: Entity, typed: dict[str, pd.Series], n: int) -> pd.Ser
     return keys.astype(object)
 
 
+# Errors of a value the database cannot store (as opposed to I/O or a broken database).
+_VALUE_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.OutOfRangeException,
+)
+
+
 def _append_chunk(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunk: Chunk) -> None:
+    """Append one chunk. The parsers hand over only values the casts accept; should one
+    still fail, the file is rejected with a sentence naming row and column, never a crash."""
     frame, select = _chunk_frame(ctx, chunk)
     con.register("_landing_chunk", frame)
     try:
@@ -215,8 +226,29 @@ def _append_chunk(con: duckdb.DuckDBPyConnection, ctx: _FileContext, chunk: Chun
             f"insert into {RAW_SCHEMA}.{ctx.entity.name} by name "
             f"select {select} from _landing_chunk"
         )
+    except _VALUE_ERRORS as exc:
+        raise FileRejected(_unstorable_value(con, ctx)) from exc
     finally:
         con.unregister("_landing_chunk")
+
+
+def _unstorable_value(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> str:
+    """Where in the registered chunk a typed column's cast fails: row and column."""
+    for column in ctx.entity.columns:
+        sql_type = SQL_TYPES[column.type]
+        try:
+            found = con.execute(
+                f'select min(_source_row) from _landing_chunk where "{column.name}" is not null '
+                f'and try_cast("{column.name}" as {sql_type}) is null'
+            ).fetchall()
+        except duckdb.Error:
+            continue  # the column is not in this chunk
+        if found and found[0][0] is not None:
+            return (
+                f"row {found[0][0]}, column '{column.name}' holds a value that cannot be "
+                f"stored as {sql_type}"
+            )
+    return "a value cannot be stored in the raw table"
 
 
 # --------------------------------------------------------------------------- one file
@@ -235,11 +267,8 @@ def _load_rows(
         for chunk in chunks:
             present |= set(map_headers(ctx.entity, chunk.headers))
             if fixed_header and not checked:
-                try:
-                    _check_required(ctx, present, rows)
-                except _SentenceRejected as exc:
-                    exc.rows_read = len(chunk.rows) + _count_rest(chunks)
-                    raise
+                if missing_required(ctx.entity, present):
+                    _check_required(ctx, present, _count_all(chunk, chunks))
                 checked = True
             if chunk.rows:
                 _append_chunk(con, ctx, chunk)
@@ -253,17 +282,14 @@ def _load_rows(
     return rows
 
 
-def _count_rest(chunks: Iterator[Chunk]) -> int:
-    """Rows left in a file being rejected, so that rows_read counts every row of it.
-
-    A reader that fails further on (an undecodable line) ends the count there.
-    """
-    rows = 0
+def _count_all(first: Chunk, rest: Iterator[Chunk]) -> int:
+    """Rows of ``first`` and every later chunk: a rejected file's rows_read counts them all."""
+    rows = len(first.rows)
     try:
-        for chunk in chunks:
+        for chunk in rest:
             rows += len(chunk.rows)
-    except FileRejected as exc:
-        rows = max(rows, exc.rows_read)
+    except FileRejected as exc:  # the reader counts the whole file when it rejects it
+        return max(rows, exc.rows_read)
     return rows
 
 
@@ -485,6 +511,7 @@ def load_file(
     except FileRejected as exc:
         _undo(con, ctx)
         sentence = exc.reason if isinstance(exc, _SentenceRejected) else f"{ctx.rel}: {exc.reason}."
+        sentence = mask_text(sentence) or sentence  # reaches data_quality, reports, alerts
         result = FileLoadResult(
             landed.entity, ctx.rel, file_hash, "rejected", exc.rows_read, 0, sentence, None
         )
@@ -534,6 +561,13 @@ def _summary(result: FileLoadResult) -> str:
     return f"{result.file_path}: loaded {result.rows_loaded:,} rows"
 
 
+def _masked(progress: Progress | None) -> Progress | None:
+    """Progress messages go to logs: file names pass through the one masking rule."""
+    if progress is None:
+        return None
+    return lambda message: progress(mask_text(message) or "")
+
+
 def load_landing(
     con: duckdb.DuckDBPyConnection,
     landing_dir: Path,
@@ -552,6 +586,7 @@ def load_landing(
     """
     create_raw_tables(con)
     create_quality_tables(con)
+    progress = _masked(progress)
     removed = remove_unrecorded_rows(con)
     if removed and progress is not None:
         progress(f"removed {removed:,} rows of an interrupted earlier load")

@@ -39,6 +39,8 @@ from core.settings import Settings
 MAX_ECHO = 40
 # Money is stored as decimal(18, 2): at most 16 digits before the point.
 MONEY_LIMIT = Decimal("1e16")
+# Money text the database casts to decimal(18, 2) without fail.
+MONEY_TEXT = r"[+-]?[0-9]{1,16}(?:\.[0-9]{1,2})?"
 INT_LIMIT = 2**31 - 1  # raw integer columns are 32-bit
 YEAR_RANGE = (1900, 2200)  # plausible CRM years; also keeps pandas timestamps in range
 
@@ -59,8 +61,29 @@ class Problem:
 ValueParser = Callable[[str], tuple[Any, str | None]]
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+def normalise_text(text: str) -> str:
+    """The text every typed parser reads: NUL removed, NFKC, every decimal digit ASCII, trimmed.
+
+    NFKC turns full-width digits and punctuation (``１２，０００．５０``) into ASCII; digits
+    it leaves alone (Arabic-Indic ``١٢``, Devanagari, ...) are mapped through
+    :func:`unicodedata.decimal`, so ``١٢٠٠٠`` is the number 12000 like ``12000``. After this
+    the parsers only ever see ASCII digits, and what reaches a typed raw column is the
+    canonical text the database casts without fail.
+    """
+    text = unicodedata.normalize("NFKC", text.replace("\x00", ""))
+    if not text.isascii():
+        text = "".join(_ascii_digit(c) for c in text)
+    return text.strip()
+
+
+def _ascii_digit(char: str) -> str:
+    """A decimal digit of any script as its ASCII digit; other characters unchanged."""
+    if char.isascii() or not char.isdecimal():
+        return char
+    return str(unicodedata.decimal(char))
+
+
+_nfkc = normalise_text
 
 
 def echo(value: str, pii: bool = False) -> str:
@@ -81,7 +104,7 @@ _TS_RE = re.compile(
            (?:\s*[:分]\s*(?P<S>\d{1,2})(?:[.,](?P<f>\d{1,9}))?\s*秒?|\s*分)?
         )?
         \s*(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$""",
-    re.VERBOSE | re.IGNORECASE,
+    re.VERBOSE | re.IGNORECASE | re.ASCII,
 )
 
 
@@ -149,7 +172,7 @@ _MONEY_RE = re.compile(
     r"""^(?P<s1>[+-])?\s*(?:¥|\$|rmb|cny|人民币)?\s*(?P<s2>[+-])?\s*
         (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*
         (?P<unit>万|亿|千|k|w)?\s*(?:元|rmb|cny)?$""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 _UNITS = {
     "万": Decimal(10_000),
@@ -185,7 +208,7 @@ def _money_text(text: str) -> tuple[str | None, str | None]:
     return (None if value is None else str(value)), reason
 
 
-_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:e[+-]?\d+)?%?$")
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:e[+-]?\d+)?%?$", re.ASCII)
 
 
 def _to_decimal(text: str) -> Decimal | None:
@@ -226,7 +249,7 @@ _FALSE = {"false", "no", "n", "0", "否", "f", "错", "无", "未接触", "×", 
 
 def parse_boolean(text: str) -> tuple[bool | None, str | None]:
     """true/false, yes/no, y/n, 1/0, t/f, 是/否 (and 对/错, 有/无)."""
-    key = normalise_value(text)
+    key = normalise_text(text).casefold()
     if key in _TRUE:
         return True, None
     if key in _FALSE:
@@ -317,13 +340,14 @@ def _fast_timestamp(fmt: str) -> Callable[[pd.Series], pd.Series]:
 def _fast_number(values: pd.Series) -> pd.Series:
     # Plain decimal notation only; anything else (commas, units, exponents) takes the
     # per-value path so both paths accept exactly the same texts.
-    plain = values.str.fullmatch(r"[+-]?\d{1,15}(?:\.\d{1,2})?", na=False)
+    plain = values.str.fullmatch(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?", na=False)
     return pd.to_numeric(values.where(plain), errors="coerce")
 
 
 def _fast_money(values: pd.Series) -> pd.Series:
-    # Money travels as exact decimal text and is cast to decimal(18, 2) on insert.
-    plain = values.str.fullmatch(r"[+-]?\d{1,16}(?:\.\d{1,2})?", na=False)
+    # Money travels as exact decimal text and is cast to decimal(18, 2) on insert: only
+    # ASCII digits (``\d`` would let ``１２０００`` through to a failing cast).
+    plain = values.str.fullmatch(MONEY_TEXT, na=False)
     return values.where(plain)
 
 
@@ -412,9 +436,27 @@ def parse_column(
                 problem = parsed[value][1]
                 if problem is not None:
                     problems[int(i)] = problem
+    if parser.column.type == "money":
+        _only_castable_money(parser, stripped, result, problems)
     if parser.dtype in ("Int64", "boolean"):
         return pd.Series(pd.array(list(result), dtype=parser.dtype)), problems
     return pd.Series(result, dtype=result.dtype), problems
+
+
+_MONEY_TEXT_RE = re.compile(MONEY_TEXT)
+
+
+def _only_castable_money(
+    parser: ColumnParser, texts: np.ndarray, result: np.ndarray, problems: dict[int, Problem]
+) -> None:
+    """Guard of the insert's cast to decimal(18, 2): money text that is not plain ASCII
+    decimal becomes a type problem of its row instead of a failing load."""
+    for i, value in enumerate(result):
+        if value is not None and not _MONEY_TEXT_RE.fullmatch(str(value)):
+            result[i] = None
+            if i not in problems:
+                detail = f"{parser.column.name}: not an amount: {echo(str(texts[i]))}"
+                problems[i] = Problem(parser.column.name, parser.rule, detail)
 
 
 def _as_text(value: object) -> str:

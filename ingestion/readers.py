@@ -72,35 +72,113 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Encodings of the GB family: GB18030 decodes GBK and GB2312 alike (sources.md).
+GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "cp936", "hz"})
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _codec_name(encoding: str) -> str:
+    """Python's canonical name of an encoding (``GBK`` -> ``gbk``); unknown names as given."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding.lower()
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _is_utf8_text(raw: bytes) -> bool:
+    """True when a line is UTF-8 holding at least one character of three or more bytes (CJK).
+
+    GBK bytes are rarely valid UTF-8 and almost never form such characters, so a line that
+    passes in a GBK file was written as UTF-8.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(ord(c) >= 0x800 for c in text)
+
+
 def detect_encoding(path: Path) -> str:
     """The text encoding of a landed file, from its bytes.
 
-    A UTF-8 byte-order mark gives ``utf-8-sig``; bytes that are valid UTF-8 throughout give
-    ``utf-8``; anything else is taken as ``gb18030`` (the superset of GBK that Chinese
-    Excel writes). Undecodable bytes are found later, while reading, with their line.
-    Only files about to be loaded are decoded; already-loaded ones are only hashed.
+    A UTF-8 byte-order mark gives ``utf-8-sig``; a UTF-16 one ``utf-16`` (which the readers
+    reject with a sentence). Otherwise every line holding non-ASCII bytes counts as UTF-8
+    or not. No line that is not UTF-8, or more UTF-8 lines than others: ``utf-8`` (reading
+    then rejects the file at its first line that is not UTF-8, naming it). Otherwise the
+    file is in a legacy encoding, named from the lines that are not UTF-8: GB18030 (which
+    reads GBK and GB2312, what Chinese Excel writes) whenever they decode as such, else
+    charset-normalizer's best guess (a cp1252 export, say), else GB18030 and reading names
+    the undecodable line. Only files about to be loaded are decoded; loaded ones are hashed.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as handle:
-        block = handle.read(_HASH_BLOCK)
-        if block.startswith(codecs.BOM_UTF8):
+        head = handle.read(4096)
+        if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
-        try:
-            while block:
-                decoder.decode(block)
-                block = handle.read(_HASH_BLOCK)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
+        if head.startswith(_UTF16_BOMS):
+            return "utf-16"
+        if head.count(0) * 4 >= len(head) > 0:  # NUL-heavy: UTF-16/32 without a BOM?
+            guess = _charset_normalizer_guess(head)
+            if guess is not None and guess.startswith(("utf-16", "utf-32")):
+                return guess
+        handle.seek(0)
+        utf8_lines, other_lines, sample = 0, 0, bytearray()
+        for raw in _physical_lines(handle):
+            if raw.isascii():
+                continue
+            if _decodes(raw, "utf-8"):
+                utf8_lines += 1
+            else:
+                other_lines += 1
+                if len(sample) < _HASH_BLOCK:
+                    sample += raw
+    if other_lines == 0 or utf8_lines > other_lines:
+        return "utf-8"
+    return _legacy_encoding(bytes(sample))
+
+
+# Legacy encodings charset-normalizer may name instead of GB18030: multi-byte ones whose
+# bytes GB18030 cannot read. Its single-byte guesses (cp1252, latin-1, ...) on a few odd
+# bytes are no evidence: such a file is read as GB18030 and the undecodable line named.
+_MULTIBYTE = ("big5", "shift_jis", "euc_jp", "euc_kr", "cp932", "cp949", "cp950", "utf_16")
+
+
+def _legacy_encoding(sample: bytes) -> str:
+    """The encoding of bytes that are not UTF-8: GB18030 when they decode as such (the
+    sources.md default), else a multi-byte encoding charset-normalizer finds, else GB18030."""
+    if _decodes(sample, "gb18030"):
+        return "gb18030"
+    guess = _charset_normalizer_guess(sample)
+    if guess is not None and guess.replace("-", "_").startswith(_MULTIBYTE):
+        return guess
+    return "gb18030"
+
+
+def _charset_normalizer_guess(sample: bytes) -> str | None:
+    """charset-normalizer's best encoding for the bytes (Python's codec name), if any."""
+    from charset_normalizer import from_bytes  # imported here: only odd files need it
+
+    best = from_bytes(sample).best()
+    return None if best is None else _codec_name(best.encoding)
 
 
 class _Lines:
     """Decoded text lines of a binary file, counting lines and noting a missing line end.
 
     Decoding line by line lets an undecodable byte be reported with its line number.
-    ``\\n`` never occurs inside a multi-byte UTF-8 or GB18030 character, so splitting the
-    bytes at line breaks first is safe.
+    ``\\n`` and ``\\r`` never occur inside a multi-byte UTF-8 or GB18030 character, so
+    splitting the bytes at line breaks first is safe; a lone ``\\r`` (old Mac line ends)
+    ends a line like ``\\n`` and ``\\r\\n`` do. NUL bytes are removed: they are never part of
+    a value, and some exports pad cells with them. A file that mixes encodings is rejected
+    at the line that differs: a UTF-8 line in a GB-family file, a line that is not UTF-8 in
+    a UTF-8 file (either would otherwise load as mojibake or not at all).
     """
 
     def __init__(self, handle: BinaryIO, encoding: str) -> None:
@@ -108,21 +186,73 @@ class _Lines:
         self.encoding = encoding
         self.line = 0
         self.last_unterminated = False
+        codec = _codec_name(encoding)
+        if codec.startswith(("utf-16", "utf-32")):
+            raise FileRejected(
+                f"the file is {encoding.upper()} text; save it as CSV UTF-8 (or GBK) and land "
+                "it again",
+                _count_rows(handle, encoding),
+            )
+        self._codec = "utf-8" if codec == "utf-8-sig" else codec
+        self._raw_lines = _physical_lines(handle)
 
     def __iter__(self) -> Iterator[str]:
-        codec = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-        for raw in self.handle:
+        for raw in self._raw_lines:
             self.line += 1
             if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
-            try:
-                text = raw.decode(codec)
-            except (UnicodeDecodeError, LookupError) as exc:
-                raise FileRejected(
-                    f"line {self.line} has bytes that cannot be decoded as {self.encoding}"
-                ) from exc
-            self.last_unterminated = not text.endswith("\n")
-            yield text
+            text = self._decode(raw)
+            self.last_unterminated = not text.endswith(("\n", "\r"))
+            yield text.replace("\x00", "") if "\x00" in text else text
+
+    def _decode(self, raw: bytes) -> str:
+        if self._codec in GB_FAMILY and not raw.isascii() and _is_utf8_text(raw):
+            raise FileRejected(
+                f"line {self.line} is UTF-8 text while the rest of the file is "
+                f"{self.encoding.upper()}: the file mixes two encodings; save it in one"
+            )
+        try:
+            return raw.decode(self._codec)
+        except (UnicodeDecodeError, LookupError) as exc:
+            if self._codec == "utf-8" and _decodes(raw, "gb18030"):
+                reason = (
+                    f"line {self.line} is not UTF-8 like the rest of the file (it looks like "
+                    "GBK): the file mixes two encodings; save it in one"
+                )
+            else:
+                reason = f"line {self.line} has bytes that cannot be decoded as {self.encoding}"
+            raise FileRejected(reason) from exc
+
+    def remaining_rows(self) -> int:
+        """Non-blank lines after the current one: the rest of a rejected file's rows."""
+        return sum(1 for raw in self._raw_lines if raw.strip(b" \t\r\n,\x00"))
+
+
+def _count_rows(handle: BinaryIO, encoding: str) -> int:
+    """Data rows (non-blank lines after the first) of a file read whole in ``encoding``."""
+    try:
+        text = handle.read().decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return 0
+    lines = [line for line in text.splitlines() if line.strip(" \t,\x00")]
+    return max(len(lines) - 1, 0)
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _physical_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """Lines of a binary file, each ending in ``\\n``, ``\\r\\n`` or a lone ``\\r``."""
+    for raw in handle:
+        if b"\r" not in raw[:-2]:
+            yield raw
+            continue
+        start = 0
+        for match in _LONE_CR.finditer(raw):
+            yield raw[start : match.end()]
+            start = match.end()
+        if start < len(raw):
+            yield raw[start:]
 
 
 def _blank(cells: list[str] | tuple[Any, ...]) -> bool:
@@ -180,9 +310,11 @@ def read_csv(
                 reason = f"line {lines.line} is truncated (unterminated quoted field)"
             else:
                 reason = f"line {lines.line} is not valid CSV ({exc})"
-            raise FileRejected(reason, rows_read) from exc
+            rows = rows_read + (headers is not None) + lines.remaining_rows()
+            raise FileRejected(reason, rows) from exc
         except FileRejected as exc:
-            exc.rows_read = rows_read
+            # rows_read counts every row of a rejected file: the failing one and the rest
+            exc.rows_read = rows_read + (headers is not None) + lines.remaining_rows()
             raise
         if headers is None:
             raise FileRejected("the file is empty (no header row)")
@@ -215,7 +347,7 @@ def cell_text(value: Any) -> str | None:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value)
+    return clean_text(str(value))
 
 
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
@@ -304,7 +436,8 @@ def _xlsx_chunks(
                 yield chunk
                 chunk = Chunk(headers)
     except FileRejected as exc:
-        exc.rows_read = rows_read
+        # rows_read counts every row of a rejected file: the failing one and the rest
+        exc.rows_read = rows_read + 1 + _remaining_sheet_rows(rows)
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged sheet surfaces while iterating
         raise FileRejected("the workbook is damaged and cannot be read", rows_read) from exc
@@ -312,6 +445,17 @@ def _xlsx_chunks(
         raise FileRejected(f"the file is empty (no header in row {header_row})")
     assert chunk is not None
     yield chunk
+
+
+def _remaining_sheet_rows(rows: Iterator[tuple[Any, ...]]) -> int:
+    """Rows with any content left in a sheet (a damaged rest counts as none)."""
+    count = 0
+    try:
+        for values in rows:
+            count += not _blank([cell_text(v) for v in values])
+    except Exception:  # noqa: BLE001 - the rows before the damage are what can be counted
+        pass
+    return count
 
 
 # --------------------------------------------------------------------------- JSON Lines
@@ -323,9 +467,21 @@ def json_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float):
         return cell_text(value)
-    if isinstance(value, int | str):
+    if isinstance(value, int):
         return str(value)
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return clean_text(value)
+    return clean_text(json.dumps(value, ensure_ascii=False))
+
+
+def clean_text(text: str) -> str:
+    """Text as the database can store it: NUL removed, a lone surrogate (``"\\ud800"`` in
+    JSON) replaced by U+FFFD. Surrogate pairs written as two escapes are joined."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def read_jsonl(path: Path, encoding: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
@@ -346,7 +502,8 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int = CHUNK_ROWS) -> Itera
                     yield _json_chunk(objects, numbers)
                     objects, numbers = [], []
         except FileRejected as exc:
-            exc.rows_read = rows_read
+            # rows_read counts every row of a rejected file: the failing one and the rest
+            exc.rows_read = rows_read + 1 + lines.remaining_rows()
             raise
         if rows_read == 0:
             raise FileRejected("the file is empty (no JSON object)")
@@ -367,12 +524,13 @@ def _json_object(text: str, lines: _Lines) -> dict[str, Any]:
 
 
 def _json_chunk(objects: list[dict[str, Any]], numbers: list[int]) -> Chunk:
+    cleaned = [{clean_text(str(key)): value for key, value in obj.items()} for obj in objects]
     keys: dict[str, None] = {}
-    for obj in objects:
+    for obj in cleaned:
         for key in obj:
-            keys.setdefault(str(key), None)
+            keys.setdefault(key, None)
     headers = list(keys)
-    rows = [[json_text(obj.get(k)) for k in headers] for obj in objects]
+    rows = [[json_text(obj.get(k)) for k in headers] for obj in cleaned]
     return Chunk(headers, rows, numbers)
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from core.contract import Entity, load_contract
-from core.masking import scrub
+from core.masking import scrub, sql_mask_identifier, sql_mask_text
 from core.quality_tables import DQ_SCHEMA
 from core.settings import Settings
 from ingestion.loader import latest_file_states
@@ -496,7 +496,11 @@ def _write_quarantine(
     quarantined_at: dt.datetime,
     rules: tuple[str, ...],
 ) -> None:
-    """One quarantine row per (row, rule) of the given rules, with file, row, id, owner."""
+    """One quarantine row per (row, rule) of the given rules, with file, row, id, owner.
+
+    Record id, owner and detail pass through the one masking rule (core.masking): a phone
+    or e-mail typed into them never reaches data_quality; ``row_id`` stays the raw key.
+    """
     rule_list = ", ".join(f"'{r}'" for r in rules)
     con.execute(
         f"""
@@ -515,8 +519,10 @@ def _write_quarantine(
             group by row_id, rule
         )
         select ?, ?, ?, new_rows._source_file, new_rows._source_row,
-               new_rows.{_q(entity.record_id)}, new_rows.{_q(entity.owner_column)},
-               per_row_rule.rule, per_row_rule.column_name, per_row_rule.detail,
+               {sql_mask_identifier(f"new_rows.{_q(entity.record_id)}")},
+               {sql_mask_identifier(f"new_rows.{_q(entity.owner_column)}")},
+               per_row_rule.rule, per_row_rule.column_name,
+               {sql_mask_text("per_row_rule.detail")},
                ?, null, per_row_rule.row_id
         from per_row_rule
         join {_new_rows(entity.name)} as new_rows on new_rows._row_id = per_row_rule.row_id
@@ -528,14 +534,16 @@ def _write_quarantine(
 def _write_findings(
     con: duckdb.DuckDBPyConnection, entity: Entity, run_id: str, as_of_date: dt.date
 ) -> None:
-    """Warn-only findings, row by row, so the report can name records and owners."""
+    """Warn-only findings, row by row, so the report can name records and owners (masked
+    like the quarantine's)."""
     con.execute(
         f"""
         insert into {DQ_SCHEMA}.plausibility_findings
         select ?, ?, ?, new_rows._source_file, new_rows._source_row,
-               new_rows.{_q(entity.record_id)}, new_rows.{_q(entity.owner_column)},
-               dq_failures.rule, dq_failures.column_name, dq_failures.detail,
-               dq_failures.row_id
+               {sql_mask_identifier(f"new_rows.{_q(entity.record_id)}")},
+               {sql_mask_identifier(f"new_rows.{_q(entity.owner_column)}")},
+               dq_failures.rule, dq_failures.column_name,
+               {sql_mask_text("dq_failures.detail")}, dq_failures.row_id
         from dq_failures
         join {_new_rows(entity.name)} as new_rows on new_rows._row_id = dq_failures.row_id
         where dq_failures.entity = ? and dq_failures.severity = 'warn'
@@ -744,7 +752,10 @@ def _update_file_loads(con: duckdb.DuckDBPyConnection, entity: str, released_row
 def _write_scorecard(
     con: duckdb.DuckDBPyConnection, entity: Entity, run_id: str, as_of_date: dt.date
 ) -> None:
-    """Per owner: rows of the files loaded for D, how many are held back, share clean."""
+    """Per owner: rows of the files loaded for D, how many are held back, share clean.
+
+    Owners are masked (core.masking.mask_identifier): two owners never merge.
+    """
     owner = _q(entity.owner_column)
     con.execute(
         f"delete from {DQ_SCHEMA}.owner_scorecard where as_of_date = ? and entity = ?",
@@ -754,7 +765,8 @@ def _write_scorecard(
         f"""
         insert into {DQ_SCHEMA}.owner_scorecard
         with rows_for_day as (
-            select landed._row_id, coalesce(landed.{owner}, '{NO_OWNER}') as owner
+            select landed._row_id,
+                   coalesce({sql_mask_identifier(f"landed.{owner}")}, '{NO_OWNER}') as owner
             from raw.{entity.name} as landed
             where landed._file_hash in (
                 select file_hash from {DQ_SCHEMA}.file_loads

@@ -153,7 +153,7 @@ def test_latest_copy_per_follow_up_and_service_record(zh: DbtHarness) -> None:
         "from staging.stg_crm__follow_ups order by 1"
     )
     assert rows == [
-        ("F001", "call", "contacted", dt.datetime(2026, 3, 9, 10), "客户电话 13800001111"),
+        ("F001", "call", "contacted", dt.datetime(2026, 3, 9, 10), "客户电话 138****1111"),
         ("F002", "visit", "proposal", dt.datetime(2026, 3, 11), "补充说明"),
         ("F003", "wechat", "negotiation", None, None),
     ]
@@ -186,7 +186,7 @@ def test_quarantined_rows_are_excluded_and_released_rows_return(held_back: DbtHa
     )
     # F003 gone; F002 falls back to its earlier clean copy (拜访 -> visit, no next date)
     assert rows == [
-        ("F001", "call", dt.datetime(2026, 3, 9, 10), "客户电话 13800001111"),
+        ("F001", "call", dt.datetime(2026, 3, 9, 10), "客户电话 138****1111"),
         ("F002", "visit", None, None),
     ]
     services = held_back.query("select service_id from staging.stg_crm__service_records")
@@ -210,7 +210,7 @@ def test_event_copies_exported_after_d_are_not_seen_by_a_build_for_d(tmp_path: P
         "from staging.stg_crm__follow_ups order by 1"
     )
     assert rows == [
-        ("F001", dt.datetime(2026, 3, 9, 10), "客户电话 13800001111", dt.datetime(2026, 3, 2, 10)),
+        ("F001", dt.datetime(2026, 3, 9, 10), "客户电话 138****1111", dt.datetime(2026, 3, 2, 10)),
         ("F002", None, None, dt.datetime(2026, 3, 4, 15, 30)),
     ]
     assert early.query("select * from staging.stg_crm__service_records") == []

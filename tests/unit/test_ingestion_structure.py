@@ -38,6 +38,7 @@ def land_and_load(
 def assert_rejected(
     con: duckdb.DuckDBPyConnection, result: FileLoadResult, error: str, rows_read: int = 0
 ) -> None:
+    """Rejected whole; rows_read counts every row of the file (the failing one included)."""
     assert result.status == "rejected"
     assert result.error == error
     assert (result.rows_read, result.rows_loaded, result.load_seq) == (rows_read, 0, None)
@@ -57,25 +58,25 @@ def assert_rejected(
             "unterminated quote at the end",
             HEADER + "\n" + rows(2) + 'L3,2026-03-01,官网,"甲公司,张,CRM,1000,王,线索\n',
             "leads/a.csv: line 4 is truncated (unterminated quoted field).",
-            2,
+            3,
         ),
         (
             "last line cut off without a line end",
             HEADER + "\n" + rows(3) + "L4,2026-03-01 10:00,官网,甲",
             "leads/a.csv: line 5 is truncated (4 of 9 fields and no line end).",
-            3,
+            4,
         ),
         (
             "short row in the middle",
             HEADER + "\n" + rows(1) + "L2,2026-03-01,官网\n" + rows(1),
             "leads/a.csv: line 3 has 3 fields but the header has 9.",
-            1,
+            3,
         ),
         (
             "more fields than the header",
             HEADER + "\n" + rows(2) + ROW.format(n=3) + ",extra\n",
             "leads/a.csv: line 4 has 10 fields but the header has 9.",
-            2,
+            3,
         ),
         ("empty file", "", "leads/a.csv: the file is empty (no header row).", 0),
         ("only blank lines", "\n\n  \n", "leads/a.csv: the file is empty (no header row).", 0),
@@ -112,7 +113,7 @@ def test_undecodable_bytes_reject_the_file_naming_the_line(tmp_path: Path) -> No
     data = (HEADER + "\n" + ascii_row).encode("utf-8") + b"L2,\xff\xff,x\n"
     con, result = land_and_load(tmp_path, "leads/a.csv", data)
     assert_rejected(
-        con, result, "leads/a.csv: line 3 has bytes that cannot be decoded as gb18030.", 1
+        con, result, "leads/a.csv: line 3 has bytes that cannot be decoded as gb18030.", 2
     )
 
 
@@ -131,7 +132,7 @@ def test_a_file_rejected_late_leaves_nothing_of_its_earlier_chunks(tmp_path: Pat
     )
     assert result is not None
     assert_rejected(
-        con, result, "leads/a.csv: line 252 is truncated (2 of 9 fields and no line end).", 250
+        con, result, "leads/a.csv: line 252 is truncated (2 of 9 fields and no line end).", 251
     )
 
 
@@ -163,15 +164,15 @@ def test_service_records_need_account_name_or_account_id(tmp_path: Path) -> None
             "truncated last object",
             '{"lead_id": "L1"}\n{"lead_id": "L2", "crea',
             "leads/a.jsonl: line 2 is truncated (incomplete JSON object).",
-            1,
+            2,
         ),
         (
             "broken line in the middle",
             '{"lead_id": "L1"}\nnot json\n{"lead_id": "L3"}\n',
             "leads/a.jsonl: line 2 is not valid JSON.",
-            1,
+            3,
         ),
-        ("array instead of object", "[1, 2]\n", "leads/a.jsonl: line 1 is not a JSON object.", 0),
+        ("array instead of object", "[1, 2]\n", "leads/a.jsonl: line 1 is not a JSON object.", 1),
         ("no objects", "\n\n", "leads/a.jsonl: the file is empty (no JSON object).", 0),
     ],
 )
@@ -243,7 +244,7 @@ def test_xlsx_value_beyond_the_header_is_rejected(tmp_path: Path) -> None:
     good = ROW.format(n=1).split(",")
     data = _workbook_bytes([header, good, [*ROW.format(n=2).split(","), "stray"]])
     con, result = land_and_load(tmp_path, "leads/a.xlsx", data)
-    assert_rejected(con, result, "leads/a.xlsx: row 3 has more fields than the header (9).", 1)
+    assert_rejected(con, result, "leads/a.xlsx: row 3 has more fields than the header (9).", 2)
 
 
 def test_xlsx_without_header_is_empty(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 -- first copy from created_at, a later copy from its file's business date), amount from
 -- budget, probability from the stage, currency from the configuration, and money converted
 -- to the configured currency.
+-- Ids, owners and free text pass through the one masking rule (macros/masking.sql): no
+-- phone number or e-mail address typed into them reaches a mart. Masked ids that changed
+-- carry a short hash of the original, so two ids never merge.
 with clean_versions as (
     select
         clean.*,
@@ -46,34 +49,34 @@ defaulted as (
 )
 
 select
-    lead_id,
+    {{ mask_identifier("lead_id") }} as lead_id,
     created_at,
     updated_at,
     source,
-    account_name,
-    account_id,
-    account_key,
-    contact_name,
+    {{ mask_contact_data("account_name") }} as account_name,
+    {{ mask_identifier("account_id") }} as account_id,
+    {{ mask_identifier("account_key") }} as account_key,
+    {{ mask_contact_data("contact_name") }} as contact_name,
     contact_phone,
     contact_email,
-    requirement,
+    {{ mask_contact_data("requirement") }} as requirement,
     currency,
     budget_original,
     amount_original,
     {{ to_base_currency('budget_original', 'currency') }} as budget,
     {{ to_base_currency('amount_original', 'currency') }} as amount,
-    owner,
-    team,
+    {{ mask_identifier("owner") }} as owner,
+    {{ mask_contact_data("team") }} as team,
     stage,
     stated_probability,
     coalesce(stated_probability, {{ stage_attribute('stage', 'probability') }}) as probability,
     expected_close_date,
     closed_at,
-    loss_reason,
+    {{ mask_contact_data("loss_reason") }} as loss_reason,
     urgency,
     decision_maker_reached,
-    industry,
-    region,
+    {{ mask_contact_data("industry") }} as industry,
+    {{ mask_contact_data("region") }} as region,
     _row_id,
     _source_file,
     _source_row,
