@@ -27,11 +27,12 @@ def row(n: int, account: str = "甲公司") -> str:
 def load(
     tmp_path: Path, data: bytes, settings: Settings | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, FileLoadResult]:
-    path = tmp_path / "leads" / "a.csv"
+    landing = tmp_path / "landing"  # its own folder: other files of the test stay out of it
+    path = landing / "leads" / "a.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     con = duckdb.connect()
-    results = load_landing(con, tmp_path, settings or Settings(), run_id="t", as_of_date=AS_OF)
+    results = load_landing(con, landing, settings or Settings(), run_id="t", as_of_date=AS_OF)
     assert len(results) == 1
     return con, results[0]
 
