@@ -27,7 +27,7 @@ from typing import Any
 from core.build_lock import BuildLockBusy, build_db_lock
 from core.constants import CLI_TRIGGER, CLI_TRIGGER_TAG
 from core.paths import WarehousePaths
-from core.settings import Settings, load_config
+from core.settings import load_config
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
 
@@ -124,6 +124,7 @@ def run_build(
     from dagster import DagsterInstance
 
     from orchestration.build import build_definitions
+    from orchestration.failures import report_failed_run
     from orchestration.jobs import DAILY_BUILD_JOB
     from orchestration.resources import PipelineResource
 
@@ -161,10 +162,17 @@ def run_build(
             recorded = _publish_status(paths, result.run_id)
             if result.success and recorded:
                 return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
-            failure = _first_failure(result)
             if not verbose:
                 _append_traces(build_log_path(paths, as_of_date), result)
-            _report_failure(instance, paths, settings, result.run_id, as_of_date, failure, say)
+            failure = report_failed_run(
+                instance,
+                paths,
+                settings,
+                run_id=result.run_id,
+                as_of_date=as_of_date,
+                fallback="the build run failed before publishing",
+                log=say,
+            )
             return BuildOutcome(as_of_date, result.run_id, "failed", failure)
     except BuildLockBusy as exc:
         return BuildOutcome(as_of_date, None, "failed", str(exc))
@@ -190,34 +198,6 @@ def _terminal_output(paths: WarehousePaths, as_of_date: dt.date, verbose: bool) 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log, redirect_stdout(log):
         yield
-
-
-def _report_failure(
-    instance: Any,
-    paths: WarehousePaths,
-    settings: Settings,
-    run_id: str,
-    as_of_date: dt.date,
-    reason: str,
-    say: Callable[[str], None],
-) -> None:
-    """Record ``failed`` in publish_log and alert, as the daemon's failure sensor does."""
-    from orchestration.failures import report_failed_build
-
-    record = instance.get_run_record_by_id(run_id)
-    started = record.start_time if record is not None and record.start_time else None
-    started_at = (
-        dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
-    ).replace(tzinfo=None)
-    report_failed_build(
-        paths,
-        settings,
-        run_id=run_id,
-        as_of_date=as_of_date,
-        started_at=started_at,
-        reason=reason,
-        log=say,
-    )
 
 
 def _to_stderr(message: str) -> None:
@@ -267,13 +247,3 @@ def _append_traces(log_path: Path, result: object) -> None:
             log.write("\n".join(lines) + "\n")
     except OSError:
         pass  # the disk may be what failed; the one-line reason is still printed
-
-
-def _first_failure(result: object) -> str:
-    """The first step error of a failed run, as one line, personal data masked."""
-    from orchestration.failures import first_step_error
-
-    reason = first_step_error(getattr(result, "all_events", []))
-    if reason and "[Errno 28]" in reason:
-        reason = f"the disk is full (free some space and build again): {reason}"
-    return reason or "the build run failed before publishing"

@@ -4,9 +4,11 @@ A failed run (a step raised after its retries) never reaches the publish step, s
 else would say so. :func:`report_failed_build` writes the ``failed`` row of
 ``data_quality.publish_log`` and sends one alert (Chinese and English) through
 ``delivery.alerts`` to the configured channels, logged in ``data_quality.alert_log``. It is
-called by the run-failure sensor for runs the daemon launched, and by
-``crm_pipeline.runner.run_build`` for command-line runs (which the sensor skips, so a
-failure is alerted once). It never raises: alerting must not turn one failure into two.
+called through :func:`report_failed_run`, the one path for every failed run: by the
+run-failure sensor for runs the daemon launched, and by ``crm_pipeline.runner.run_build``
+for command-line runs (which the sensor skips, so a failure is alerted once). Both read
+the reason and the start time from the Dagster instance the same way. It never raises:
+alerting must not turn one failure into two.
 """
 
 from __future__ import annotations
@@ -70,6 +72,59 @@ def failure_message(as_of_date: dt.date, run_id: str, reason: str) -> tuple[str,
         f"{as_of_date.isoformat()}, or re-execute the run in the Dagster UI)."
     )
     return subject, body
+
+
+def run_failure_reason(instance: Any, run_id: str, fallback: str) -> str:
+    """Why a run failed, one line: its first step error as stored in the instance's event
+    log (where in-process and daemon runs both write), else ``fallback``. A full disk says
+    so, since freeing space is the fix."""
+    import dagster as dg
+
+    records = instance.all_logs(
+        run_id,
+        of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY},
+    )
+    events = [record.dagster_event for record in records if record.dagster_event is not None]
+    reason = first_step_error(events) or scrub(fallback)
+    if "[Errno 28]" in reason:
+        reason = f"the disk is full (free some space and build again): {reason}"
+    return reason
+
+
+def run_started_at(instance: Any, run_id: str) -> dt.datetime:
+    """When the run started (naive UTC), per the instance; now when it never started."""
+    record = instance.get_run_record_by_id(run_id)
+    if record is not None and record.start_time:
+        return dt.datetime.fromtimestamp(record.start_time, dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def report_failed_run(
+    instance: Any,
+    paths: WarehousePaths,
+    settings: Settings,
+    *,
+    run_id: str,
+    as_of_date: dt.date,
+    fallback: str,
+    log: Callable[[str], None] = logger.warning,
+) -> str:
+    """Record and alert a failed run of the daily build; return the reason reported.
+
+    The one failure path of the command line and the UI: the reason and start time come
+    from the instance, then :func:`report_failed_build` records and alerts.
+    """
+    reason = run_failure_reason(instance, run_id, fallback)
+    report_failed_build(
+        paths,
+        settings,
+        run_id=run_id,
+        as_of_date=as_of_date,
+        started_at=run_started_at(instance, run_id),
+        reason=reason,
+        log=log,
+    )
+    return reason
 
 
 def report_failed_build(

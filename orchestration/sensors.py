@@ -147,29 +147,6 @@ def landing_files_sensor(
     return landing_sensor
 
 
-def failure_reason(context: dg.RunFailureSensorContext) -> str:
-    """The first failed step and its error (inner cause, not Dagster's wrapper), one line."""
-    from orchestration.failures import first_step_error
-
-    records = context.instance.all_logs(
-        context.dagster_run.run_id,
-        of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_UP_FOR_RETRY},
-    )
-    events = [record.dagster_event for record in records if record.dagster_event is not None]
-    reason = first_step_error(events)
-    if reason:
-        return reason
-    message = context.failure_event.message or "the run failed before any step finished"
-    return message.strip().splitlines()[0]
-
-
-def _run_started_at(context: dg.RunFailureSensorContext) -> dt.datetime:
-    record = context.instance.get_run_record_by_id(context.dagster_run.run_id)
-    if record is not None and record.start_time:
-        return dt.datetime.fromtimestamp(record.start_time, dt.UTC).replace(tzinfo=None)
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     """Alert managers, and record ``failed`` in publish_log, when a daily build run fails."""
 
@@ -183,7 +160,7 @@ def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
     def daily_build_failure_alert(
         context: dg.RunFailureSensorContext, pipeline: PipelineResource
     ) -> None:
-        from orchestration.failures import report_failed_build
+        from orchestration.failures import report_failed_run
 
         run = context.dagster_run
         if run.tags.get(CLI_TRIGGER_TAG) == CLI_TRIGGER:
@@ -192,13 +169,14 @@ def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
         if not partition:
             context.log.warning(f"run {run.run_id} failed without a partition; not alerted")
             return
-        report_failed_build(
+        message = context.failure_event.message or "the run failed before any step finished"
+        report_failed_run(
+            context.instance,
             pipeline.paths(),
             pipeline.settings(),
             run_id=run.run_id,
             as_of_date=dt.date.fromisoformat(partition),
-            started_at=_run_started_at(context),
-            reason=failure_reason(context),
+            fallback=message.strip().splitlines()[0],
             log=context.log.warning,
         )
 

@@ -93,6 +93,11 @@ def sources_document(contract: Contract) -> dict[str, Any]:
                         "released_at is set when a re-check passes.",
                     },
                     {
+                        "name": "check_results",
+                        "description": "One row per rule and entity per run; a quarantine "
+                        "row's released_at is its releasing run's checked_at.",
+                    },
+                    {
                         "name": "checked_loads",
                         "description": "File loads whose rows the quality step checked; rows "
                         "of a load not listed here are pending and stay out of staging.",

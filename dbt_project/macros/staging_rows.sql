@@ -5,9 +5,10 @@
     back while its quarantine is active (released_at NULL), whatever D: a row found bad
     never reaches a mart. A released row stays held back in every build for a D at whose
     end it was still quarantined: quarantined by a run for a business date at or before D
-    (as_of_date; first_quarantined_at's local date when missing) and released after the end
-    of D (released_at, UTC, compared in local time). So a rebuild of a past D excludes what
-    that day's build excluded. -#}
+    (as_of_date; first_quarantined_at's local date when missing) and released by a run for
+    a business date after D (release_business_date). So a rebuild of a past D excludes what
+    that day's build excluded, and a build that releases a row includes it, as a build from
+    scratch for that date (where the row was never quarantined) does. -#}
 {% macro is_held_back_as_of_d(quarantine) -%}
     (
         {{ quarantine }}.released_at is null
@@ -16,8 +17,24 @@
                 {{ quarantine }}.as_of_date,
                 cast({{ utc_to_local(quarantine ~ '.first_quarantined_at') }} as date)
             ) <= {{ as_of_date() }}
-            and {{ utc_to_local(quarantine ~ '.released_at') }} >= {{ as_of_end() }}
+            and {{ release_business_date(quarantine) }} > {{ as_of_date() }}
         )
+    )
+{%- endmacro %}
+
+{#- The business date of the run that released a quarantine row: the quality step stamps
+    released_at with its own checked_at, so the run is the one whose check_results carry
+    that time. Not the wall-clock release time: a backfill releases rows while catching up
+    on past dates. A release no run row explains counts from its local date. -#}
+{% macro release_business_date(quarantine) -%}
+    coalesce(
+        (
+            select max(release_run.as_of_date)
+            from {{ source('data_quality', 'check_results') }} as release_run
+            where release_run.checked_at = {{ quarantine }}.released_at
+              and release_run.check_source <> 'dbt'
+        ),
+        cast({{ utc_to_local(quarantine ~ '.released_at') }} as date)
     )
 {%- endmacro %}
 

@@ -5,23 +5,16 @@ The asset always records its decision (``data_quality.publish_log`` and the
 still visible in the UI, the report and the alert.
 """
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
 from core.constants import BUILD_DB_POOL
+from orchestration.failures import run_started_at
 from orchestration.resources import PipelineResource
 from orchestration.runtime import build_connection, build_writer, partition_date
 
 PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
-
-
-def _run_started_at(context: dg.AssetExecutionContext) -> dt.datetime:
-    record = context.instance.get_run_record_by_id(context.run_id)
-    if record is not None and record.start_time:
-        return dt.datetime.fromtimestamp(record.start_time, dt.UTC).replace(tzinfo=None)
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def build_publish_asset(
@@ -54,7 +47,7 @@ def build_publish_asset(
 
         as_of = partition_date(context)
         paths = pipeline.paths()
-        started_at = _run_started_at(context)
+        started_at = run_started_at(context.instance, context.run_id)
         with build_connection(paths) as con:
             decision = evaluate_gate(con, pipeline.settings(), run_id=context.run_id)
             status = "published" if decision.publish else "blocked"

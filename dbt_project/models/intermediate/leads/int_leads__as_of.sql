@@ -1,6 +1,8 @@
 -- Each lead's version as of the build date D: the version with the greatest updated_at at
 -- or before the end of D; ties go to the later file, then the later row (sources.md).
 -- A lead with no version by then does not exist yet as of D.
+-- Columns: those of stg_crm__leads (listed there, once) without contact details, original
+-- amounts and row lineage, plus the weighted amount and the status.
 with versions_until_d as (
     select *
     from {{ ref('stg_crm__leads') }}
@@ -18,31 +20,15 @@ ranked_versions as (
 )
 
 select
-    lead_id,
-    created_at,
-    updated_at,
-    source,
-    account_name,
-    account_id,
-    account_key,
-    contact_name,
-    currency,
-    budget,
-    amount,
-    owner,
-    team,
-    stage,
-    stated_probability,
-    probability,
+    {{ columns_except(
+        ref('stg_crm__leads'),
+        except=[
+            'contact_phone', 'contact_email', 'requirement', 'budget_original',
+            'amount_original', '_row_id', '_source_file', '_source_row', '_loaded_at',
+        ],
+        replace={'loss_reason': mask_contact_data('loss_reason')},
+    ) }},  -- loss_reason: free text, no contact data in marts
     amount * probability / 100.0 as weighted_amount,
-    case when stage in ('won', 'lost') then stage else 'open' end as status,
-    expected_close_date,
-    closed_at,
-    {{ mask_contact_data("loss_reason") }} as loss_reason,  -- free text: no contact data in marts
-    urgency,
-    decision_maker_reached,
-    industry,
-    region,
-    _load_seq
+    case when stage in ('won', 'lost') then stage else 'open' end as status
 from ranked_versions
 where version_rank = 1
