@@ -363,8 +363,10 @@ def latest_file_states(
     """file path -> its latest file_loads row (by loaded_at; ignored entries left out).
 
     The latest row is what the gate reads: ``rejected`` blocks; ``loaded`` blocks when a
-    quarantine-rate hold names that path and hash; a corrected version (another hash),
-    ``withdrawn`` or ``accepted`` resolves both.
+    quarantine-rate hold names that path and hash and at least one of that version's rows
+    is still quarantined; a corrected version (another hash), ``withdrawn`` or ``accepted``
+    resolves both, and so does the release of every quarantined row (a follow-up whose lead
+    arrived later).
     """
     where = "and file_path = ?" if file_path is not None else ""
     rows = con.execute(
@@ -384,6 +386,14 @@ def latest_file_states(
                    select 1 from {DQ_SCHEMA}.gate_holds as holds
                    where holds.file_path = ranked_loads.file_path
                      and holds.file_hash = ranked_loads.file_hash
+               )
+               -- a hold lifts by itself once the reference re-check has released every
+               -- quarantined row of that file version (row ids start with its hash)
+               and exists (
+                   select 1 from {DQ_SCHEMA}.quarantine as active
+                   where active.released_at is null
+                     and active.entity = ranked_loads.entity
+                     and starts_with(active.row_id, left(ranked_loads.file_hash, 16) || ':')
                ) as held
         from ranked_loads
         where recency = 1

@@ -91,6 +91,26 @@ def test_rate_breach_holds_every_later_build_until_accepted(
     ]
 
 
+def test_rate_hold_lifts_once_every_quarantined_row_of_its_file_is_released(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Follow-ups of a lead that has not landed yet are quarantined (reference rule); 2 of 4
+    breach the 20 % limit. When the lead lands, the re-check releases both rows: the file
+    holds nothing any more, with no accept needed. A file whose rows are still quarantined
+    keeps holding (the first test)."""
+    land(con, "leads", leads(5, 0), file_name="a.csv", run_id="r1")
+    follow_up = dict(occurred_at=T, owner="amy", channel="call")
+    rows = [{**follow_up, "follow_up_id": f"F{i}", "lead_id": "L1"} for i in range(2)] + [
+        {**follow_up, "follow_up_id": f"F{i}", "lead_id": "L_LATE"} for i in range(2, 4)
+    ]
+    land(con, "follow_ups", rows, file_name="f.csv", run_id="r1")
+    reasons = build(con, "r1")
+    assert len(reasons) == 1 and "follow_ups/f.csv" in reasons[0]
+    assert build(con, "r2") == reasons  # still held: the lead has not arrived
+    land(con, "leads", [{**LEAD, "lead_id": "L_LATE"}], file_name="b.csv", run_id="r3")
+    assert build(con, "r3") == []
+
+
 def test_rate_denominator_is_the_rows_checked_in_this_build_per_entity(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
