@@ -22,7 +22,7 @@ from core.masking import scrub
 from core.quality_tables import DQ_SCHEMA
 from core.settings import Settings
 from quality.checks import NO_OWNER
-from quality.gate import acceptances_since_previous_build, blocking_files
+from quality.gate import acceptances_since_previous_build, blocking_files, pending_loads
 
 MAX_EXAMPLES = 10
 MAX_REPORT_ROWS = 500
@@ -87,6 +87,20 @@ class EntityLine:
         return self.rows_quarantined / self.rows_checked if self.rows_checked else None
 
 
+@dataclass(frozen=True)
+class RecordLine:
+    """One quarantined record to fix: where it is and which rule it broke."""
+
+    owner: str
+    entity: str
+    record_id: str | None
+    source_file: str
+    source_row: int | None
+    column: str | None
+    rule: str
+    detail: str
+
+
 @dataclass
 class BuildSummary:
     """Everything the report and the alert say about one build."""
@@ -107,6 +121,26 @@ class BuildSummary:
     rows_released: int = 0
     report_path: Path | None = None
     serving_db: Path | None = None
+    outcome: str = ""  # status, or "published with warnings" (publish_log.outcome)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    rate_holds: list[tuple[str, str]] = field(default_factory=list)  # (entity, file)
+    dbt_warnings: list[str] = field(default_factory=list)  # warn-level tests with rows
+    pending_checks: bool = False  # loaded files not yet checked hold the gate
+    records: list[RecordLine] = field(default_factory=list)  # every quarantined record
+    report_url: str | None = None  # the report as a link (reports.base_url)
+
+    @property
+    def label(self) -> str:
+        """published / published with warnings / blocked / failed."""
+        return self.outcome or self.status
+
+    @property
+    def notify_type(self) -> str:
+        """apprise's notification type: failure when not published, warning when the
+        build quarantined rows or found anything, info otherwise."""
+        if self.status in {"blocked", "failed"}:
+            return "failure"
+        return "warning" if self.has_news else "info"
 
     @property
     def quarantined_rows(self) -> int:
@@ -145,10 +179,21 @@ def collect_summary(
         ).fetchone()
         status, reason = (row[0], row[1]) if row else ("failed", "no publish decision recorded")
     summary = BuildSummary(run_id, as_of_date, status, reason or "")
+    summary.outcome = _outcome(con, run_id, status)
     # rejected files still holding the gate, whichever build rejected them
+    holding = blocking_files(con)
     summary.rejected_files = [
-        scrub(s.error or s.file_path) or "" for s in blocking_files(con) if s.status == "rejected"
+        scrub(s.error or s.file_path) or "" for s in holding if s.status == "rejected"
     ]
+    summary.rejected = [
+        (Path(s.file_path).name, scrub(s.error or "") or "")
+        for s in holding
+        if s.status == "rejected"
+    ]
+    summary.rate_holds = [
+        (s.entity or "", Path(s.file_path).name) for s in holding if s.status == "loaded"
+    ]
+    summary.pending_checks = bool(pending_loads(con))
     summary.ignored_entries, summary.withdrawn_files = (
         [
             scrub(str(e)) or ""
@@ -171,10 +216,20 @@ def collect_summary(
         scrub(f"{rule} ({failed or 0} rows): {detail or 'failed'}") or ""
         for rule, failed, detail in con.execute(
             f"select rule, failed_rows, detail from {DQ_SCHEMA}.check_results "
-            "where run_id = ? and check_source = 'dbt' and not passed order by rule",
+            "where run_id = ? and check_source = 'dbt' and not passed "
+            "and coalesce(status, 'fail') <> 'warn' order by rule",
             [run_id],
         ).fetchall()
     ]
+    summary.dbt_warnings = [
+        scrub(f"{rule} ({failed or 0} rows)") or ""
+        for rule, failed in con.execute(
+            f"select rule, failed_rows from {DQ_SCHEMA}.check_results where run_id = ? "
+            "and check_source = 'dbt' and status = 'warn' order by rule",
+            [run_id],
+        ).fetchall()
+    ]
+    summary.records = _records(con, run_id)
     summary.infrastructure_errors = [
         scrub(str(d)) or ""
         for (d,) in con.execute(
@@ -193,6 +248,46 @@ def collect_summary(
         ).fetchone()[0]
     )
     return summary
+
+
+def _outcome(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> str:
+    """publish_log.outcome of the run (``published with warnings``), else the status."""
+    row = con.execute(
+        f"select outcome from {DQ_SCHEMA}.publish_log where run_id = ? and status = ?",
+        [run_id, status],
+    ).fetchone()
+    return str(row[0]) if row and row[0] else status
+
+
+def _records(con: duckdb.DuckDBPyConnection, run_id: str) -> list[RecordLine]:
+    """Every record this build quarantined, per owner (most records first), in file order."""
+    rows = con.execute(
+        f"""
+        with flagged as (
+            select coalesce(owner, '{NO_OWNER}') as owner, entity, record_id, source_file,
+                   source_row, column_name, rule, detail
+            from {DQ_SCHEMA}.quarantine where run_id = ?
+        ),
+        per_owner as (select owner, count(*) as records from flagged group by owner)
+        select flagged.*
+        from flagged join per_owner using (owner)
+        order by per_owner.records desc, owner, source_file, source_row, rule, column_name
+        """,
+        [run_id],
+    ).fetchall()
+    return [
+        RecordLine(
+            owner=scrub(str(owner)) or "",
+            entity=str(entity),
+            record_id=scrub(str(record)) if record is not None else None,
+            source_file=Path(str(source_file or "")).name,
+            source_row=int(row) if row is not None else None,
+            column=str(column) if column else None,
+            rule=str(rule),
+            detail=scrub(str(detail or "")) or "",
+        )
+        for owner, entity, record, source_file, row, column, rule, detail in rows
+    ]
 
 
 def _entities(

@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -148,10 +149,16 @@ def blocked_build(
 
 
 def mail_text(raw: bytes) -> tuple[str, str]:
+    """Subject and the text of the HTML body (tags removed) of one e-mail."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    part = message.get_body(preferencelist=("plain",))
+    part = message.get_body(preferencelist=("html", "plain"))
     assert part is not None
-    return str(message["Subject"]), part.get_content()
+    return str(message["Subject"]), re.sub(r"<[^>]+>", "\n", part.get_content())
+
+
+def mail_attachments(raw: bytes) -> list[str]:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return [str(part.get_filename()) for part in message.iter_attachments()]
 
 
 def test_email_reaches_the_smtp_server(
@@ -160,16 +167,19 @@ def test_email_reaches_the_smtp_server(
     _, sink = smtp
     assert len(sink.messages) == 1
     subject, body = mail_text(sink.messages[0])
-    assert "2026-03-31" in subject and "已阻止发布" in subject and "BLOCKED" in subject
-    for expected in ("业务日期 / Business date: 2026-03-31", "原因 / Why", "负责人待办",
-                     "Owner to-do", "quality_report.html", "data_quality.quarantine"):
-        assert expected in body
+    assert "2026-03-31" in subject and "已阻止发布" in subject
     # leads: 2 required rows (L2, L3) of 6 = 33.3%; examples listed by record id.
-    assert "leads · 必填 / required" in body and "2 行 rows (33.3%)" in body
-    assert "L2, L3" in body
-    # bob owns L3 (required) and L4 (range): two records to fix.
-    assert "bob: 2 条记录 records (leads)" in body
-    assert "cai: 1 条记录 records (follow_ups)" in body
+    assert "商机 / 线索 · 必填项（隔离）：2 行（33.3%），例如 L2, L3" in body
+    # bob owns L3 (required) and L4 (range): two records to fix, each with file, row,
+    # the column by its Chinese header, what is wrong and how to fix it.
+    assert "bob：2 条记录" in body
+    assert "L3（2026-03-31.csv 第 4 行）：「来源」缺失，在客户管理系统中补填后重新导出" in body
+    assert "L4（2026-03-31.csv 第 5 行）：「预算」超出允许范围" in body
+    assert "cai：1 条记录" in body and "「商机编号」找不到对应的记录" in body
+    # why it was blocked, in Chinese
+    assert "商机 / 线索 隔离率超过上限，文件 2026-03-31.csv 需改正、撤回或人工接受" in body
+    # the quality report travels with the e-mail
+    assert mail_attachments(sink.messages[0]) == ["quality_report.html"]
 
 
 def test_no_personal_data_or_secret_anywhere(
@@ -195,8 +205,9 @@ def test_webhook_receives_the_json_alert(
     path, body = received[0]
     assert path == f"/hook/{TOKEN}"  # the secret filled in from the environment
     payload = json.loads(body)
-    assert "BLOCKED" in payload["title"]
-    assert "Business date" in payload["message"] and "业务日期" in payload["message"]
+    assert "已阻止发布" in payload["title"]
+    assert "业务日期" in payload["message"]
+    assert payload["type"] == "failure"  # a blocked build
 
 
 def test_failures_are_retried_and_logged_without_raising(blocked_build: dict[str, Any]) -> None:
@@ -244,7 +255,9 @@ def test_all_clear_sends_nothing_unless_configured(
         loud = report_and_alert(con, settings_with([channel], send_all_clear=True),
                                 run_id="ok", as_of_date=D, report_dir=tmp_path / "r")
     assert loud.alerted and len(received) == before + 1
-    assert received[-1][0] == "/clear" and "published" in json.loads(received[-1][1])["title"]
+    payload = json.loads(received[-1][1])
+    assert received[-1][0] == "/clear" and "已发布" in payload["title"]
+    assert payload["type"] == "info"
 
 
 def test_a_broken_sender_never_raises() -> None:
