@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from core.contract import load_contract
 from core.labels import Language, label
 from core.masking import scrub
-from delivery.report import BuildSummary, RecordLine
 from quality.checks import NO_OWNER
+
+if TYPE_CHECKING:
+    from delivery.report import BuildSummary, RecordLine
 
 # ------------------------------------------------------------------------------ channels
 
@@ -138,9 +141,11 @@ def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
 
 
-def problem_and_fix(rule: str, entity: str, column: str | None, language: Language) -> str:
+def problem_and_fix(
+    rule: str, entity: str, column: str | None, language: Language
+) -> tuple[str, str]:
     """What is wrong and how to fix it, from the rule and the column alone (the English
-    detail text is for the report)."""
+    detail text is for the report): ("「来源」缺失", "在客户管理系统中补填后重新导出")."""
     col = column_name(entity, column, language) or ("相关字段" if language == "zh" else "a field")
     problem = label("quality_problem", rule, language)
     if problem == rule:
@@ -148,15 +153,13 @@ def problem_and_fix(rule: str, entity: str, column: str | None, language: Langua
     fix = label("quality_fix", rule, language)
     if fix == rule:
         fix = "见报告" if language == "zh" else "see the report"
-    return t(
-        "record_line",
-        language,
-        record="{record}",
-        file="{file}",
-        row="{row}",
-        problem=problem.format(column=col),
-        fix=fix,
-    )
+    return problem.format(column=col), fix
+
+
+def what_to_do(rule: str, entity: str, column: str | None, language: Language) -> str:
+    """The problem and its fix in one phrase, for the report's table."""
+    problem, fix = problem_and_fix(rule, entity, column, language)
+    return f"{problem}，{fix}" if language == "zh" else f"{problem}; {fix}"
 
 
 def _why(s: BuildSummary, language: Language) -> list[str]:
@@ -252,17 +255,23 @@ def _owner_sections(records: list[RecordLine], language: Language, per_owner: in
         return []
     sections = [Section(t("owners", language), [], trimmable=False)]
     for owner, mine in by_owner.items():
-        lines = [
-            problem_and_fix(r.rule, r.entity, r.column, language).format(
-                record=r.record_id or t("no_record_id", language),
-                file=r.source_file,
-                row=r.source_row if r.source_row is not None else "—",
-            )
-            for r in mine[:per_owner]
-        ]
+        lines = [_record_line(r, language) for r in mine[:per_owner]]
         heading = t("owner_line", language, owner=owner_name(owner, language), n=len(mine))
         sections.append(Section(heading, lines, hidden=max(0, len(mine) - per_owner)))
     return sections
+
+
+def _record_line(record: RecordLine, language: Language) -> str:
+    problem, fix = problem_and_fix(record.rule, record.entity, record.column, language)
+    return t(
+        "record_line",
+        language,
+        record=record.record_id or t("no_record_id", language),
+        file=record.source_file,
+        row=record.source_row if record.source_row is not None else "—",
+        problem=problem,
+        fix=fix,
+    )
 
 
 def _where(s: BuildSummary, language: Language) -> tuple[list[str], list[tuple[str, str]]]:

@@ -250,3 +250,19 @@ def test_a_blocked_build_is_a_failure_notification(tmp_path: Path) -> None:
         summary = collect_summary(con, "r1", D)
     assert summary.notify_type == "failure"
     assert summary.label == "blocked"
+
+
+def test_the_report_says_published_with_warnings_chinese_first(
+    warned_build: dict[str, Any],
+) -> None:
+    report = Path(warned_build["outcome"].report_path).read_text(encoding="utf-8")
+    assert (
+        '<p class="outcome warnings">已发布（有警告） <span class="en">published with warnings'
+        in report
+    )
+    assert "已发布（有警告）" in report and "全部检查通过" not in report
+    assert report.index("数据质量报告") < report.index("Data quality report")
+    # every record of every owner, with the column by its Chinese header
+    assert report.count("「来源」缺失，在客户管理系统中补填后重新导出") == 40
+    assert "<h3>无负责人：5 条记录" in report
+    assert '商机 / 线索 <span class="en">leads</span></td><td>300</td>\n<td>55</td>' in report

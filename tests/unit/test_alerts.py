@@ -213,7 +213,7 @@ def test_email_reaches_the_smtp_server(
     subject, body = mail_text(sink.messages[0])
     assert "2026-03-31" in subject and "已阻止发布" in subject
     # leads: 2 required rows (L2, L3) of 6 = 33.3%; examples listed by record id.
-    assert "商机 / 线索 · 必填项（隔离）：2 行（33.3%），例如 L2, L3" in body
+    assert "商机 / 线索 · 必填（隔离）：2 行（33.3%），例如 L2, L3" in body
     # bob owns L3 (required) and L4 (range): two records to fix, each with file, row,
     # the column by its Chinese header, what is wrong and how to fix it.
     assert "bob：2 条记录" in body
