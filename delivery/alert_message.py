@@ -17,6 +17,7 @@ Nothing here reads the database or sends anything.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -369,3 +370,33 @@ def render(contents: list[AlertContent], profile: ChannelProfile) -> tuple[str, 
     bodies = [fit(c, profile.body_format, share) for c in contents]
     separator = "<hr>" if profile.body_format == "html" else "\n\n"
     return subject, separator.join(bodies)
+
+
+def failed_build_message(
+    as_of_date: dt.date, run_id: str, reason: str, language: Language
+) -> tuple[str, str]:
+    """Subject and body of a failed build's alert in one language.
+
+    The Chinese one carries no error text (English, from the code): where to find it."""
+    date = as_of_date.isoformat()
+    outcome = label("outcome", "failed", language)
+    subject = f"[{t('title', language)}] {date} {outcome}"
+    if language == "zh":
+        lines = [
+            f"{t('business_date', language)}：{date}",
+            f"{t('outcome', language)}：{outcome}",
+            t("failed_build", language),
+            "原因：详见构建日志",
+            "重新运行构建是安全的。",
+        ]
+    else:
+        first = (reason.strip().splitlines() or ["unknown"])[0]
+        lines = [
+            f"{t('business_date', language)}: {date}",
+            f"{t('outcome', language)}: {outcome}",
+            t("failed_build", language),
+            f"{t('why', language)}: {scrub(first) or 'unknown'}",
+            f"Dagster run: {run_id}",
+            f"Re-running is safe: crm-pipeline build --as-of {date}",
+        ]
+    return subject, "\n".join(lines)

@@ -293,6 +293,8 @@ class AlertOutcome:
     alerted: bool
     results: list[DeliveryResult]
     error: str | None = None
+    outcome: str = ""  # published / published with warnings / blocked / failed
+    report_url: str | None = None
 
 
 def report_and_alert(
@@ -319,13 +321,16 @@ def report_and_alert(
         summary.serving_db = serving_db
         report_path = str(write_report(con, summary, report_dir))
         summary.report_url = report_url(settings, as_of_date, Path(report_path).name)
+        done = functools.partial(
+            AlertOutcome, report_path, outcome=summary.label, report_url=summary.report_url
+        )
         if not summary.has_news and not settings.alerts.send_all_clear:
-            return AlertOutcome(report_path, False, [])
+            return done(False, [])
         results, subject, body = send_content(settings, summary, send=send, sleep=sleep)
         record_alert(
             con, run_id=run_id, as_of_date=as_of_date, subject=subject, body=body, results=results
         )
-        return AlertOutcome(report_path, True, results)
+        return done(True, results)
     except Exception as exc:  # the alert step must never fail the build
         error = _clean_error(f"{type(exc).__name__}: {exc}", [])
         logger.error("quality report/alert step failed: %s", error)

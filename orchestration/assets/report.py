@@ -55,9 +55,19 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         metadata: dict[str, object] = {
             "as_of_date": as_of.isoformat(),
             "alerted": outcome.alerted,
+            "outcome": outcome.outcome,
             "channels_sent": len([r for r in outcome.results if r.status == "sent"]),
             "channels_failed": len([r for r in outcome.results if r.status == "failed"]),
+            # each channel: sent, or failed and why (secrets and URLs removed)
+            "deliveries": dg.MetadataValue.json(
+                {
+                    r.channel: {"status": r.status, "attempts": r.attempts, "error": r.error}
+                    for r in outcome.results
+                }
+            ),
         }
+        if outcome.report_url:
+            metadata["report_url"] = dg.MetadataValue.url(outcome.report_url)
         if outcome.report_path:
             metadata["report"] = dg.MetadataValue.path(outcome.report_path)
         yield dg.MaterializeResult(metadata=metadata)

@@ -266,3 +266,13 @@ def test_the_report_says_published_with_warnings_chinese_first(
     assert report.count("「来源」缺失，在客户管理系统中补填后重新导出") == 40
     assert "<h3>无负责人：5 条记录" in report
     assert '商机 / 线索 <span class="en">leads</span></td><td>300</td>\n<td>55</td>' in report
+
+
+def test_a_failed_build_alert_in_chinese_has_no_english_words() -> None:
+    from orchestration.failures import failure_message
+
+    subject, body = failure_message(D, "run-1", "step dbt failed: Boom at x", "zh")
+    assert "构建失败" in subject and "2026-03-31" in body
+    assert english_words(subject + "\n" + body) == []
+    _, english = failure_message(D, "run-1", "step dbt failed: Boom\nTrace", "en")
+    assert "Boom" in english and "Trace" not in english
