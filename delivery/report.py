@@ -156,6 +156,7 @@ class BuildSummary:
             or self.acceptances
             or self.quarantined_rows
             or self.dbt_failures
+            or self.dbt_warnings
             or self.infrastructure_errors
             or any(r.failed_rows for r in self.rules)
         )

@@ -78,10 +78,14 @@ class BuildFindings:
         parts = []
         if self.rows_quarantined:
             per = ", ".join(f"{e} {n}" for e, n in self.quarantined.items() if n)
-            parts.append(f"{self.rows_quarantined} rows quarantined ({per})")
+            parts.append(f"{_count(self.rows_quarantined, 'row')} quarantined ({per})")
         if self.warnings:
-            parts.append(f"{self.warnings} checks did not pass (see check_results)")
+            parts.append(f"{_count(self.warnings, 'check')} did not pass (see check_results)")
         return "; ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def build_findings(con: duckdb.DuckDBPyConnection, run_id: str) -> BuildFindings:

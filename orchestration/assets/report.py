@@ -6,7 +6,6 @@ recorded check results themselves: Dagster's run-failure sensors never see a fai
 non-blocking check. The step never fails the run because of an undeliverable alert.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -41,8 +40,12 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         paths = pipeline.paths()
         with build_connection(paths) as con:
             outcome = report_and_alert(
-                con, pipeline.settings(), run_id=context.run_id, as_of_date=as_of,
-                report_dir=paths.report_dir(as_of.isoformat()), serving_db=paths.serving_db,
+                con,
+                pipeline.settings(),
+                run_id=context.run_id,
+                as_of_date=as_of,
+                report_dir=paths.report_dir(as_of.isoformat()),
+                serving_db=paths.serving_db,
             )
         if outcome.error:
             context.log.error(f"report/alert: {outcome.error}")

@@ -367,7 +367,7 @@ def test_a_build_that_quarantined_rows_says_published_with_warnings(
 ) -> None:
     """CLI, HTML report, publish_log and Dagster metadata all say the same thing."""
     out = builds["out"]["2026-03-29"]
-    assert "build as of 2026-03-29: published with warnings (1 rows quarantined " in out
+    assert "build as of 2026-03-29: published with warnings (1 row quarantined " in out
     assert "all checks passed" not in out
     assert "  rows quarantined: follow_ups 1" in out
     assert "  alert webhook: sent" in out and "  alert down: failed (" in out
