@@ -126,6 +126,9 @@ class BuildSummary:
     dbt_warnings: list[str] = field(default_factory=list)  # warn-level tests with rows
     pending_checks: bool = False  # loaded files not yet checked hold the gate
     records: list[RecordLine] = field(default_factory=list)  # every quarantined record
+    ignored_paths: list[str] = field(default_factory=list)  # landing entries not loaded
+    withdrawn_paths: list[str] = field(default_factory=list)
+    accepted: list[tuple[str, str, str]] = field(default_factory=list)  # path, who, when UTC
     report_url: str | None = None  # the report as a link (reports.base_url)
 
     @property
@@ -194,20 +197,25 @@ def collect_summary(
         (s.entity or "", Path(s.file_path).name) for s in holding if s.status == "loaded"
     ]
     summary.pending_checks = bool(pending_loads(con))
-    summary.ignored_entries, summary.withdrawn_files = (
-        [
-            scrub(str(e)) or ""
-            for (e,) in con.execute(
-                f"select coalesce(error, file_path) from {DQ_SCHEMA}.file_loads "
-                "where run_id = ? and status = ? order by file_path",
-                [run_id, status],
-            ).fetchall()
-        ]
-        for status in ("ignored", "withdrawn")
-    )
+    for status, texts, paths in (
+        ("ignored", summary.ignored_entries, summary.ignored_paths),
+        ("withdrawn", summary.withdrawn_files, summary.withdrawn_paths),
+    ):
+        for path, error in con.execute(
+            f"select file_path, error from {DQ_SCHEMA}.file_loads "
+            "where run_id = ? and status = ? order by file_path",
+            [run_id, status],
+        ).fetchall():
+            texts.append(scrub(str(error or path)) or "")
+            paths.append(scrub(str(path)) or "")
+    accepted = acceptances_since_previous_build(con, run_id)
     summary.acceptances = [
         scrub(f"{path}: accepted by {who} at {at:%Y-%m-%d %H:%M} UTC — {why} ({what})") or ""
-        for path, who, at, why, what in acceptances_since_previous_build(con, run_id)
+        for path, who, at, why, what in accepted
+    ]
+    summary.accepted = [
+        (scrub(str(path)) or "", scrub(str(who)) or "", f"{at:%Y-%m-%d %H:%M}")
+        for path, who, at, _, _ in accepted
     ]
     summary.entities = _entities(con, run_id, settings)
     summary.rules = _rules(con, run_id, {e.entity: e.rows_checked for e in summary.entities})

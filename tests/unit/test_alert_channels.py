@@ -276,3 +276,17 @@ def test_a_failed_build_alert_in_chinese_has_no_english_words() -> None:
     assert english_words(subject + "\n" + body) == []
     _, english = failure_message(D, "run-1", "step dbt failed: Boom\nTrace", "en")
     assert "Boom" in english and "Trace" not in english
+
+
+def test_ignored_withdrawn_and_accepted_files_are_in_the_chinese_alert() -> None:
+    from delivery.report import BuildSummary
+
+    summary = BuildSummary("r9", D, "published", "")
+    summary.ignored_paths = ["leads/2026-03-29.xls", "README.txt"]
+    summary.withdrawn_paths = ["follow_ups/2026-03-30.csv"]
+    summary.accepted = [("leads/2026-03-30.csv", "王经理", "2026-04-01 08:00")]
+    _, body = render([compose(summary, "zh")], channel_profile("json://x"))
+    assert "未加载的条目（原因见报告）：leads/2026-03-29.xls、README.txt" in body
+    assert "已撤回（已从落地目录移除）：follow_ups/2026-03-30.csv" in body
+    assert "已人工接受：leads/2026-03-30.csv（王经理，2026-04-01 08:00，原因见报告）" in body
+    assert english_words(body) == []
