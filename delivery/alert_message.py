@@ -237,10 +237,11 @@ def compose(s: BuildSummary, language: Language, *, records_per_owner: int = 5) 
     if s.dbt_warnings:
         notes.append(t("dbt_warned", language, n=len(s.dbt_warnings)))
     notes += [t("accepted", language, file=f, who=who, at=at) for f, who, at in s.accepted]
+    joined = "、" if language == "zh" else ", "
     if s.withdrawn_paths:
-        notes.append(t("withdrawn", language, files="、".join(s.withdrawn_paths)))
+        notes.append(t("withdrawn", language, files=joined.join(s.withdrawn_paths)))
     if s.ignored_paths:
-        notes.append(t("ignored", language, files="、".join(s.ignored_paths)))
+        notes.append(t("ignored", language, files=joined.join(s.ignored_paths)))
     if s.rows_released:
         notes.append(t("released", language, n=s.rows_released))
     if notes:
