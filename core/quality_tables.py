@@ -18,7 +18,7 @@ TABLES: dict[str, str] = {
         run_id varchar, as_of_date date, checked_at timestamp, entity varchar,
         rule varchar, column_name varchar, severity varchar, checked_rows bigint,
         failed_rows bigint, failure_rate double, passed boolean,
-        check_source varchar, detail varchar
+        check_source varchar, detail varchar, status varchar
     """,
     "quarantine": """
         run_id varchar, as_of_date date, entity varchar, source_file varchar,
@@ -38,7 +38,8 @@ TABLES: dict[str, str] = {
     """,
     "publish_log": """
         run_id varchar, as_of_date date, started_at timestamp, finished_at timestamp,
-        status varchar, reason varchar
+        status varchar, reason varchar, outcome varchar, warnings bigint,
+        rows_quarantined bigint
     """,
     "owner_scorecard": """
         as_of_date date, owner varchar, entity varchar, records bigint,
@@ -69,8 +70,64 @@ TABLES: dict[str, str] = {
 }
 
 
+# Columns added after a table was first released: a warehouse created before them gets
+# them (NULL in old rows) the next time it is opened, so inserts can name them.
+ADDED_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    # check_results.status: pass | warn | fail | error, and passed = (status = 'pass')
+    "check_results": [("status", "varchar")],
+    # publish_log.status stays published | blocked | failed (the spec's values); outcome
+    # adds "published with warnings", with the warnings and quarantined rows behind it
+    "publish_log": [("outcome", "varchar"), ("warnings", "bigint"), ("rows_quarantined", "bigint")],
+}
+
+
 def create_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``data_quality`` and its tables, if missing."""
+    """Create schema ``data_quality`` and its tables, if missing (adding later columns)."""
     con.execute(f"create schema if not exists {DQ_SCHEMA}")
     for name, columns in TABLES.items():
         con.execute(f"create table if not exists {DQ_SCHEMA}.{name} ({columns})")
+    for name, added in ADDED_COLUMNS.items():
+        for column, kind in added:
+            con.execute(f"alter table {DQ_SCHEMA}.{name} add column if not exists {column} {kind}")
+
+
+# check_results columns in the order every writer passes them (named, so the order of a
+# migrated table, where status comes last, does not matter).
+CHECK_RESULT_COLUMNS = (
+    "run_id",
+    "as_of_date",
+    "checked_at",
+    "entity",
+    "rule",
+    "column_name",
+    "severity",
+    "checked_rows",
+    "failed_rows",
+    "failure_rate",
+    "status",
+    "passed",
+    "check_source",
+    "detail",
+)
+
+
+def check_status(severity: str, failed_rows: int, *, error: bool = False) -> str:
+    """A check's status: ``error`` when it could not run, ``pass`` when nothing failed,
+    else ``warn`` for a warn-level check and ``fail`` for a blocking one.
+
+    ``passed`` is ``status == 'pass'``: a warn-level check that found rows did not pass.
+    """
+    if error:
+        return "error"
+    if not failed_rows:
+        return "pass"
+    return "warn" if severity == "warn" else "fail"
+
+
+def insert_check_results(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+    """Insert check_results rows given in :data:`CHECK_RESULT_COLUMNS` order."""
+    if not rows:
+        return
+    names = ", ".join(CHECK_RESULT_COLUMNS)
+    marks = ", ".join("?" for _ in CHECK_RESULT_COLUMNS)
+    con.executemany(f"insert into {DQ_SCHEMA}.check_results ({names}) values ({marks})", rows)

@@ -189,6 +189,10 @@ class AlertChannel(_Section):
 
 class AlertsConfig(_Section):
     channels: list[AlertChannel] = Field(default_factory=list)
+    # zh: every word Chinese (the managers' language); en; both: Chinese, then English
+    language: Literal["zh", "en", "both"] = "zh"
+    # each owner's records to fix listed in the alert; the rest are in the report
+    records_per_owner: int = Field(5, ge=1, le=100)
     send_all_clear: bool = False
     retries: int = Field(3, ge=0, le=10)
     retry_wait_seconds: float = Field(2.0, ge=0)

@@ -85,7 +85,7 @@ def run_backfill(
             step_retry_delay_seconds=step_retry_delay_seconds,
         )
         elapsed = time.monotonic() - began
-        progress(f"{step}: {outcome.status} in {elapsed:.1f} s ({outcome.reason})")
+        progress(f"{step}: {outcome.label} in {elapsed:.1f} s ({outcome.reason})")
         if outcome.exit_code == EXIT_ERROR:
             progress(
                 f"backfill stopped at {as_of}: fix the cause and run the same command again "

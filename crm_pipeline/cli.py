@@ -113,8 +113,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     landing, warehouse, config = _locations(args)
     outcome = run_build(landing, warehouse, args.as_of, config, verbose=args.verbose)
-    print(f"build as of {outcome.as_of_date}: {outcome.status} ({outcome.reason})")
+    print(f"build as of {outcome.as_of_date}: {outcome.label} ({outcome.reason})")
     paths = WarehousePaths(warehouse.resolve())
+    _print_details(paths, outcome.run_id)
     if outcome.status == "published":
         print(f"  serving database: {paths.serving_db}")
     report = paths.report_dir(outcome.as_of_date.isoformat())
@@ -123,6 +124,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.verbose:
         print(f"  build log:        {build_log_path(paths, outcome.as_of_date)}")
     return outcome.exit_code
+
+
+def _print_details(paths: WarehousePaths, run_id: str | None) -> None:
+    """Rows quarantined per entity and each alert channel's delivery, under the outcome."""
+    from crm_pipeline.runner import build_details
+
+    try:
+        details = build_details(paths, run_id)
+    except Exception:  # the summary must not turn a finished build into an error
+        return
+    if any(details.quarantined.values()):
+        per = ", ".join(f"{e} {n}" for e, n in details.quarantined.items() if n)
+        print(f"  rows quarantined: {per}")
+    for channel, status, error in details.deliveries:
+        print(f"  alert {channel}: {status}" + (f" ({error})" if error else ""))
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -179,6 +195,8 @@ def _landing_relative(file: Path, landing: Path | None) -> str:
         except ValueError:
             pass
     return file.as_posix()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from core.settings import load_config
     from delivery.decks.service import make_decks
@@ -188,15 +206,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     paths = WarehousePaths(warehouse.resolve())
     settings = load_config(args.config or _env_path("CRM_PIPELINE_CONFIG"), paths.root)
-    run = make_decks(paths.serving_db, paths.reports_dir, settings, as_of_date=args.as_of,
-                     language=args.lang, send=bool(args.send))
+    run = make_decks(
+        paths.serving_db,
+        paths.reports_dir,
+        settings,
+        as_of_date=args.as_of,
+        language=args.lang,
+        send=bool(args.send),
+    )
     print(f"decks as of {run.files.as_of_date}:")
     for path in run.files.files.values():
         print(f"  {path}")
     failed = [r for r in run.results if r.status != "sent"]
     for result in run.results:
-        print(f"  sent to {result.channel}: {result.status}"
-              + (f" ({result.error})" if result.error else ""))
+        print(
+            f"  sent to {result.channel}: {result.status}"
+            + (f" ({result.error})" if result.error else "")
+        )
     return EXIT_ERROR if failed else 0
 
 

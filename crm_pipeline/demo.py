@@ -79,7 +79,7 @@ def run_demo(landing: Path, warehouse: Path) -> int:
         copied = land_until(export_dir, landing, as_of)
         _say(f"Daily build as of {as_of} ({copied} new files landed) …")
         outcome = run_build(landing, warehouse, as_of)
-        _say(f"  {outcome.status}: {outcome.reason}")
+        _say(f"  {outcome.label}: {outcome.reason}")
         exit_code = outcome.exit_code
         if outcome.status == "failed":
             return exit_code

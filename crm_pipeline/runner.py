@@ -59,6 +59,13 @@ class BuildOutcome:
     run_id: str | None
     status: str  # published | blocked | failed
     reason: str
+    outcome: str = ""  # status, or "published with warnings"
+
+    @property
+    def label(self) -> str:
+        """What the build ended as, honestly: published / published with warnings /
+        blocked / failed."""
+        return self.outcome or self.status
 
     @property
     def exit_code(self) -> int:
@@ -84,16 +91,53 @@ def write_instance_config(dagster_home: Path) -> Path:
     return config
 
 
-def _publish_status(paths: WarehousePaths, run_id: str) -> tuple[str, str] | None:
+def _publish_status(paths: WarehousePaths, run_id: str) -> tuple[str, str, str] | None:
     import duckdb
 
     if not paths.build_db.exists():
         return None
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         row = con.execute(
-            "select status, reason from data_quality.publish_log where run_id = ?", [run_id]
+            "select status, reason, coalesce(outcome, status) from data_quality.publish_log "
+            "where run_id = ?",
+            [run_id],
         ).fetchone()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
+
+
+@dataclass(frozen=True)
+class BuildDetails:
+    """What the command line prints under the outcome: rows quarantined per entity and
+    each alert channel's delivery (sent, or failed and why)."""
+
+    quarantined: dict[str, int]
+    deliveries: list[tuple[str, str, str | None]]  # channel, status, error
+
+
+def build_details(paths: WarehousePaths, run_id: str | None) -> BuildDetails:
+    """Read one build's quarantine counts and alert deliveries from the build database."""
+    import duckdb
+
+    if run_id is None or not paths.build_db.exists():
+        return BuildDetails({}, [])
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        quarantined = {
+            str(e): int(n or 0)
+            for e, n in con.execute(
+                "select entity, failed_rows from data_quality.check_results "
+                "where run_id = ? and rule = 'quarantine_rate' order by entity",
+                [run_id],
+            ).fetchall()
+        }
+        deliveries = [
+            (str(c), str(s), e)
+            for c, s, e in con.execute(
+                "select channel, status, error from data_quality.alert_log "
+                "where run_id = ? order by sent_at, channel",
+                [run_id],
+            ).fetchall()
+        ]
+    return BuildDetails(quarantined, deliveries)
 
 
 def run_build(
@@ -161,7 +205,7 @@ def run_build(
                 )
             recorded = _publish_status(paths, result.run_id)
             if result.success and recorded:
-                return BuildOutcome(as_of_date, result.run_id, recorded[0], recorded[1])
+                return BuildOutcome(as_of_date, result.run_id, *recorded)
             if not verbose:
                 _append_traces(build_log_path(paths, as_of_date), result)
             failure = report_failed_run(

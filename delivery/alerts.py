@@ -12,6 +12,7 @@ stripped of URLs and of every secret value used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -19,13 +20,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import duckdb
 
+from core.labels import Language
 from core.masking import redact_urls, scrub
 from core.quality_tables import DQ_SCHEMA
 from core.settings import AlertChannel, Settings
+
+if TYPE_CHECKING:
+    from delivery.report import BuildSummary
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +83,23 @@ def _with_timeouts(url: str, timeout: float) -> str:
 
 
 def apprise_send(
-    url: str, subject: str, body: str, timeout: float, attach: Sequence[str] | None = None
+    url: str,
+    subject: str,
+    body: str,
+    timeout: float,
+    attach: Sequence[str] | None = None,
+    *,
+    body_format: str = "text",
+    notify_type: str = "info",
 ) -> tuple[bool, str | None]:
     """Send through apprise; the error is what apprise logged (URLs removed later).
 
-    ``attach``: files to attach (e-mail channels; the manager decks)."""
+    ``attach``: files to attach (e-mail channels: the quality report, the manager decks);
+    ``body_format``: text, markdown or html; ``notify_type``: info, warning or failure."""
     import apprise
 
     import delivery.feishu  # noqa: F401  (registers feishusign://, signed Feishu/Lark bots)
+    import delivery.wecom  # noqa: F401  (registers wecommd://, WeCom bots in markdown)
 
     notifier = apprise.Apprise()
     if not notifier.add(_with_timeouts(url, timeout)):
@@ -92,7 +107,10 @@ def apprise_send(
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = bool(
             notifier.notify(
-                title=subject, body=body, body_format=apprise.NotifyFormat.TEXT,
+                title=subject,
+                body=body,
+                body_format=apprise.NotifyFormat(body_format),
+                notify_type=apprise.NotifyType(notify_type),
                 attach=list(attach) if attach else None,
             )
         )
@@ -157,8 +175,17 @@ def record_alert(
     con.executemany(
         f"insert into {DQ_SCHEMA}.alert_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (run_id, as_of_date, sent_at, r.channel, r.status, r.attempts, r.error,
-             scrub(subject), scrub(body))
+            (
+                run_id,
+                as_of_date,
+                sent_at,
+                r.channel,
+                r.status,
+                r.attempts,
+                r.error,
+                scrub(subject),
+                scrub(body),
+            )
             for r in rows
         ],
     )
@@ -172,13 +199,90 @@ def send_alert(
     send: Sender = apprise_send,
     sleep: Callable[[float], None] = time.sleep,
     environ: Mapping[str, str] | None = None,
+    notify_type: str = "failure",
 ) -> list[DeliveryResult]:
-    """Deliver one alert to every configured channel; never raises."""
+    """Deliver one plain-text alert (a failed build's) to every channel; never raises.
+
+    The text is cut to each channel's size limit."""
+    from delivery.alert_message import channel_profile
+
     subject, body = scrub(subject) or "", scrub(body) or ""
-    return [
-        deliver(channel, subject, body, settings, send=send, sleep=sleep, environ=environ)
-        for channel in settings.alerts.channels
-    ]
+    results = []
+    for channel in settings.alerts.channels:
+        limit = channel_profile(channel.url).limit
+        text = body if limit is None else _cut(body, limit - len(subject.encode()) - 2)
+        sender = _with_options(send, "text", notify_type, None)
+        results.append(
+            deliver(channel, subject, text, settings, send=sender, sleep=sleep, environ=environ)
+        )
+    return results
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` bytes (whole characters)."""
+    return text.encode("utf-8")[: max(0, limit)].decode("utf-8", errors="ignore")
+
+
+def _with_options(
+    send: Sender, body_format: str, notify_type: str, attach: Sequence[str] | None
+) -> Sender:
+    """apprise_send with the channel's format, type and attachments; a test's sender as is."""
+    if send is not apprise_send:
+        return send
+    return functools.partial(
+        apprise_send, attach=attach, body_format=body_format, notify_type=notify_type
+    )
+
+
+def send_content(
+    settings: Settings,
+    summary: BuildSummary,
+    *,
+    send: Sender = apprise_send,
+    sleep: Callable[[float], None] = time.sleep,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[list[DeliveryResult], str, str]:
+    """Deliver one build's alert to every channel, each in its own format and size limit;
+    return the results and the plain-text subject and body recorded in alert_log."""
+    from delivery.alert_message import PLAIN_LOG, channel_profile, compose, render
+
+    languages: list[Language] = (
+        ["zh", "en"] if settings.alerts.language == "both" else [settings.alerts.language]
+    )
+    per_owner = settings.alerts.records_per_owner
+    contents = [compose(summary, lang, records_per_owner=per_owner) for lang in languages]
+    attach = [str(summary.report_path)] if summary.report_path is not None else None
+    results = []
+    for channel in settings.alerts.channels:
+        profile = channel_profile(channel.url)
+        subject, body = render(contents, profile)
+        # chat bots show no title: the subject is the body's first line (in the limit)
+        title = subject if profile.kind in {"email", "webhook"} else ""
+        sender = _with_options(
+            send,
+            profile.body_format,
+            summary.notify_type,
+            attach if profile.kind == "email" else None,
+        )
+        results.append(
+            deliver(
+                channel,
+                title,
+                scrub(body) or "",
+                settings,
+                send=sender,
+                sleep=sleep,
+                environ=environ,
+            )
+        )
+    subject, body = render(contents, PLAIN_LOG)
+    return results, scrub(subject) or "", scrub(body) or ""
+
+
+def report_url(settings: Settings, as_of_date: dt.date, name: str) -> str | None:
+    """The report as a link under ``reports.base_url`` (None when no base URL is set)."""
+    base = settings.reports.base_url
+    return f"{base.rstrip('/')}/{as_of_date.isoformat()}/{name}" if base else None
 
 
 @dataclass(frozen=True)
@@ -189,6 +293,8 @@ class AlertOutcome:
     alerted: bool
     results: list[DeliveryResult]
     error: str | None = None
+    outcome: str = ""  # published / published with warnings / blocked / failed
+    report_url: str | None = None
 
 
 def report_and_alert(
@@ -207,20 +313,24 @@ def report_and_alert(
     Sends after every build that quarantined rows, rejected a file, failed a check or was
     blocked; an all-clear message only when ``alerts.send_all_clear`` is set. Never raises.
     """
-    from delivery.report import alert_subject, collect_summary, render_text, write_report
+    from delivery.report import collect_summary, write_report
 
     report_path: str | None = None
     try:
         summary = collect_summary(con, run_id, as_of_date, settings=settings)
         summary.serving_db = serving_db
         report_path = str(write_report(con, summary, report_dir))
+        summary.report_url = report_url(settings, as_of_date, Path(report_path).name)
+        done = functools.partial(
+            AlertOutcome, report_path, outcome=summary.label, report_url=summary.report_url
+        )
         if not summary.has_news and not settings.alerts.send_all_clear:
-            return AlertOutcome(report_path, False, [])
-        subject, body = alert_subject(summary), render_text(summary)
-        results = send_alert(settings, subject, body, send=send, sleep=sleep)
-        record_alert(con, run_id=run_id, as_of_date=as_of_date, subject=subject, body=body,
-                     results=results)
-        return AlertOutcome(report_path, True, results)
+            return done(False, [])
+        results, subject, body = send_content(settings, summary, send=send, sleep=sleep)
+        record_alert(
+            con, run_id=run_id, as_of_date=as_of_date, subject=subject, body=body, results=results
+        )
+        return done(True, results)
     except Exception as exc:  # the alert step must never fail the build
         error = _clean_error(f"{type(exc).__name__}: {exc}", [])
         logger.error("quality report/alert step failed: %s", error)

@@ -76,6 +76,10 @@ class PublishRecord:
     as_of_date: dt.date
     started_at: dt.datetime
     reason: str
+    # "published" or "published with warnings" (status itself stays "published")
+    outcome: str = "published"
+    warnings: int = 0
+    rows_quarantined: int = 0
 
 
 def publish_serving(
@@ -142,9 +146,25 @@ def _log_published(con: duckdb.DuckDBPyConnection, record: PublishRecord, schema
     finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(f"delete from {schema}.publish_log where run_id = ?", [record.run_id])
     con.execute(
-        f"insert into {schema}.publish_log values (?, ?, ?, ?, 'published', ?)",
-        [record.run_id, record.as_of_date, record.started_at, finished_at, record.reason],
+        f"insert into {schema}.publish_log ({_LOG_COLUMNS}) "
+        "values (?, ?, ?, ?, 'published', ?, ?, ?, ?)",
+        [
+            record.run_id,
+            record.as_of_date,
+            record.started_at,
+            finished_at,
+            record.reason,
+            record.outcome,
+            record.warnings,
+            record.rows_quarantined,
+        ],
     )
+
+
+_LOG_COLUMNS = (
+    "run_id, as_of_date, started_at, finished_at, status, reason, outcome, warnings, "
+    "rows_quarantined"
+)
 
 
 def record_publish(
@@ -155,11 +175,27 @@ def record_publish(
     started_at: dt.datetime,
     status: str,
     reason: str,
+    outcome: str | None = None,
+    warnings: int = 0,
+    rows_quarantined: int = 0,
 ) -> None:
-    """One publish_log row per build (re-running a run id replaces its row)."""
+    """One publish_log row per build (re-running a run id replaces its row).
+
+    ``status`` is the spec's published / blocked / failed; ``outcome`` (default: the
+    status) says "published with warnings" where that applies."""
     finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("delete from data_quality.publish_log where run_id = ?", [run_id])
     con.execute(
-        "insert into data_quality.publish_log values (?, ?, ?, ?, ?, ?)",
-        [run_id, as_of_date, started_at, finished_at, status, reason],
+        f"insert into data_quality.publish_log ({_LOG_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            as_of_date,
+            started_at,
+            finished_at,
+            status,
+            reason,
+            outcome or status,
+            warnings,
+            rows_quarantined,
+        ],
     )

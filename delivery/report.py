@@ -11,42 +11,41 @@ number, e-mail address or note text ever appears.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import jinja2
 
 from core.contract import load_contract
+from core.labels import label
 from core.masking import scrub
 from core.quality_tables import DQ_SCHEMA
 from core.settings import Settings
+from delivery.alert_message import column_name, entity_name, owner_name, what_to_do
 from quality.checks import NO_OWNER
-from quality.gate import acceptances_since_previous_build, blocking_files
+from quality.gate import acceptances_since_previous_build, blocking_files, pending_loads
 
 MAX_EXAMPLES = 10
 MAX_REPORT_ROWS = 500
 REPORT_NAME = "quality_report.html"
 
-RULE_LABELS: dict[str, str] = {
-    "structure": "文件结构",
-    "required": "必填",
-    "type": "类型/格式",
-    "range": "取值范围",
-    "enumeration": "枚举值",
-    "conditional": "条件规则",
-    "uniqueness": "唯一性",
-    "reference": "关联引用",
-    "plausibility": "合理性(仅提醒)",
-    "dbt": "dbt 测试",
-    "infrastructure": "检查运行故障",
-}
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "published": ("已发布", "published"),
-    "blocked": ("已阻止发布", "BLOCKED"),
-    "failed": ("构建失败", "FAILED"),
-    "validated": ("仅校验(未发布)", "validated only, nothing published"),
-}
+TEMPLATES = Path(__file__).with_name("templates")
+TABLES = (
+    "quarantine",
+    "check_results",
+    "file_loads",
+    "owner_scorecard",
+    "plausibility_findings",
+    "publish_log",
+    "alert_log",
+)
+
+
+def outcome_labels(outcome: str) -> tuple[str, str]:
+    """(Chinese, English) of an outcome: 已发布（有警告） / published with warnings."""
+    return label("outcome", outcome, "zh"), label("outcome", outcome, "en")
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,20 @@ class EntityLine:
         return self.rows_quarantined / self.rows_checked if self.rows_checked else None
 
 
+@dataclass(frozen=True)
+class RecordLine:
+    """One quarantined record to fix: where it is and which rule it broke."""
+
+    owner: str
+    entity: str
+    record_id: str | None
+    source_file: str
+    source_row: int | None
+    column: str | None
+    rule: str
+    detail: str
+
+
 @dataclass
 class BuildSummary:
     """Everything the report and the alert say about one build."""
@@ -107,6 +120,29 @@ class BuildSummary:
     rows_released: int = 0
     report_path: Path | None = None
     serving_db: Path | None = None
+    outcome: str = ""  # status, or "published with warnings" (publish_log.outcome)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    rate_holds: list[tuple[str, str]] = field(default_factory=list)  # (entity, file)
+    dbt_warnings: list[str] = field(default_factory=list)  # warn-level tests with rows
+    pending_checks: bool = False  # loaded files not yet checked hold the gate
+    records: list[RecordLine] = field(default_factory=list)  # every quarantined record
+    ignored_paths: list[str] = field(default_factory=list)  # landing entries not loaded
+    withdrawn_paths: list[str] = field(default_factory=list)
+    accepted: list[tuple[str, str, str]] = field(default_factory=list)  # path, who, when UTC
+    report_url: str | None = None  # the report as a link (reports.base_url)
+
+    @property
+    def label(self) -> str:
+        """published / published with warnings / blocked / failed."""
+        return self.outcome or self.status
+
+    @property
+    def notify_type(self) -> str:
+        """apprise's notification type: failure when not published, warning when the
+        build quarantined rows or found anything, info otherwise."""
+        if self.status in {"blocked", "failed"}:
+            return "failure"
+        return "warning" if self.has_news else "info"
 
     @property
     def quarantined_rows(self) -> int:
@@ -123,6 +159,7 @@ class BuildSummary:
             or self.acceptances
             or self.quarantined_rows
             or self.dbt_failures
+            or self.dbt_warnings
             or self.infrastructure_errors
             or any(r.failed_rows for r in self.rules)
         )
@@ -145,24 +182,40 @@ def collect_summary(
         ).fetchone()
         status, reason = (row[0], row[1]) if row else ("failed", "no publish decision recorded")
     summary = BuildSummary(run_id, as_of_date, status, reason or "")
+    summary.outcome = _outcome(con, run_id, status)
     # rejected files still holding the gate, whichever build rejected them
+    holding = blocking_files(con)
     summary.rejected_files = [
-        scrub(s.error or s.file_path) or "" for s in blocking_files(con) if s.status == "rejected"
+        scrub(s.error or s.file_path) or "" for s in holding if s.status == "rejected"
     ]
-    summary.ignored_entries, summary.withdrawn_files = (
-        [
-            scrub(str(e)) or ""
-            for (e,) in con.execute(
-                f"select coalesce(error, file_path) from {DQ_SCHEMA}.file_loads "
-                "where run_id = ? and status = ? order by file_path",
-                [run_id, status],
-            ).fetchall()
-        ]
-        for status in ("ignored", "withdrawn")
-    )
+    summary.rejected = [
+        (Path(s.file_path).name, scrub(s.error or "") or "")
+        for s in holding
+        if s.status == "rejected"
+    ]
+    summary.rate_holds = [
+        (s.entity or "", Path(s.file_path).name) for s in holding if s.status == "loaded"
+    ]
+    summary.pending_checks = bool(pending_loads(con))
+    for status, texts, paths in (
+        ("ignored", summary.ignored_entries, summary.ignored_paths),
+        ("withdrawn", summary.withdrawn_files, summary.withdrawn_paths),
+    ):
+        for path, error in con.execute(
+            f"select file_path, error from {DQ_SCHEMA}.file_loads "
+            "where run_id = ? and status = ? order by file_path",
+            [run_id, status],
+        ).fetchall():
+            texts.append(scrub(str(error or path)) or "")
+            paths.append(scrub(str(path)) or "")
+    accepted = acceptances_since_previous_build(con, run_id)
     summary.acceptances = [
         scrub(f"{path}: accepted by {who} at {at:%Y-%m-%d %H:%M} UTC — {why} ({what})") or ""
-        for path, who, at, why, what in acceptances_since_previous_build(con, run_id)
+        for path, who, at, why, what in accepted
+    ]
+    summary.accepted = [
+        (scrub(str(path)) or "", scrub(str(who)) or "", f"{at:%Y-%m-%d %H:%M}")
+        for path, who, at, _, _ in accepted
     ]
     summary.entities = _entities(con, run_id, settings)
     summary.rules = _rules(con, run_id, {e.entity: e.rows_checked for e in summary.entities})
@@ -171,10 +224,20 @@ def collect_summary(
         scrub(f"{rule} ({failed or 0} rows): {detail or 'failed'}") or ""
         for rule, failed, detail in con.execute(
             f"select rule, failed_rows, detail from {DQ_SCHEMA}.check_results "
-            "where run_id = ? and check_source = 'dbt' and not passed order by rule",
+            "where run_id = ? and check_source = 'dbt' and not passed "
+            "and coalesce(status, 'fail') <> 'warn' order by rule",
             [run_id],
         ).fetchall()
     ]
+    summary.dbt_warnings = [
+        scrub(f"{rule} ({failed or 0} rows)") or ""
+        for rule, failed in con.execute(
+            f"select rule, failed_rows from {DQ_SCHEMA}.check_results where run_id = ? "
+            "and check_source = 'dbt' and status = 'warn' order by rule",
+            [run_id],
+        ).fetchall()
+    ]
+    summary.records = _records(con, run_id)
     summary.infrastructure_errors = [
         scrub(str(d)) or ""
         for (d,) in con.execute(
@@ -193,6 +256,46 @@ def collect_summary(
         ).fetchone()[0]
     )
     return summary
+
+
+def _outcome(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> str:
+    """publish_log.outcome of the run (``published with warnings``), else the status."""
+    row = con.execute(
+        f"select outcome from {DQ_SCHEMA}.publish_log where run_id = ? and status = ?",
+        [run_id, status],
+    ).fetchone()
+    return str(row[0]) if row and row[0] else status
+
+
+def _records(con: duckdb.DuckDBPyConnection, run_id: str) -> list[RecordLine]:
+    """Every record this build quarantined, per owner (most records first), in file order."""
+    rows = con.execute(
+        f"""
+        with flagged as (
+            select coalesce(owner, '{NO_OWNER}') as owner, entity, record_id, source_file,
+                   source_row, column_name, rule, detail
+            from {DQ_SCHEMA}.quarantine where run_id = ?
+        ),
+        per_owner as (select owner, count(*) as records from flagged group by owner)
+        select flagged.*
+        from flagged join per_owner using (owner)
+        order by per_owner.records desc, owner, source_file, source_row, rule, column_name
+        """,
+        [run_id],
+    ).fetchall()
+    return [
+        RecordLine(
+            owner=scrub(str(owner)) or "",
+            entity=str(entity),
+            record_id=scrub(str(record)) if record is not None else None,
+            source_file=Path(str(source_file or "")).name,
+            source_row=int(row) if row is not None else None,
+            column=str(column) if column else None,
+            rule=str(rule),
+            detail=scrub(str(detail or "")) or "",
+        )
+        for owner, entity, record, source_file, row, column, rule, detail in rows
+    ]
 
 
 def _entities(
@@ -259,31 +362,23 @@ def _owners(con: duckdb.DuckDBPyConnection, run_id: str) -> list[OwnerLine]:
     return [OwnerLine(str(o), int(n), list(r), list(e)) for o, n, r, e in rows]
 
 
-def quarantined_rows(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[object, ...]]:
-    """Row-level listing for the HTML report (first 500 rows)."""
-    return con.execute(
-        f"select entity, source_file, source_row, record_id, owner, rule, column_name, detail "
-        f"from {DQ_SCHEMA}.quarantine where run_id = ? "
-        "order by entity, owner, record_id, rule limit ?",
-        [run_id, MAX_REPORT_ROWS],
-    ).fetchall()
-
-
 # --------------------------------------------------------------------------- rendering
 def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
 
 
 def _status_line(summary: BuildSummary) -> str:
-    zh, en = STATUS_LABELS.get(summary.status, (summary.status, summary.status))
+    zh, en = outcome_labels(summary.label)
     return f"{zh} / {en}"
 
 
 def alert_subject(summary: BuildSummary) -> str:
-    zh, en = STATUS_LABELS.get(summary.status, (summary.status, summary.status))
+    """A bilingual one-line subject (the ``validate`` command and plain-text callers)."""
+    zh, en = outcome_labels(summary.label)
+    n = summary.quarantined_rows
     return (
         f"[CRM 数据质量 / data quality] {summary.as_of_date.isoformat()}: {zh} / {en}, "
-        f"隔离 {summary.quarantined_rows} 行 / {summary.quarantined_rows} rows quarantined"
+        f"隔离 {n} 行 / {n} rows quarantined"
     )
 
 
@@ -319,17 +414,17 @@ def render_text(summary: BuildSummary, *, where: bool = True) -> str:
     if summary.rules:
         lines.append("按实体和规则 / Per entity and rule (failing rows, rate, examples):")
         for r in summary.rules:
-            label = RULE_LABELS.get(r.rule, r.rule)
+            rule_zh = label("quality_rule", r.rule, "zh")
             kind = "提醒 / warning" if r.severity == "warn" else "隔离 / quarantined"
             examples = ", ".join(r.examples) or "—"
             lines.append(
-                f"  - {r.entity} · {label} / {r.rule} [{kind}]: {r.failed_rows} 行 rows "
+                f"  - {r.entity} · {rule_zh} / {r.rule} [{kind}]: {r.failed_rows} 行 rows "
                 f"({_pct(r.rate)}); 示例 / e.g.: {examples}"
             )
     if summary.owners:
         lines.append("负责人待办 / Owner to-do list (records to fix, rules):")
         for o in summary.owners:
-            rules = ", ".join(f"{RULE_LABELS.get(x, x)}/{x}" for x in o.rules)
+            rules = ", ".join(f"{label('quality_rule', x, 'zh')}/{x}" for x in o.rules)
             lines.append(
                 f"  - {o.owner}: {o.records} 条记录 records ({', '.join(o.entities)}) — {rules}"
             )
@@ -353,133 +448,119 @@ def _where_text(summary: BuildSummary) -> str:
     parts = ["完整报告 / Full report:"]
     if summary.report_path is not None:
         parts.append(f"  - HTML: {summary.report_path}")
-    tables = ", ".join(
-        f"data_quality.{t}"
-        for t in (
-            "quarantine",
-            "check_results",
-            "file_loads",
-            "owner_scorecard",
-            "plausibility_findings",
-            "publish_log",
-        )
-    )
+    tables = ", ".join(f"data_quality.{t}" for t in TABLES)
     where = f" ({summary.serving_db})" if summary.serving_db is not None else ""
     parts.append(f"  - 数据表 / tables{where}: {tables}")
     return "\n".join(parts)
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return html.escape(scrub(text) or "", quote=True)
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
-    head = "".join(f"<th>{_cell(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
-    if not rows:
-        body = f'<tr><td colspan="{len(headers)}">无 / none</td></tr>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _safe(value: object) -> str:
+    """Text for the report: personal data masked (escaping is the template's)."""
+    return scrub("" if value is None else str(value)) or ""
 
 
-def render_html(summary: BuildSummary, row_listing: list[tuple[object, ...]]) -> str:
-    """A self-contained HTML page (inline CSS, no scripts), everything escaped."""
-    sections = [
-        f"<h1>CRM 数据质量报告 / Data quality report — {_cell(summary.as_of_date)}</h1>",
-        f'<p class="{_cell(summary.status)}"><b>{_cell(_status_line(summary))}</b>'
-        + (f" — {_cell(summary.reason)}" if summary.reason else "")
-        + "</p>",
-        f"<p>构建 / Run: {_cell(summary.run_id)}</p>",
-        "<h2>被拒收的文件 / Rejected files</h2>",
-        _table(["文件与原因 / file and reason"], [[f] for f in summary.rejected_files]),
-        "<h2>已人工接受 / Accepted explicitly</h2>",
-        _table(
-            ["文件、接受人、时间与原因 / file, who, when, why"], [[a] for a in summary.acceptances]
+def _owner_blocks(summary: BuildSummary) -> tuple[list[dict[str, object]], str]:
+    """Each owner's records (the first MAX_REPORT_ROWS in all) and a line for the rest."""
+    owners: dict[str, list[dict[str, object]]] = {}
+    for record in summary.records[:MAX_REPORT_ROWS]:
+        owners.setdefault(record.owner, []).append(
+            {
+                "record": _safe(record.record_id) or label("alert_text", "no_record_id", "zh"),
+                "file": _safe(record.source_file),
+                "row": "—" if record.source_row is None else record.source_row,
+                "column_zh": column_name(record.entity, record.column, "zh"),
+                "column": record.column or "",
+                "problem": what_to_do(record.rule, record.entity, record.column, "zh"),
+                "detail": _safe(record.detail),
+            }
+        )
+    left = len(summary.records) - MAX_REPORT_ROWS
+    more = (
+        f"…及另外 {left} 条，见数据表 data_quality.quarantine / "
+        f"and {left} more in data_quality.quarantine"
+        if left > 0
+        else ""
+    )
+    blocks = [{"name": owner_name(o, "zh"), "records": r} for o, r in owners.items()]
+    return blocks, more
+
+
+def _lists(summary: BuildSummary) -> list[dict[str, object]]:
+    def block(zh: str, en: str, items: list[str]) -> dict[str, object]:
+        return {"zh": zh, "en": en, "entries": [_safe(i) for i in items]}
+
+    return [
+        block("被拒收的文件", "Rejected files", summary.rejected_files),
+        block("已人工接受", "Accepted explicitly (crm-pipeline accept)", summary.acceptances),
+        block("已撤回", "Withdrawn from landing", summary.withdrawn_files),
+        block("未加载的条目", "Landing entries not loaded", summary.ignored_entries),
+        block("未通过的数据测试", "Failed dbt tests", summary.dbt_failures),
+        block(
+            "发现可疑数据的数据测试（仅提醒）",
+            "Warn-level dbt tests that found rows",
+            summary.dbt_warnings,
         ),
-        "<h2>已撤回 / Withdrawn from landing</h2>",
-        _table(["文件 / file"], [[w] for w in summary.withdrawn_files]),
-        "<h2>未加载的条目 / Landing entries not loaded</h2>",
-        _table(["条目与原因 / entry and reason"], [[i] for i in summary.ignored_entries]),
-        "<h2>各实体隔离率 / Quarantine rate per entity</h2>",
-        _table(
-            [
-                "实体 / entity",
-                "新行 / new rows",
-                "隔离 / quarantined",
-                "比例 / rate",
-                "上限 / limit",
-            ],
-            [
-                [
-                    e.entity,
-                    e.rows_checked,
-                    e.rows_quarantined,
-                    _pct(e.rate),
-                    "—" if e.limit is None else f"{e.limit:.0%}",
-                ]
+        block("检查未能运行", "Checks that could not run", summary.infrastructure_errors),
+    ]
+
+
+def render_html(summary: BuildSummary) -> str:
+    """The report page (jinja2 template ``templates/quality_report.html.j2``): Chinese
+    first, self-contained (inline CSS, no scripts), everything escaped and masked."""
+    zh, en = outcome_labels(summary.label)
+    owners, more = _owner_blocks(summary)
+    outcome_class = {
+        "published": "published",
+        "published with warnings": "warnings",
+    }.get(summary.label, summary.status)
+    return (
+        _environment()
+        .get_template("quality_report.html.j2")
+        .render(
+            date=summary.as_of_date.isoformat(),
+            outcome_zh=zh,
+            outcome_en=en,
+            outcome_class=outcome_class,
+            reason=_safe(summary.reason),
+            run_id=_safe(summary.run_id),
+            entities=[
+                {
+                    "name": entity_name(e.entity, "zh"),
+                    "key": e.entity,
+                    "checked": e.rows_checked,
+                    "quarantined": e.rows_quarantined,
+                    "rate": _pct(e.rate),
+                    "limit": "—" if e.limit is None else f"{e.limit:.0%}",
+                }
                 for e in summary.entities
             ],
-        ),
-        "<h2>按实体和规则 / Per entity and rule</h2>",
-        _table(
-            [
-                "实体 / entity",
-                "规则 / rule",
-                "级别 / severity",
-                "行数 / rows",
-                "比例 / rate",
-                "示例记录 / example records",
-            ],
-            [
-                [
-                    r.entity,
-                    f"{RULE_LABELS.get(r.rule, r.rule)} / {r.rule}",
-                    r.severity,
-                    r.failed_rows,
-                    _pct(r.rate),
-                    ", ".join(r.examples),
-                ]
+            rules=[
+                {
+                    "entity": entity_name(r.entity, "zh"),
+                    "rule_zh": label("quality_rule", r.rule, "zh"),
+                    "rule": r.rule,
+                    "severity": label("severity", r.severity, "zh"),
+                    "failed": r.failed_rows,
+                    "rate": _pct(r.rate),
+                    "examples": _safe(", ".join(r.examples)),
+                }
                 for r in summary.rules
             ],
-        ),
-        "<h2>负责人待办 / Owner to-do list</h2>",
-        _table(
-            ["负责人 / owner", "记录 / records", "实体 / entities", "规则 / rules"],
-            [
-                [o.owner, o.records, ", ".join(o.entities), ", ".join(o.rules)]
-                for o in summary.owners
-            ],
-        ),
-        "<h2>dbt 测试与检查故障 / dbt tests and check errors</h2>",
-        _table(
-            ["问题 / problem"], [[x] for x in summary.dbt_failures + summary.infrastructure_errors]
-        ),
-        f"<h2>隔离明细 / Quarantined rows (first {MAX_REPORT_ROWS})</h2>",
-        _table(
-            [
-                "实体 / entity",
-                "文件 / file",
-                "行 / row",
-                "记录 / record",
-                "负责人 / owner",
-                "规则 / rule",
-                "列 / column",
-                "说明 / detail",
-            ],
-            [list(r) for r in row_listing],
-        ),
-        "<h2>完整数据 / Full data</h2>",
-        f"<pre>{_cell(_where_text(summary))}</pre>",
-    ]
-    style = (
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-        ".blocked,.failed{color:#b00}.published{color:#070}"
-    )
-    return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>CRM 数据质量 {_cell(summary.as_of_date)}</title><style>{style}</style>"
-        "</head><body>" + "\n".join(sections) + "</body></html>\n"
+            owners=owners,
+            records_left=more,
+            lists=_lists(summary),
+            serving_db=_safe(summary.serving_db) if summary.serving_db else "",
+            tables=", ".join(f"data_quality.{t}" for t in TABLES),
+        )
     )
 
 
@@ -489,8 +570,6 @@ def write_report(con: duckdb.DuckDBPyConnection, summary: BuildSummary, report_d
     path = report_dir / REPORT_NAME
     summary.report_path = path
     temporary = path.with_name(f".{REPORT_NAME}.tmp")
-    temporary.write_text(
-        render_html(summary, quarantined_rows(con, summary.run_id)), encoding="utf-8"
-    )
+    temporary.write_text(render_html(summary), encoding="utf-8")
     temporary.replace(path)
     return path

@@ -58,8 +58,17 @@ def first_step_error(events: Iterable[Any]) -> str | None:
     return None
 
 
-def failure_message(as_of_date: dt.date, run_id: str, reason: str) -> tuple[str, str]:
-    """Subject and body of the alert; the reason is scrubbed of personal data."""
+def failure_message(
+    as_of_date: dt.date, run_id: str, reason: str, language: str = "both"
+) -> tuple[str, str]:
+    """Subject and body of the alert; the reason is scrubbed of personal data.
+
+    ``zh`` (alerts.language): every word Chinese — the English error stays in the build
+    log and the Dagster run; ``en`` English only; ``both`` side by side."""
+    if language in {"zh", "en"}:
+        from delivery.alert_message import failed_build_message
+
+        return failed_build_message(as_of_date, run_id, reason, language)  # type: ignore[arg-type]
     safe_reason = scrub(reason.strip().splitlines()[0] if reason.strip() else "") or "unknown"
     subject = f"[CRM] 构建失败 Build FAILED — {as_of_date.isoformat()}"
     body = (
@@ -143,7 +152,7 @@ def report_failed_build(
     from delivery.alerts import record_alert, send_alert
     from delivery.publish import record_publish
 
-    subject, body = failure_message(as_of_date, run_id, reason)
+    subject, body = failure_message(as_of_date, run_id, reason, settings.alerts.language)
     try:
         results = send_alert(settings, subject, body)
     except Exception as exc:  # defensive: send_alert is documented never to raise

@@ -34,7 +34,7 @@ import duckdb
 
 from core.contract import Entity, load_contract
 from core.masking import scrub, sql_mask_identifier, sql_mask_text
-from core.quality_tables import DQ_SCHEMA
+from core.quality_tables import DQ_SCHEMA, check_status, insert_check_results
 from core.settings import Settings
 from ingestion.loader import latest_file_states
 from quality.gx_suites import ContractCheck, GxValidator, contract_checks
@@ -655,6 +655,7 @@ def _write_check_results(
                 result.rows_checked,
                 result.rows_quarantined,
                 result.quarantine_rate,
+                "pass" if result.within_limit else "fail",
                 result.within_limit,
                 "sql",
                 f"quarantined rows / rows checked in this build <= {result.limit:g}",
@@ -673,15 +674,13 @@ def _write_check_results(
                 None,
                 None,
                 None,
+                "error",
                 False,
                 "gx",
                 error[:1000],
             )
         )
-    con.executemany(
-        f"insert into {DQ_SCHEMA}.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    insert_check_results(con, rows)
 
 
 def _result_row(
@@ -697,6 +696,8 @@ def _result_row(
 ) -> tuple[object, ...]:
     checked = outcome.entities[entity].rows_checked if entity in outcome.entities else 0
     rate = failed / checked if checked else None
+    # counted-only rules (legacy customers) are allowed: counted, yet passed
+    status = check_status(severity, 0 if rule in COUNTED_ONLY else failed)
     return (
         outcome.run_id,
         outcome.as_of_date,
@@ -708,7 +709,8 @@ def _result_row(
         checked,
         failed,
         rate,
-        failed == 0 or rule in COUNTED_ONLY,
+        status,
+        status == "pass",
         source,
         description,
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from core.quality_tables import check_status, insert_check_results
+
 _FAILED = {"fail", "error", "runtime error"}
 
 
@@ -20,20 +22,35 @@ def _row(
     kind = unique_id.split(".", 1)[0]
     if kind == "test" or kind == "unit_test":
         failed_rows = int(result.get("failures") or 0)
-        passed = status in {"pass", "success"} or (status == "warn")
         severity = "warn" if status == "warn" else "block"
-        if status in _FAILED:
-            passed = False
+        # dbt says "warn" for a warn-severity test that found rows: not passed (status warn)
+        check = check_status(
+            severity,
+            max(failed_rows, 1) if status in _FAILED | {"warn"} else 0,
+            error=status in {"error", "runtime error"},
+        )
         rule = unique_id.split(".")[2]
     elif kind in {"model", "snapshot", "seed"} and status in _FAILED:
-        failed_rows, passed, severity = 0, False, "block"
+        failed_rows, severity, check = 0, "block", "error"
         rule = f"model_built:{unique_id.split('.')[-1]}"
     else:
         return None
     message = str(result.get("message") or "")[:500]
     return (
-        run_id, as_of_date, checked_at, "dbt", rule, None, severity, None, failed_rows,
-        None, passed, "dbt", message,
+        run_id,
+        as_of_date,
+        checked_at,
+        "dbt",
+        rule,
+        None,
+        severity,
+        None,
+        failed_rows,
+        None,
+        check,
+        check == "pass",
+        "dbt",
+        message,
     )
 
 
@@ -55,9 +72,5 @@ def record_dbt_results(
         "delete from data_quality.check_results where run_id = ? and check_source = 'dbt'",
         [run_id],
     )
-    if rows:
-        con.executemany(
-            "insert into data_quality.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    return [f"{r[4]}: {r[12] or 'failed'}" for r in rows if not r[10] and r[6] == "block"]
+    insert_check_results(con, rows)
+    return [f"{r[4]}: {r[13] or 'failed'}" for r in rows if not r[11] and r[6] == "block"]

@@ -43,7 +43,68 @@ class GateDecision:
 
     @property
     def summary(self) -> str:
-        return "all checks passed" if self.publish else "; ".join(self.reasons)
+        """Why not (blocked); for a publish only that the gate let it through — what the
+        build still found is :class:`BuildFindings`' to say."""
+        return "the gate passed" if self.publish else "; ".join(self.reasons)
+
+
+PUBLISHED_WITH_WARNINGS = "published with warnings"
+
+
+@dataclass(frozen=True)
+class BuildFindings:
+    """What a build found that did not block it: rows quarantined per entity, and checks
+    that did not pass (warn-level findings, quarantine rules that found rows, warn-severity
+    dbt tests). A published build with any of them is "published with warnings"."""
+
+    quarantined: dict[str, int] = field(default_factory=dict)
+    warnings: int = 0
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.quarantined.values())
+
+    def outcome(self, status: str) -> str:
+        """``published with warnings`` for a publish with findings, else ``status``."""
+        if status == "published" and (self.rows_quarantined or self.warnings):
+            return PUBLISHED_WITH_WARNINGS
+        return status
+
+    def describe(self) -> str:
+        """One sentence for publish_log.reason and the CLI, e.g.
+        ``5 rows quarantined (leads 3, activities 2); 2 checks did not pass``."""
+        if not (self.rows_quarantined or self.warnings):
+            return "all checks passed"
+        parts = []
+        if self.rows_quarantined:
+            per = ", ".join(f"{e} {n}" for e, n in self.quarantined.items() if n)
+            parts.append(f"{_count(self.rows_quarantined, 'row')} quarantined ({per})")
+        if self.warnings:
+            parts.append(f"{_count(self.warnings, 'check')} did not pass (see check_results)")
+        return "; ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def build_findings(con: duckdb.DuckDBPyConnection, run_id: str) -> BuildFindings:
+    """The build's non-blocking findings, from its check_results rows."""
+    quarantined = {
+        str(entity): int(failed or 0)
+        for entity, failed in con.execute(
+            f"select entity, failed_rows from {DQ_SCHEMA}.check_results "
+            "where run_id = ? and rule = 'quarantine_rate' order by entity",
+            [run_id],
+        ).fetchall()
+    }
+    (warnings,) = con.execute(
+        f"select count(*) from {DQ_SCHEMA}.check_results where run_id = ? "
+        "and rule <> 'quarantine_rate' and coalesce(status, "
+        "case when passed then 'pass' else 'fail' end) <> 'pass'",
+        [run_id],
+    ).fetchone() or (0,)
+    return BuildFindings(quarantined, int(warnings))
 
 
 class NothingToAccept(ValueError):

@@ -43,14 +43,17 @@ def build_publish_asset(
         context: dg.AssetExecutionContext, pipeline: PipelineResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         from delivery.publish import PublishRecord, publish_serving, record_publish
-        from quality.gate import evaluate_gate
+        from quality.gate import build_findings, evaluate_gate
 
         as_of = partition_date(context)
         paths = pipeline.paths()
         started_at = run_started_at(context.instance, context.run_id)
         with build_connection(paths) as con:
             decision = evaluate_gate(con, pipeline.settings(), run_id=context.run_id)
+            findings = build_findings(con, context.run_id)
             status = "published" if decision.publish else "blocked"
+            outcome = findings.outcome(status)
+            reason = findings.describe() if decision.publish else decision.summary
             if not decision.publish:
                 record_publish(
                     con,
@@ -58,12 +61,23 @@ def build_publish_asset(
                     as_of_date=as_of,
                     started_at=started_at,
                     status=status,
-                    reason=decision.summary,
+                    reason=reason,
+                    outcome=outcome,
+                    warnings=findings.warnings,
+                    rows_quarantined=findings.rows_quarantined,
                 )
         tables: dict[str, int] = {}
         if decision.publish:
             # `published` is recorded by publish_serving once the new file is in place
-            record = PublishRecord(context.run_id, as_of, started_at, decision.summary)
+            record = PublishRecord(
+                context.run_id,
+                as_of,
+                started_at,
+                reason,
+                outcome,
+                findings.warnings,
+                findings.rows_quarantined,
+            )
             try:
                 with build_writer(paths, "publish"):
                     tables = publish_serving(paths, run_id=context.run_id, record=record).tables
@@ -84,7 +98,11 @@ def build_publish_asset(
             metadata={
                 "as_of_date": as_of.isoformat(),
                 "status": status,
-                "reason": decision.summary,
+                "outcome": outcome,
+                "reason": reason,
+                "warnings": findings.warnings,
+                "rows_quarantined": findings.rows_quarantined,
+                "rows_quarantined_per_entity": dg.MetadataValue.json(findings.quarantined),
                 "serving_db": dg.MetadataValue.path(str(paths.serving_db)),
                 "tables": dg.MetadataValue.json(tables),
             }

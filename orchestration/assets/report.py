@@ -6,7 +6,6 @@ recorded check results themselves: Dagster's run-failure sensors never see a fai
 non-blocking check. The step never fails the run because of an undeliverable alert.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -41,8 +40,12 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         paths = pipeline.paths()
         with build_connection(paths) as con:
             outcome = report_and_alert(
-                con, pipeline.settings(), run_id=context.run_id, as_of_date=as_of,
-                report_dir=paths.report_dir(as_of.isoformat()), serving_db=paths.serving_db,
+                con,
+                pipeline.settings(),
+                run_id=context.run_id,
+                as_of_date=as_of,
+                report_dir=paths.report_dir(as_of.isoformat()),
+                serving_db=paths.serving_db,
             )
         if outcome.error:
             context.log.error(f"report/alert: {outcome.error}")
@@ -55,9 +58,19 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         metadata: dict[str, object] = {
             "as_of_date": as_of.isoformat(),
             "alerted": outcome.alerted,
+            "outcome": outcome.outcome,
             "channels_sent": len([r for r in outcome.results if r.status == "sent"]),
             "channels_failed": len([r for r in outcome.results if r.status == "failed"]),
+            # each channel: sent, or failed and why (secrets and URLs removed)
+            "deliveries": dg.MetadataValue.json(
+                {
+                    r.channel: {"status": r.status, "attempts": r.attempts, "error": r.error}
+                    for r in outcome.results
+                }
+            ),
         }
+        if outcome.report_url:
+            metadata["report_url"] = dg.MetadataValue.url(outcome.report_url)
         if outcome.report_path:
             metadata["report"] = dg.MetadataValue.path(outcome.report_path)
         yield dg.MaterializeResult(metadata=metadata)

@@ -19,7 +19,9 @@ D. as of 2026-03-31 again: nothing new; publishes (exit 0) marts holding L9 and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import signal
@@ -114,22 +116,28 @@ def builds(
         encoding="utf-8",
     )
 
-    def build(as_of: str) -> int:
-        return main(
-            [
-                "build",
-                "--landing",
-                str(landing),
-                "--warehouse",
-                str(warehouse),
-                "--as-of",
-                as_of,
-                "--config",
-                str(config),
-            ]
-        )
+    outputs: dict[str, str] = {}
 
-    facts: dict[str, Any] = {"warehouse": warehouse, "received": received}
+    def build(as_of: str) -> int:
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            code = main(
+                [
+                    "build",
+                    "--landing",
+                    str(landing),
+                    "--warehouse",
+                    str(warehouse),
+                    "--as-of",
+                    as_of,
+                    "--config",
+                    str(config),
+                ]
+            )
+        outputs[as_of] = captured.getvalue()
+        return code
+
+    facts: dict[str, Any] = {"warehouse": warehouse, "received": received, "out": outputs}
     # A
     write(
         landing / "leads" / "2026-03-29.csv", LEAD_HEADER, [lead(f"L{i}", i) for i in range(1, 6)]
@@ -141,6 +149,7 @@ def builds(
         + ["F5,L9,2026-03-25 09:00,李雷,电话,"],
     )
     facts["A"] = build("2026-03-29")
+    facts["metadata_A"] = latest_metadata(warehouse)
     facts["alerts_A"] = list(received)
     facts["hash_A"] = digest(serving)
 
@@ -222,6 +231,24 @@ def builds(
         reader.kill()
         reader.wait()
     yield facts
+
+
+def latest_metadata(warehouse: Path) -> dict[str, dict[str, Any]]:
+    """The metadata of the latest publish and report materialisations in Dagster."""
+    import dagster as dg
+
+    from orchestration.assets.publish import PUBLISH_KEY
+    from orchestration.assets.report import REPORT_KEY
+
+    found: dict[str, dict[str, Any]] = {}
+    with dg.DagsterInstance.from_config(str(warehouse / "dagster")) as instance:
+        for name, key in (("publish", PUBLISH_KEY), ("report", REPORT_KEY)):
+            event = instance.get_latest_materialization_event(key)
+            assert event is not None and event.asset_materialization is not None
+            found[name] = {
+                k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()
+            }
+    return found
 
 
 def kill_during_dbt(command: list[str]) -> bool:
@@ -314,12 +341,14 @@ def test_orphan_released_once_its_lead_arrived(builds: dict[str, Any]) -> None:
 
 
 def test_alerts_reach_the_webhook(builds: dict[str, Any]) -> None:
+    # alerts are in Chinese by default; F5's follow-up was quarantined, within the limit
     (alert_a,) = builds["alerts_A"]
-    assert "published" in alert_a["title"]
-    assert "F5" in alert_a["message"] and "李雷: 1 条记录 records" in alert_a["message"]
+    assert "已发布（有警告）" in alert_a["title"] and alert_a["type"] == "warning"
+    assert "李雷：1 条记录" in alert_a["message"]
+    assert "F5（2026-03-29.csv 第 6 行）：「商机编号」找不到对应的记录" in alert_a["message"]
     (alert_b,) = builds["alerts_B"]
-    assert "BLOCKED" in alert_b["title"] and "已阻止发布" in alert_b["title"]
-    assert "(no owner): 2 条记录 records" in alert_b["message"]
+    assert "已阻止发布" in alert_b["title"] and alert_b["type"] == "failure"
+    assert "无负责人：2 条记录" in alert_b["message"]
     assert "L10, L11" in alert_b["message"]
     for alert in builds["received"]:
         assert PHONE not in json.dumps(alert, ensure_ascii=False)
@@ -331,3 +360,36 @@ def test_alerts_reach_the_webhook(builds: dict[str, Any]) -> None:
     assert log == [("down", "failed", 2), ("webhook", "sent", 1)]
     report = builds["warehouse"] / "reports" / "2026-03-30" / "quality_report.html"
     assert "L10" in report.read_text(encoding="utf-8")
+
+
+def test_a_build_that_quarantined_rows_says_published_with_warnings(
+    builds: dict[str, Any],
+) -> None:
+    """CLI, HTML report, publish_log and Dagster metadata all say the same thing."""
+    out = builds["out"]["2026-03-29"]
+    assert "build as of 2026-03-29: published with warnings (1 row quarantined " in out
+    assert "all checks passed" not in out
+    assert "  rows quarantined: follow_ups 1" in out
+    assert "  alert webhook: sent" in out and "  alert down: failed (" in out
+    assert "build as of 2026-03-30: blocked" in builds["out"]["2026-03-30"]
+    report = builds["warehouse"] / "reports" / "2026-03-29" / "quality_report.html"
+    html = report.read_text(encoding="utf-8")
+    assert "已发布（有警告）" in html and "published with warnings" in html
+    log = query(
+        builds["warehouse"] / "build" / "crm.duckdb",
+        "select as_of_date::varchar, status, outcome, rows_quarantined "
+        "from data_quality.publish_log order by started_at limit 2",
+    )
+    assert log == [
+        ("2026-03-29", "published", "published with warnings", 1),
+        ("2026-03-30", "blocked", "blocked", 2),
+    ]
+    publish_meta, report_meta = builds["metadata_A"]["publish"], builds["metadata_A"]["report"]
+    assert (publish_meta["status"], publish_meta["outcome"]) == (
+        "published",
+        "published with warnings",
+    )
+    assert publish_meta["rows_quarantined_per_entity"]["follow_ups"] == 1
+    assert report_meta["outcome"] == "published with warnings"
+    assert report_meta["deliveries"]["webhook"]["status"] == "sent"
+    assert report_meta["deliveries"]["down"]["status"] == "failed"

@@ -199,7 +199,9 @@ def test_acceptance_is_recorded_and_reported(builds: dict[str, Any]) -> None:
         builds["build_db"],
         "select body from data_quality.alert_log where as_of_date = '2026-03-31'",
     )[0]
-    assert "accepted by" in body and "follow_ups/2026-03-30.csv: removed from" in body
+    # the alert is in Chinese (alerts.language defaults to zh)
+    assert "已人工接受：leads/2026-03-30.csv（" + getpass.getuser() in body
+    assert "已撤回（已从落地目录移除）：follow_ups/2026-03-30.csv" in body
 
 
 def test_published_marts_after_resolution(builds: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -34,23 +35,50 @@ T = dt.datetime(2026, 3, 1, 10, 0)
 PHONE = "13912345678"
 EMAIL = "li.na@example.com"
 TOKEN = "tok-9f8e7d6c5b4a"
-LEAD = dict(lead_id="L1", created_at=T, source="website", account_name="Acme",
-            contact_name="Li", requirement="CRM", budget=100_000, owner="amy", stage="lead")
+LEAD = dict(
+    lead_id="L1",
+    created_at=T,
+    source="website",
+    account_name="Acme",
+    contact_name="Li",
+    requirement="CRM",
+    budget=100_000,
+    owner="amy",
+    stage="lead",
+)
 
 LEADS = [
     LEAD,
     {**LEAD, "lead_id": "L2", "source": None},  # required: amy
     {**LEAD, "lead_id": "L3", "source": None, "owner": "bob"},  # required: bob
-    {**LEAD, "lead_id": "L4", "budget": -1, "owner": "bob", "contact_phone": PHONE,
-     "contact_email": EMAIL},  # range: bob
+    {
+        **LEAD,
+        "lead_id": "L4",
+        "budget": -1,
+        "owner": "bob",
+        "contact_phone": PHONE,
+        "contact_email": EMAIL,
+    },  # range: bob
     {**LEAD, "lead_id": "L5", "owner": "<script>alert(1)</script>", "stage": "bogus"},
     {**LEAD, "lead_id": "L6"},
 ]
 FOLLOW_UPS = [
-    {"follow_up_id": "F1", "lead_id": "L1", "occurred_at": T, "owner": "amy", "channel": "call",
-     "notes": f"客户电话 {PHONE}, 邮箱 {EMAIL}"},
-    {"follow_up_id": "F2", "lead_id": "L99", "occurred_at": T, "owner": "cai", "channel": "call",
-     "notes": f"call {PHONE}"},  # reference
+    {
+        "follow_up_id": "F1",
+        "lead_id": "L1",
+        "occurred_at": T,
+        "owner": "amy",
+        "channel": "call",
+        "notes": f"客户电话 {PHONE}, 邮箱 {EMAIL}",
+    },
+    {
+        "follow_up_id": "F2",
+        "lead_id": "L99",
+        "occurred_at": T,
+        "owner": "cai",
+        "channel": "call",
+        "notes": f"call {PHONE}",
+    },  # reference
 ]
 # leads: L2, L3, L4, L5 quarantined -> 4 of 6 (66.7%), above 20%: blocked.
 
@@ -102,8 +130,9 @@ def webhook() -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
 
 
 def settings_with(channels: list[AlertChannel], **alerts: Any) -> Settings:
-    config = AlertsConfig(channels=channels, retries=2, retry_wait_seconds=0,
-                          timeout_seconds=3, **alerts)
+    config = AlertsConfig(
+        channels=channels, retries=2, retry_wait_seconds=0, timeout_seconds=3, **alerts
+    )
     return Settings(alerts=config)
 
 
@@ -118,8 +147,11 @@ def blocked_build(
     smtp_port, _ = smtp
     http_port, _ = webhook
     channels = [
-        AlertChannel(name="email", url=f"mailto://127.0.0.1:{smtp_port}?from=bot@example.com"
-                     "&to=manager@example.com&mode=insecure"),
+        AlertChannel(
+            name="email",
+            url=f"mailto://127.0.0.1:{smtp_port}?from=bot@example.com"
+            "&to=manager@example.com&mode=insecure",
+        ),
         AlertChannel(name="webhook", url=f"json://127.0.0.1:{http_port}/hook/${{HOOK_TOKEN}}"),
         AlertChannel(name="down", url=f"json://127.0.0.1:{free_port()}/x/${{HOOK_TOKEN}}"),
         AlertChannel(name="wecom", url="wecombot://${WECOM_KEY_NOT_SET}"),
@@ -135,23 +167,42 @@ def blocked_build(
             land(con, "leads", LEADS, file_name="2026-03-31.csv", run_id="r1")
             land(con, "follow_ups", FOLLOW_UPS, file_name="2026-03-31.csv", run_id="r1")
             run_quality_checks(con, settings, run_id="r1", as_of_date=D)
-            record_publish(con, run_id="r1", as_of_date=D, started_at=dt.datetime(2026, 4, 1),
-                           status="blocked", reason="leads: 4 of 6 new rows quarantined")
-            outcome = report_and_alert(con, settings, run_id="r1", as_of_date=D,
-                                       report_dir=root / "reports" / D.isoformat(),
-                                       sleep=waits.append)
-            log = con.execute("select channel, status, attempts, error, subject, body "
-                              "from data_quality.alert_log order by channel").fetchall()
+            record_publish(
+                con,
+                run_id="r1",
+                as_of_date=D,
+                started_at=dt.datetime(2026, 4, 1),
+                status="blocked",
+                reason="leads: 4 of 6 new rows quarantined",
+            )
+            outcome = report_and_alert(
+                con,
+                settings,
+                run_id="r1",
+                as_of_date=D,
+                report_dir=root / "reports" / D.isoformat(),
+                sleep=waits.append,
+            )
+            log = con.execute(
+                "select channel, status, attempts, error, subject, body "
+                "from data_quality.alert_log order by channel"
+            ).fetchall()
     finally:
         mp.undo()
     return {"outcome": outcome, "log": log, "waits": waits, "root": root}
 
 
 def mail_text(raw: bytes) -> tuple[str, str]:
+    """Subject and the text of the HTML body (tags removed) of one e-mail."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    part = message.get_body(preferencelist=("plain",))
+    part = message.get_body(preferencelist=("html", "plain"))
     assert part is not None
-    return str(message["Subject"]), part.get_content()
+    return str(message["Subject"]), re.sub(r"<[^>]+>", "\n", part.get_content())
+
+
+def mail_attachments(raw: bytes) -> list[str]:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return [str(part.get_filename()) for part in message.iter_attachments()]
 
 
 def test_email_reaches_the_smtp_server(
@@ -160,20 +211,24 @@ def test_email_reaches_the_smtp_server(
     _, sink = smtp
     assert len(sink.messages) == 1
     subject, body = mail_text(sink.messages[0])
-    assert "2026-03-31" in subject and "已阻止发布" in subject and "BLOCKED" in subject
-    for expected in ("业务日期 / Business date: 2026-03-31", "原因 / Why", "负责人待办",
-                     "Owner to-do", "quality_report.html", "data_quality.quarantine"):
-        assert expected in body
+    assert "2026-03-31" in subject and "已阻止发布" in subject
     # leads: 2 required rows (L2, L3) of 6 = 33.3%; examples listed by record id.
-    assert "leads · 必填 / required" in body and "2 行 rows (33.3%)" in body
-    assert "L2, L3" in body
-    # bob owns L3 (required) and L4 (range): two records to fix.
-    assert "bob: 2 条记录 records (leads)" in body
-    assert "cai: 1 条记录 records (follow_ups)" in body
+    assert "商机 / 线索 · 必填（隔离）：2 行（33.3%），例如 L2, L3" in body
+    # bob owns L3 (required) and L4 (range): two records to fix, each with file, row,
+    # the column by its Chinese header, what is wrong and how to fix it.
+    assert "bob：2 条记录" in body
+    assert "L3（2026-03-31.csv 第 4 行）：「来源」缺失，在客户管理系统中补填后重新导出" in body
+    assert "L4（2026-03-31.csv 第 5 行）：「预算」超出允许范围" in body
+    assert "cai：1 条记录" in body and "「商机编号」找不到对应的记录" in body
+    # why it was blocked, in Chinese
+    assert "商机 / 线索 隔离率超过上限，文件 2026-03-31.csv 需改正、撤回或人工接受" in body
+    # the quality report travels with the e-mail
+    assert mail_attachments(sink.messages[0]) == ["quality_report.html"]
 
 
 def test_no_personal_data_or_secret_anywhere(
-    blocked_build: dict[str, Any], smtp: tuple[int, MailSink],
+    blocked_build: dict[str, Any],
+    smtp: tuple[int, MailSink],
     webhook: tuple[int, list[tuple[str, bytes]]],
 ) -> None:
     _, sink = smtp
@@ -195,8 +250,9 @@ def test_webhook_receives_the_json_alert(
     path, body = received[0]
     assert path == f"/hook/{TOKEN}"  # the secret filled in from the environment
     payload = json.loads(body)
-    assert "BLOCKED" in payload["title"]
-    assert "Business date" in payload["message"] and "业务日期" in payload["message"]
+    assert "已阻止发布" in payload["title"]
+    assert "业务日期" in payload["message"]
+    assert payload["type"] == "failure"  # a blocked build
 
 
 def test_failures_are_retried_and_logged_without_raising(blocked_build: dict[str, Any]) -> None:
@@ -213,7 +269,10 @@ def test_failures_are_retried_and_logged_without_raising(blocked_build: dict[str
     assert blocked_build["waits"] == [0, 0]
     # a missing secret is not tried at all and says which variable is missing
     assert by_channel["wecom"][1:4] == (
-        "failed", 0, "not sent: environment variable WECOM_KEY_NOT_SET is not set")
+        "failed",
+        0,
+        "not sent: environment variable WECOM_KEY_NOT_SET is not set",
+    )
 
 
 def test_html_report_escapes_everything(blocked_build: dict[str, Any]) -> None:
@@ -235,23 +294,39 @@ def test_all_clear_sends_nothing_unless_configured(
         fresh_database(con)
         land(con, "leads", [LEAD], file_name="clean.csv", run_id="ok")
         run_quality_checks(con, Settings(), run_id="ok", as_of_date=D)
-        record_publish(con, run_id="ok", as_of_date=D, started_at=dt.datetime(2026, 4, 1),
-                       status="published", reason="all checks passed")
-        quiet = report_and_alert(con, settings_with([channel]), run_id="ok", as_of_date=D,
-                                 report_dir=tmp_path / "r")
+        record_publish(
+            con,
+            run_id="ok",
+            as_of_date=D,
+            started_at=dt.datetime(2026, 4, 1),
+            status="published",
+            reason="all checks passed",
+        )
+        quiet = report_and_alert(
+            con, settings_with([channel]), run_id="ok", as_of_date=D, report_dir=tmp_path / "r"
+        )
         assert not quiet.alerted and len(received) == before
         assert con.execute("select count(*) from data_quality.alert_log").fetchone() == (0,)
-        loud = report_and_alert(con, settings_with([channel], send_all_clear=True),
-                                run_id="ok", as_of_date=D, report_dir=tmp_path / "r")
+        loud = report_and_alert(
+            con,
+            settings_with([channel], send_all_clear=True),
+            run_id="ok",
+            as_of_date=D,
+            report_dir=tmp_path / "r",
+        )
     assert loud.alerted and len(received) == before + 1
-    assert received[-1][0] == "/clear" and "published" in json.loads(received[-1][1])["title"]
+    payload = json.loads(received[-1][1])
+    assert received[-1][0] == "/clear" and "已发布" in payload["title"]
+    assert payload["type"] == "info"
 
 
 def test_a_broken_sender_never_raises() -> None:
     def explode(url: str, subject: str, body: str, timeout: float) -> tuple[bool, str | None]:
         raise RuntimeError(f"boom at {url}")
 
-    settings = settings_with([AlertChannel(name="x", url="json://secret-host/path")], )
+    settings = settings_with(
+        [AlertChannel(name="x", url="json://secret-host/path")],
+    )
     (result,) = send_alert(settings, "s", "b", send=explode, sleep=lambda _: None)
     assert (result.status, result.attempts) == ("failed", 3)
     assert "secret-host" not in (result.error or "") and "boom" in (result.error or "")
@@ -269,8 +344,9 @@ def test_feishu_bot_with_signing_secret(
     monkeypatch.setenv("FEISHU_SECRET", "s1gn-secret")
     monkeypatch.setenv("FEISHU_TOKEN", "bot-token-1")
     url = f"feishusign://${{FEISHU_SECRET}}@${{FEISHU_TOKEN}}?base=http://127.0.0.1:{http_port}/fs"
-    (result,) = send_alert(settings_with([AlertChannel(name="feishu", url=url)]), "标题 subject",
-                           "正文 body")
+    (result,) = send_alert(
+        settings_with([AlertChannel(name="feishu", url=url)]), "标题 subject", "正文 body"
+    )
     assert (result.status, result.attempts) == ("sent", 1)
     path, raw = received[-1]
     payload = json.loads(raw)

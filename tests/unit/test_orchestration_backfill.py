@@ -28,7 +28,8 @@ def _publish_log(paths: WarehousePaths, rows: list[tuple[dt.date, str, int]]) ->
         for number, (as_of, status, minute) in enumerate(rows):
             finished = dt.datetime(2026, 4, 1, 8, minute)
             con.execute(
-                "insert into data_quality.publish_log values (?, ?, ?, ?, ?, ?)",
+                "insert into data_quality.publish_log (run_id, as_of_date, started_at, "
+                "finished_at, status, reason) values (?, ?, ?, ?, ?, ?)",
                 [
                     f"run-{number}",
                     as_of,

@@ -84,8 +84,9 @@ def test_failed_run_is_recorded_and_alerted_without_personal_data(warehouse: Pat
     ((alert_run, alert_day, channel, alert_status, subject, body),) = alerts
     assert (alert_run, alert_day) == (result.run_id, dt.date(2026, 3, 30))
     assert alert_status == "logged"  # no channel configured: the alert log still has it
-    assert "FAILED" in subject and "2026-03-30" in subject
-    assert "disk unavailable" in body and "13812345678" not in body
+    # the default alert language is Chinese: the English error stays in publish_log
+    assert "构建失败" in subject and "2026-03-30" in subject
+    assert "详见构建日志" in body and "13812345678" not in body
 
 
 def test_command_line_runs_are_left_to_run_build(warehouse: Path) -> None:
