@@ -96,6 +96,17 @@ def _publish_status(paths: WarehousePaths, run_id: str) -> tuple[str, str] | Non
     return (row[0], row[1]) if row else None
 
 
+def _check_in_history(partitions_def: object, as_of_date: dt.date) -> None:
+    """Refuse, in one sentence, a date before the history's first business date."""
+    start = getattr(partitions_def, "start", None)
+    if start is not None and as_of_date < start.date():
+        raise ValueError(
+            f"as of {as_of_date} is before the history's first business date "
+            f"{start.date()} (the earliest landed file's date, or history_start in the "
+            "configuration): set history_start to build earlier dates"
+        )
+
+
 def run_build(
     landing: Path,
     warehouse: Path,
@@ -139,6 +150,7 @@ def run_build(
         ),
     )
     job = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB)
+    _check_in_history(job.partitions_def, as_of_date)
     # quiet runs: the terminal gets progress and one closing sentence; a failed step's
     # stack trace goes to the build log (below), never to the terminal
     log_level = "INFO" if verbose else "CRITICAL"

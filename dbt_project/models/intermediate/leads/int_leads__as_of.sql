@@ -34,7 +34,7 @@ select
     stage,
     stated_probability,
     probability,
-    amount * probability / 100.0 as weighted_amount,
+    {{ as_money('amount * probability / 100.0') }} as weighted_amount,
     case when stage in ('won', 'lost') then stage else 'open' end as status,
     expected_close_date,
     closed_at,
