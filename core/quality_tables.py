@@ -109,7 +109,7 @@ COLUMN_COMMENTS: dict[str, str] = {
     "rule": "规则 Quality rule that applied.",
     "column_name": "字段 Column the rule looked at (NULL for row-level rules).",
     "severity": "严重程度 error blocks publishing; warn is reported only.",
-    "status": "结果 pass, warn, fail or error.",
+    "status": "状态 Outcome recorded by the row.",
     "checked_rows": "检查行数 Rows the check looked at.",
     "failed_rows": "失败行数 Rows that broke the rule.",
     "failure_rate": "失败率 failed_rows ÷ checked_rows (NULL when no rows were checked).",
@@ -135,7 +135,7 @@ COLUMN_COMMENTS: dict[str, str] = {
     "load_seq": "加载序号 Order of the load across builds.",
     "started_at": "开始时间 When the build started (UTC).",
     "finished_at": "结束时间 When the build finished (UTC).",
-    "reason": "原因 Why the build was published or blocked, or why a file was accepted.",
+    "reason": "原因 Why the row was written.",
     "records": "记录数 Records of the owner as of D.",
     "quarantined": "隔离数 The owner's records in quarantine.",
     "completeness_rate": "完整率 Share of the owner's records with every required field.",
@@ -149,4 +149,19 @@ COLUMN_COMMENTS: dict[str, str] = {
     "attempts": "尝试次数 Delivery attempts.",
     "subject": "标题 Alert subject.",
     "body": "正文 Alert text as sent (masked).",
+}
+
+# Where one column name means different things in different tables.
+TABLE_COLUMN_COMMENTS: dict[tuple[str, str], str] = {
+    ("check_results", "status"): "结果 pass, warn, fail or error (error: the check could not run).",
+    ("publish_log", "status"): "发布状态 published, blocked or failed.",
+    ("file_loads", "status"): (
+        "加载状态 loaded, duplicate, rejected, withdrawn, accepted or ignored."
+    ),
+    ("alert_log", "status"): "发送状态 sent or failed.",
+    ("file_loads", "error"): "错误 Why the file was rejected, in one sentence; NULL otherwise.",
+    ("alert_log", "error"): "错误 Why the alert could not be delivered; NULL when sent.",
+    ("gate_holds", "reason"): "原因 The breach: entity, quarantine rate and the limit.",
+    ("publish_log", "reason"): "原因 Why the build was published or blocked.",
+    ("acceptances", "reason"): "原因 Why the file was accepted, as given.",
 }

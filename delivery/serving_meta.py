@@ -25,7 +25,13 @@ import duckdb
 import yaml
 
 from core.labels import label_table
-from core.quality_tables import COLUMN_COMMENTS, DQ_SCHEMA, TABLE_COMMENTS
+from core.quality_tables import (
+    COLUMN_COMMENTS,
+    DQ_SCHEMA,
+    TABLE_COLUMN_COMMENTS,
+    TABLE_COMMENTS,
+    TABLES,
+)
 
 MARTS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "models" / "marts"
 MART_SCHEMAS: tuple[str, ...] = ("opportunity_funnel", "customer_lifecycle")
@@ -96,7 +102,13 @@ def meanings() -> dict[tuple[str, str], TableMeaning]:
             for table, meaning in _mart_tables(yml_path).items():
                 found[(schema, table)] = meaning
     for table, comment in TABLE_COMMENTS.items():
-        found[(DQ_SCHEMA, table)] = TableMeaning(comment, dict(COLUMN_COMMENTS))
+        columns = [c.split()[0] for c in TABLES.get(table, "").split(",") if c.strip()]
+        described = {
+            c: TABLE_COLUMN_COMMENTS.get((table, c)) or COLUMN_COMMENTS[c]
+            for c in columns
+            if c in COLUMN_COMMENTS or (table, c) in TABLE_COLUMN_COMMENTS
+        }
+        found[(DQ_SCHEMA, table)] = TableMeaning(comment, described)
     found[(REFERENCE_SCHEMA, LABELS_TABLE)] = TableMeaning(LABELS_COMMENT, LABELS_COLUMNS)
     return found
 
