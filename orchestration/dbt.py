@@ -39,6 +39,9 @@ def run_target_path(build_dir: Path, label: str) -> Path:
 
     root = build_dir / TARGET_DIR_NAME
     prune_target_runs(root, keep=KEEP_TARGET_RUNS - 1)
+    # per-run folders earlier versions left inside the dbt project (~11 MB a build)
+    for legacy in (DBT_PROJECT_DIR / "target").glob("crm_dbt_models-*"):
+        shutil.rmtree(legacy, ignore_errors=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
     return root / f"{stamp}-{safe}"

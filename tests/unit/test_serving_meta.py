@@ -196,7 +196,22 @@ def test_marts_doc_defines_every_spec_metric_in_both_languages() -> None:
     from delivery.marts_doc import marts_markdown
 
     doc = marts_markdown()
-    for metric in ("conversion_to_next_rate", "win_rate", "weighted_amount", "churn_rate",
-                   "csat_rate", "follow_up_loss_rate", "lifetime_value", "accuracy_pct"):  # fmt: skip
+    metrics = ("conversion_to_next_rate", "win_rate", "weighted_amount", "churn_rate",
+               "csat_rate", "follow_up_loss_rate", "lifetime_value", "accuracy_pct")  # fmt: skip
+    for metric in metrics:
         row = next(line for line in doc.splitlines() if line.startswith(f"| `{metric}` |"))
         assert re.search(r"[\u4e00-\u9fff]", row) and re.search(r"[A-Za-z]{4}", row), row
+
+
+def test_source_tests_are_checks_on_the_raw_assets(tmp_path: Path) -> None:
+    from orchestration.build import build_definitions
+    from orchestration.resources import PipelineResource
+
+    defs = build_definitions(
+        PipelineResource(landing_dir=str(tmp_path / "l"), warehouse_dir=str(tmp_path / "w"))
+    )
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    checked = {check.asset_key.to_user_string() for check in graph.asset_check_keys}
+    assert not any(key.startswith("crm/") for key in keys)  # no phantom source assets
+    assert {"raw/leads", "raw/follow_ups", "raw/service_records"} <= checked
