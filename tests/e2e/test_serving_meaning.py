@@ -144,3 +144,14 @@ def test_a_bare_dbt_run_without_the_date_fails_clearly(warehouse: Path, tmp_path
     )  # fmt: skip
     assert result.returncode != 0
     assert "var as_of_date is not set" in result.stdout + result.stderr
+
+
+def test_docs_are_generated_with_the_real_columns(warehouse: Path) -> None:
+    import json
+
+    assert main(["docs", "--warehouse", str(warehouse)]) == 0
+    docs = warehouse / "build" / "dbt_docs"
+    assert (docs / "static_index.html").is_file()
+    catalog = json.loads((docs / "catalog.json").read_text(encoding="utf-8"))
+    columns = catalog["nodes"]["model.crm_analytics.funnel_conversion"]["columns"]
+    assert {"cohort_month", "stage", "reached_count", "conversion_to_won_rate"} <= set(columns)
