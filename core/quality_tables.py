@@ -2,7 +2,7 @@
 
 Created before anything else runs so that ingestion, dbt (which reads the quarantine and
 ``checked_loads`` to exclude rows) and the gate can rely on them. Columns follow
-spec/quality.md; the extra ones (run ids, rule sources, row keys) help tie a row back to
+docs/quality.md; the extra ones (run ids, rule sources, row keys) help tie a row back to
 its build and file; ``checked_loads``, ``gate_holds`` and ``acceptances`` are the gate's
 durable state (quality.gate).
 """

@@ -4,7 +4,7 @@ The CLI and the tests call :func:`run_build`; it builds the definitions around a
 resource naming the landing and warehouse folders and the configuration file (the process
 environment is never written), keeps the Dagster instance under ``WAREHOUSE/dagster``
 unless ``DAGSTER_HOME`` is set, and turns the run's outcome into the exit codes of
-spec/operations.md: 0 published, 2 blocked by the gate, 1 error.
+docs/operations.md: 0 published, 2 blocked by the gate, 1 error.
 
 One writer at a time: the whole run holds the build database's file lock
 (``core.build_lock``); a second build waits for it, saying what it waits for. The
