@@ -2,7 +2,7 @@
 
 Created before anything else runs so that ingestion, dbt (which reads the quarantine and
 ``checked_loads`` to exclude rows) and the gate can rely on them. Columns follow
-spec/quality.md; the extra ones (run ids, rule sources, row keys) help tie a row back to
+docs/quality.md; the extra ones (run ids, rule sources, row keys) help tie a row back to
 its build and file; ``checked_loads``, ``gate_holds`` and ``acceptances`` are the gate's
 durable state (quality.gate).
 """
@@ -131,3 +131,98 @@ def insert_check_results(con: duckdb.DuckDBPyConnection, rows: list[tuple[object
     names = ", ".join(CHECK_RESULT_COLUMNS)
     marks = ", ".join("?" for _ in CHECK_RESULT_COLUMNS)
     con.executemany(f"insert into {DQ_SCHEMA}.check_results ({names}) values ({marks})", rows)
+
+
+# What each data_quality table and column means, Chinese first then English: written as
+# comments into the serving file and the Parquet metadata (delivery/serving_meta.py), and
+# into docs/quality.md. A column without an entry here gets no comment.
+TABLE_COMMENTS: dict[str, str] = {
+    "check_results": (
+        "检查结果 One row per quality check run by a build: rule, column, rows checked and failed."
+    ),
+    "quarantine": (
+        "隔离记录 Rows set aside by a quality rule, with file, row, "
+        "column and reason; kept until released."
+    ),
+    "plausibility_findings": (
+        "合理性提示 Rows that passed but look implausible (warnings, not quarantined)."
+    ),
+    "file_loads": "文件加载 One row per file load: rows read, loaded, quarantined; status.",
+    "publish_log": "发布记录 One row per build: published or blocked, and why.",
+    "owner_scorecard": "负责人数据质量 Per owner and entity: records, quarantined, completeness.",
+    "checked_loads": (
+        "已检查加载 File loads whose rows the quality step has checked (only these reach staging)."
+    ),
+    "gate_holds": "发布闸门阻塞 A quarantine-rate breach holding the gate while its file stays.",
+    "acceptances": "人工放行 Files accepted explicitly with `crm-pipeline accept`: who, when, why.",
+    "alert_log": "告警记录 One row per alert sent or attempted, per channel.",
+}
+
+COLUMN_COMMENTS: dict[str, str] = {
+    "run_id": "运行编号 Dagster run id of the build that wrote the row.",
+    "as_of_date": "数据日期 Business date D of the build.",
+    "checked_at": "检查时间 When the check ran (UTC).",
+    "entity": "数据对象 leads, follow_ups or service_records.",
+    "rule": "规则 Quality rule that applied.",
+    "column_name": "字段 Column the rule looked at (NULL for row-level rules).",
+    "severity": "严重程度 error blocks publishing; warn is reported only.",
+    "status": "状态 Outcome recorded by the row.",
+    "checked_rows": "检查行数 Rows the check looked at.",
+    "failed_rows": "失败行数 Rows that broke the rule.",
+    "failure_rate": "失败率 failed_rows ÷ checked_rows (NULL when no rows were checked).",
+    "passed": "是否通过 True when no row broke the rule.",
+    "check_source": (
+        "检查来源 Where the check is defined: pipeline rule, Great Expectations or dbt test."
+    ),
+    "detail": "说明 What is wrong and how to fix it, in plain words; never contact data.",
+    "source_file": "来源文件 Landing file, relative to the landing folder.",
+    "source_row": "来源行号 Row number in the file (1 = first data row).",
+    "record_id": "记录编号 Id of the record (lead_id, follow_up_id or service_id) when readable.",
+    "owner": "负责人 Owner of the record, to route the fix.",
+    "first_quarantined_at": "首次隔离时间 When the row was first quarantined (UTC).",
+    "released_at": "解除时间 When a later version made the row valid again (UTC); NULL while held.",
+    "row_id": "行键 Stable key of the raw row.",
+    "file_path": "文件路径 Landing file, relative to the landing folder.",
+    "file_hash": "文件哈希 SHA-256 of the file's bytes.",
+    "loaded_at": "加载时间 When the file was loaded (UTC).",
+    "rows_read": "读取行数 Data rows read from the file.",
+    "rows_loaded": "加载行数 Rows loaded (rows_read = rows_loaded + rows_quarantined).",
+    "rows_quarantined": "隔离行数 Rows quarantined.",
+    "error": "错误 Why the load or delivery failed; NULL when it did not.",
+    "load_seq": "加载序号 Order of the load across builds.",
+    "started_at": "开始时间 When the build started (UTC).",
+    "finished_at": "结束时间 When the build finished (UTC).",
+    "reason": "原因 Why the row was written.",
+    "records": "记录数 Records of the owner as of D.",
+    "quarantined": "隔离数 The owner's records in quarantine.",
+    "completeness_rate": "完整率 Share of the owner's records with every required field.",
+    "rows_checked": "检查行数 Rows of the load checked by the quality step.",
+    "created_at": "创建时间 When the hold was created (UTC).",
+    "accepted_at": "放行时间 When the file was accepted (UTC).",
+    "accepted_by": "放行人 Operating-system user who accepted the file.",
+    "resolved": "处理结果 What the acceptance resolved.",
+    "sent_at": "发送时间 When the alert was sent (UTC).",
+    "channel": "渠道 Alert channel (e-mail, 企业微信, 飞书, ...).",
+    "attempts": "尝试次数 Delivery attempts.",
+    "subject": "标题 Alert subject.",
+    "body": "正文 Alert text as sent (masked).",
+}
+
+# Where one column name means different things in different tables.
+TABLE_COLUMN_COMMENTS: dict[tuple[str, str], str] = {
+    ("check_results", "status"): "结果 pass, warn, fail or error (error: the check could not run).",
+    ("publish_log", "status"): "发布状态 published, blocked or failed.",
+    ("file_loads", "status"): (
+        "加载状态 loaded, duplicate, rejected, withdrawn, accepted or ignored."
+    ),
+    ("alert_log", "status"): "发送状态 sent or failed.",
+    ("file_loads", "error"): "错误 Why the file was rejected, in one sentence; NULL otherwise.",
+    ("alert_log", "error"): "错误 Why the alert could not be delivered; NULL when sent.",
+    ("gate_holds", "reason"): "原因 The breach: entity, quarantine rate and the limit.",
+    ("publish_log", "reason"): "原因 Why the build was published or blocked.",
+    ("publish_log", "outcome"): (
+        "结果 published, published with warnings, blocked or failed: what the build told its users."
+    ),
+    ("publish_log", "warnings"): "警告数 Checks of the build that failed without blocking it.",
+    ("acceptances", "reason"): "原因 Why the file was accepted, as given.",
+}

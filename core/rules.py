@@ -1,4 +1,4 @@
-"""The names of the quality rules (spec/quality.md), one spelling for every module.
+"""The names of the quality rules (docs/quality.md), one spelling for every module.
 
 The values are what ``data_quality.quarantine.rule``, ``check_results.rule`` and
 ``plausibility_findings.rule`` hold, so a :class:`Rule` compares equal to the stored text

@@ -267,6 +267,9 @@ class Settings(_Section):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     # owner name -> apprise URL (``${VAR}`` placeholders) for the per-owner digest
     owners: dict[str, str] = Field(default_factory=dict)
+    # First business date of the history (first Dagster partition); default: the earliest
+    # date in a landed file's name (orchestration/partitions.py).
+    history_start: dt.date | None = None
 
     @field_validator("owners")
     @classmethod

@@ -1,4 +1,4 @@
-"""`crm-pipeline`: generate, build, backfill, validate, accept, report, demo (spec/operations.md).
+"""`crm-pipeline`: generate, build, backfill, validate, accept, report, dbt, docs, demo.
 
 Errors are printed as one sentence, never a stack trace (the trace goes to a log file under
 ``WAREHOUSE/build/logs/``, named in the sentence); exit codes are 0 published, 2 blocked
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.paths import WarehousePaths
-from core.settings import ConfigError
+from core.settings import ConfigError, Settings
 
 EXIT_ERROR = 1
 
@@ -226,6 +226,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_ERROR if failed else 0
 
 
+def _dbt_context(args: argparse.Namespace) -> tuple[WarehousePaths, Settings]:
+    from core.settings import load_config
+
+    warehouse = _warehouse_arg(args)
+    paths = WarehousePaths(warehouse.resolve())
+    settings = load_config(args.config or _env_path("CRM_PIPELINE_CONFIG"), paths.root)
+    return paths, settings
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    """dbt ARGS with the configured settings as vars, under the one-writer lock."""
+    from crm_pipeline.dbt_cli import run_dbt
+
+    paths, settings = _dbt_context(args)
+    dbt_args = list(args.dbt_args)
+    if dbt_args[:1] == ["--"]:
+        dbt_args = dbt_args[1:]
+    return run_dbt(
+        paths, settings, dbt_args, as_of=args.as_of, private=args.private, notify=_say
+    )
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """dbt docs generated against the build database (real columns)."""
+    from crm_pipeline.dbt_cli import generate_docs
+
+    paths, settings = _dbt_context(args)
+    page = generate_docs(
+        paths, settings, as_of=args.as_of, serve=args.serve, port=args.port, notify=_say
+    )
+    print(f"dbt docs: {page}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm_pipeline.demo import run_demo
 
@@ -294,6 +328,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=["zh", "en"], help="default: reports.language")
     report.add_argument("--send", action="store_true", help="deliver to the report channels")
     report.set_defaults(func=cmd_report)
+
+    dbt = sub.add_parser(
+        "dbt",
+        help="dbt with the configured settings as vars, on the build database (locked)",
+        description="Run dbt on the build database with the configuration's vars, e.g. "
+        "crm-pipeline dbt --as-of 2026-03-31 -- build -s funnel_conversion",
+    )
+    _add_locations(dbt, landing=False)
+    dbt.add_argument("--as-of", type=_date, help="default: the published build's date")
+    dbt.add_argument(
+        "--private", action="store_true", help="run on a copy (WAREHOUSE/dev/crm.duckdb)"
+    )
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="-- then dbt's arguments")
+    dbt.set_defaults(func=cmd_dbt)
+
+    docs = sub.add_parser("docs", help="dbt docs with the build database's real columns")
+    _add_locations(docs, landing=False)
+    docs.add_argument("--as-of", type=_date, help="default: the published build's date")
+    docs.add_argument("--serve", action="store_true", help="serve the docs on --port")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(func=cmd_docs)
 
     demo = sub.add_parser("demo", help="generate demo data, run the daily builds, summarise")
     demo.add_argument("--landing", default="demo_landing")

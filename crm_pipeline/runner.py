@@ -4,7 +4,7 @@ The CLI and the tests call :func:`run_build`; it builds the definitions around a
 resource naming the landing and warehouse folders and the configuration file (the process
 environment is never written), keeps the Dagster instance under ``WAREHOUSE/dagster``
 unless ``DAGSTER_HOME`` is set, and turns the run's outcome into the exit codes of
-spec/operations.md: 0 published, 2 blocked by the gate, 1 error.
+docs/operations.md: 0 published, 2 blocked by the gate, 1 error.
 
 One writer at a time: the whole run holds the build database's file lock
 (``core.build_lock``); a second build waits for it, saying what it waits for. The
@@ -140,6 +140,17 @@ def build_details(paths: WarehousePaths, run_id: str | None) -> BuildDetails:
     return BuildDetails(quarantined, deliveries)
 
 
+def _check_in_history(partitions_def: object, as_of_date: dt.date) -> None:
+    """Refuse, in one sentence, a date before the history's first business date."""
+    start = getattr(partitions_def, "start", None)
+    if start is not None and as_of_date < start.date():
+        raise ValueError(
+            f"as of {as_of_date} is before the history's first business date "
+            f"{start.date()} (the earliest landed file's date, or history_start in the "
+            "configuration): set history_start to build earlier dates"
+        )
+
+
 def run_build(
     landing: Path,
     warehouse: Path,
@@ -184,6 +195,7 @@ def run_build(
         ),
     )
     job = build_definitions(pipeline).resolve_job_def(DAILY_BUILD_JOB)
+    _check_in_history(job.partitions_def, as_of_date)
     # quiet runs: the terminal gets progress and one closing sentence; a failed step's
     # stack trace goes to the build log (below), never to the terminal
     log_level = "INFO" if verbose else "CRITICAL"

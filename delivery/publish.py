@@ -24,8 +24,14 @@ import duckdb
 
 from core import database
 from core.paths import WarehousePaths
+from delivery import serving_meta
 
-PUBLISHED_SCHEMAS: tuple[str, ...] = ("opportunity_funnel", "customer_lifecycle", "data_quality")
+PUBLISHED_SCHEMAS: tuple[str, ...] = (
+    "opportunity_funnel",
+    "customer_lifecycle",
+    "data_quality",
+    serving_meta.REFERENCE_SCHEMA,
+)
 # Readable by DuckDB 1.0 and later drivers (DBeaver, Metabase, Superset, Power BI ODBC…).
 SERVING_STORAGE_VERSION = "v1.0.0"
 TEMP_PREFIX = ".crm-"
@@ -98,6 +104,7 @@ def publish_serving(
     counts: dict[str, int] = {}
     con = database.connect(paths.build_db)
     try:
+        serving_meta.refresh_labels(con)
         con.execute(
             f"attach '{_quote(temporary)}' as serving (storage_version '{SERVING_STORAGE_VERSION}')"
         )
@@ -107,6 +114,7 @@ def publish_serving(
                 con.execute(
                     f"create table serving.{schema}.{table} as select * from {schema}.{table}"
                 )
+        serving_meta.write_comments(con, "serving")
         if record is not None:
             _log_published(con, record, "serving.data_quality")
         for schema in PUBLISHED_SCHEMAS:
@@ -136,7 +144,8 @@ def _write_parquet(
         final = folder / f"{table}.parquet"
         temporary = folder / f".{table}.parquet.tmp"
         con.execute(
-            f"copy (select * from {schema}.{table}) to '{_quote(temporary)}' (format parquet)"
+            f"copy (select * from {schema}.{table}) to '{_quote(temporary)}' "
+            f"(format parquet{serving_meta.kv_metadata_option(schema, table)})"
         )
         os.replace(temporary, final)
 

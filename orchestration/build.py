@@ -16,7 +16,7 @@ from orchestration.assets.report import build_report_asset
 from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
 from orchestration.freshness import with_mart_freshness
 from orchestration.jobs import daily_build_job
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import daily_partitions, history_start
 from orchestration.resources import PipelineResource, settings_at_load
 from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import build_failure_sensor, landing_files_sensor
@@ -30,7 +30,8 @@ def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
     every asset, check and sensor gets the same resource when it runs.
     """
     settings = settings_at_load(pipeline)
-    partitions_def = daily_partitions(settings.timezone)
+    landing = None if isinstance(pipeline.landing_dir, dg.EnvVar) else pipeline.landing()
+    partitions_def = daily_partitions(settings.timezone, history_start(settings, landing))
     manifest = ensure_manifest()
     with warnings.catch_warnings():
         # The multi-run backfill policy (one build per date) is a beta parameter in

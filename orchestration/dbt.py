@@ -7,6 +7,7 @@ marts' ``kpi_summary`` tables stay distinct; groups are the dbt folder = schema.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,39 @@ _FINGERPRINT_PATH = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
 # The dbt var holding the build database's path; profiles.yml reads it (standalone dbt
 # runs fall back to CRM_BUILD_DB, then target/dev.duckdb).
 BUILD_DB_VAR = "build_db"
+
+
+# dbt's artifacts (manifest, run_results, compiled SQL: ~10 MB a build) go to one folder per
+# invocation under WAREHOUSE/build/dbt_target/, never into the source tree; only the
+# newest KEEP_TARGET_RUNS folders are kept.
+TARGET_DIR_NAME = "dbt_target"
+KEEP_TARGET_RUNS = 6  # the last three builds: one `run` and one `test` each
+
+
+def run_target_path(build_dir: Path, label: str) -> Path:
+    """A fresh target folder for one dbt invocation (older ones beyond the last few are
+    removed first), named so that name order is time order."""
+    import datetime as dt
+
+    root = build_dir / TARGET_DIR_NAME
+    prune_target_runs(root, keep=KEEP_TARGET_RUNS - 1)
+    # per-run folders earlier versions left inside the dbt project (~11 MB a build)
+    for legacy in (DBT_PROJECT_DIR / "target").glob("crm_dbt_models-*"):
+        shutil.rmtree(legacy, ignore_errors=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+    return root / f"{stamp}-{safe}"
+
+
+def prune_target_runs(root: Path, keep: int = KEEP_TARGET_RUNS) -> list[Path]:
+    """Remove all but the newest ``keep`` per-invocation folders under ``root``."""
+    if not root.is_dir():
+        return []
+    runs = sorted(p for p in root.iterdir() if p.is_dir())
+    stale = runs[: max(len(runs) - keep, 0)]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
 
 
 def dbt_project() -> DbtProject:
@@ -65,8 +99,10 @@ def ensure_manifest() -> Path:
     result = dbtRunner().invoke(
         [
             "parse",
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
             "--quiet",
         ]
     )
@@ -77,10 +113,19 @@ def ensure_manifest() -> Path:
 
 
 class CrmDbtTranslator(DagsterDbtTranslator):
-    """Keys ``[schema, alias]`` for models, ``[schema, table]`` for sources; group = schema."""
+    """Keys ``[schema, alias]`` for models, ``[schema, table]`` for sources; group = schema.
+
+    A source's key is its raw table's (``raw/leads``), the asset the ingest step
+    materialises, so dbt's source tests (the contract's column tests) show up as asset
+    checks on the raw assets rather than as separate, never-materialised source assets.
+    """
 
     def __init__(self) -> None:
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True, enable_source_tests_as_checks=True
+            )
+        )
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -92,7 +137,6 @@ class CrmDbtTranslator(DagsterDbtTranslator):
         schema = node["config"].get("schema") or node["schema"]
         alias = node.get("alias") or node["name"]
         return spec.replace_attributes(key=dg.AssetKey([schema, alias]), group_name=schema)
-
 
     def get_asset_check_spec(
         self,

@@ -6,7 +6,6 @@ Every run passes the validated configuration as dbt vars, with the partition's d
 previously published marts stay as they were and the build is reported as blocked.
 """
 
-
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from core.constants import BUILD_DB_POOL
-from orchestration.dbt import BUILD_DB_VAR, CrmDbtTranslator
+from orchestration.dbt import BUILD_DB_VAR, CrmDbtTranslator, run_target_path
 from orchestration.dbt_metadata import with_build_metadata
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
@@ -64,13 +63,19 @@ def build_dbt_assets(
         # check SQL logic, not data: they run in the test suite (tests/dbt), not daily.
         with build_writer(paths, f"dbt build as of {as_of}", context.log.info):
             report(f"dbt run as of {as_of}: staging, intermediate, marts")
-            run = dbt.cli(["run", *vars_arg], context=context, raise_on_error=False)
+            run = dbt.cli(
+                ["run", *vars_arg],
+                context=context,
+                raise_on_error=False,
+                target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-run"),
+            )
             yield from with_build_metadata(_until_exit(run), context, paths, as_of)
             report("dbt test: contract and mart tests")
             test = dbt.cli(
                 ["test", "--exclude-resource-type", "unit_test", *vars_arg],
                 context=context,
                 raise_on_error=False,
+                target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-test"),
             )
             yield from _until_exit(test)
         results = [

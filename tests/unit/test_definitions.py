@@ -95,7 +95,9 @@ def test_daily_build_job_is_partitioned_by_date(defs: dg.Definitions) -> None:
     job = defs.resolve_job_def("daily_build")
     partitions = job.partitions_def
     assert isinstance(partitions, dg.DailyPartitionsDefinition)
-    assert partitions.has_partition_key("2024-02-29")
+    # nothing has landed and no history_start is configured: the fallback start
+    assert partitions.has_partition_key("2026-02-28")
+    assert not partitions.has_partition_key("2015-01-01")
 
 
 def test_definitions_module_has_no_import_time_environment_reads() -> None:

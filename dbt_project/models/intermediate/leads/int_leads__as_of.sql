@@ -28,7 +28,7 @@ select
         ],
         replace={'loss_reason': mask_contact_data('loss_reason')},
     ) }},  -- loss_reason: free text, no contact data in marts
-    amount * probability / 100.0 as weighted_amount,
+    {{ as_money('amount * probability / 100.0') }} as weighted_amount,
     case when stage in ('won', 'lost') then stage else 'open' end as status
 from ranked_versions
 where version_rank = 1

@@ -62,8 +62,8 @@ select
     recent_ratings.avg_satisfaction as avg_satisfaction_90d,
     {{ ratio_or_null('recent_ratings.satisfied', 'recent_ratings.rated') }} as csat_rate_90d,
     recent_responses.median_first_response_hours as median_first_response_hours_30d,
-    {{ ratio_or_null('customer_counts.lifetime_value_not_churned',
-                     'customer_counts.customers') }} as avg_lifetime_value
+    {{ as_money(ratio_or_null('customer_counts.lifetime_value_not_churned',
+                              'customer_counts.customers')) }} as avg_lifetime_value
 from customer_counts
 cross join recent_ratings
 cross join recent_responses

@@ -70,7 +70,7 @@ open_at_start as (
         month,
         lead_id,
         amount,
-        amount * probability / 100.0 as weighted_amount,
+        {{ as_money('amount * probability / 100.0') }} as weighted_amount,
         {{ month_of('expected_close_date') }} as expected_close_month
     from ranked_versions_at_start
     where version_rank = 1

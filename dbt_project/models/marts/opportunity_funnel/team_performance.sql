@@ -38,7 +38,7 @@ select
     {{ ratio_or_null('won_count', 'won_count + lost_count') }} as win_rate,
     follow_ups,
     {{ ratio_or_null('sales_cycle_days_total', 'won_with_cycle') }} as avg_sales_cycle_days,
-    {{ ratio_or_null('won_amount', 'reps') }} as won_amount_per_rep,
+    {{ as_money(ratio_or_null('won_amount', 'reps')) }} as won_amount_per_rep,
     open_count,
     weighted_pipeline,
     stalled_count,

@@ -78,7 +78,7 @@ open_at_week_end as (
     select
         week_start,
         count(*) as open_count,
-        sum(amount * probability / 100.0) as weighted_pipeline
+        sum({{ as_money('amount * probability / 100.0') }}) as weighted_pipeline
     from ranked_versions_at_week_end
     where version_rank = 1
       and stage not in ('won', 'lost')
