@@ -193,6 +193,10 @@ COLUMN_COMMENTS: dict[str, str] = {
     "started_at": "开始时间 When the build started (UTC).",
     "finished_at": "结束时间 When the build finished (UTC).",
     "reason": "原因 Why the row was written.",
+    "outcome": (
+        "结果 published, published with warnings, blocked or failed: what the build told its users."
+    ),
+    "warnings": "警告数 Checks of the build that failed without blocking it.",
     "records": "记录数 Records of the owner as of D.",
     "quarantined": "隔离数 The owner's records in quarantine.",
     "completeness_rate": "完整率 Share of the owner's records with every required field.",
@@ -220,9 +224,5 @@ TABLE_COLUMN_COMMENTS: dict[tuple[str, str], str] = {
     ("alert_log", "error"): "错误 Why the alert could not be delivered; NULL when sent.",
     ("gate_holds", "reason"): "原因 The breach: entity, quarantine rate and the limit.",
     ("publish_log", "reason"): "原因 Why the build was published or blocked.",
-    ("publish_log", "outcome"): (
-        "结果 published, published with warnings, blocked or failed: what the build told its users."
-    ),
-    ("publish_log", "warnings"): "警告数 Checks of the build that failed without blocking it.",
     ("acceptances", "reason"): "原因 Why the file was accepted, as given.",
 }
