@@ -41,6 +41,25 @@ class ContractCheck:
     params: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the expectation reads (its own, a pair's other, a condition's)."""
+        p = self.params
+        others = (p.get("other"), p.get("when_column"), p.get("unless_null"))
+        return (self.column, *(c for c in others if c))
+
+
+def suite_columns(checks: Iterable[ContractCheck]) -> list[str]:
+    """The columns a suite reads, in first-use order: all a validation batch needs.
+
+    Fetching only these (plus ``_row_id``) halves the fetch and speeds up validation
+    (issue 14); the findings are the same because no expectation reads another column.
+    """
+    needed: dict[str, None] = {}
+    for check in checks:
+        needed.update(dict.fromkeys(check.columns))
+    return list(needed)
+
 
 @dataclass
 class GxFinding:
