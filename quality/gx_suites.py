@@ -83,13 +83,23 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
     for col in entity.columns:
         if col.required:
             checks.append(
-                ContractCheck(f"required:{col.name}", entity.name, Rule.REQUIRED, col.name,
-                              "not_null", description=f"{col.name} must be filled")
+                ContractCheck(
+                    f"required:{col.name}",
+                    entity.name,
+                    Rule.REQUIRED,
+                    col.name,
+                    "not_null",
+                    description=f"{col.name} must be filled",
+                )
             )
         if col.required_unless:
             checks.append(
                 ContractCheck(
-                    f"required:{col.name}", entity.name, Rule.REQUIRED, col.name, "not_null",
+                    f"required:{col.name}",
+                    entity.name,
+                    Rule.REQUIRED,
+                    col.name,
+                    "not_null",
                     {"unless_null": col.required_unless},
                     f"{col.name} must be filled unless {col.required_unless} is given",
                 )
@@ -98,7 +108,11 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
             values = list(col.required_when.in_)
             checks.append(
                 ContractCheck(
-                    f"conditional:{col.name}", entity.name, Rule.CONDITIONAL, col.name, "not_null",
+                    f"conditional:{col.name}",
+                    entity.name,
+                    Rule.CONDITIONAL,
+                    col.name,
+                    "not_null",
                     {"when_column": col.required_when.column, "when_in": values},
                     f"{col.name} must be filled when {col.required_when.column} is "
                     + " or ".join(values),
@@ -108,15 +122,24 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
         if col.type in {"money", "integer", "number"} and (low is not None or col.max is not None):
             checks.append(
                 ContractCheck(
-                    f"range:{col.name}", entity.name, Rule.RANGE, col.name, "between",
-                    {"min": low, "max": col.max}, _range_text(col.name, low, col.max),
+                    f"range:{col.name}",
+                    entity.name,
+                    Rule.RANGE,
+                    col.name,
+                    "between",
+                    {"min": low, "max": col.max},
+                    _range_text(col.name, low, col.max),
                 )
             )
         if col.type == "enum" and col.enum:
             keys = [v.key for v in settings.enums[col.enum]]
             checks.append(
                 ContractCheck(
-                    f"enumeration:{col.name}", entity.name, Rule.ENUMERATION, col.name, "in_set",
+                    f"enumeration:{col.name}",
+                    entity.name,
+                    Rule.ENUMERATION,
+                    col.name,
+                    "in_set",
                     {"values": keys, "enum": col.enum},
                     f"{col.name} must be one of the configured {col.enum} values",
                 )
@@ -124,8 +147,12 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
     for rule in entity.rules:
         checks.append(
             ContractCheck(
-                f"conditional:{rule.name}", entity.name, Rule.CONDITIONAL, rule.column,
-                "pair_not_before", {"other": rule.not_before, "rule_name": rule.name},
+                f"conditional:{rule.name}",
+                entity.name,
+                Rule.CONDITIONAL,
+                rule.column,
+                "pair_not_before",
+                {"other": rule.not_before, "rule_name": rule.name},
                 rule.description,
             )
         )
@@ -268,8 +295,11 @@ def _expectation(check: ContractCheck) -> Any:
         )
     if check.kind == "pair_not_before":
         return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=check.column, column_B=p["other"], or_equal=True,
-            ignore_row_if="either_value_is_missing", meta=meta,
+            column_A=check.column,
+            column_B=p["other"],
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=meta,
         )
     raise ValueError(f"unknown check kind {check.kind!r}")
 
