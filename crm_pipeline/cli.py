@@ -70,6 +70,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         format=args.format,
         dirty_rate=args.dirty_rate,
+        service_ratio=args.service_ratio,
     )
     summary = generate(Path(args.out), options, progress=_say)
     rows = ", ".join(f"{entity} {count:,}" for entity, count in summary.rows.items())
@@ -290,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8")
     gen.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default="csv")
     gen.add_argument("--dirty-rate", type=float, default=0.0)
+    gen.add_argument(
+        "--service-ratio",
+        type=float,
+        default=None,
+        help="service records per lead to reach (the spec's volume is 1.0)",
+    )
     gen.set_defaults(func=cmd_generate)
 
     build = sub.add_parser("build", help="one daily build as of a date (a Dagster job run)")

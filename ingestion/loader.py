@@ -476,15 +476,18 @@ def load_file(
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
     latest: FileState | None = None,
+    latest_known: bool = False,
 ) -> FileLoadResult | None:
     """Load one landed file; ``None`` when this path with this content was seen before.
 
-    ``latest`` is the path's latest ``file_loads`` state (looked up when not given): the
-    same content under the same path is skipped, unless it was withdrawn and has landed
-    again, in which case it is looked at afresh (a rejected file is rejected again).
+    ``latest`` is the path's latest ``file_loads`` state, looked up unless ``latest_known``
+    says the caller already did (``None`` then means a path never seen: one query per
+    file saved, issue 14): the same content under the same path is skipped, unless it was
+    withdrawn and has landed again, in which case it is looked at afresh (a rejected file
+    is rejected again).
     """
     file_hash = file_sha256(landed.path)
-    if latest is None:
+    if latest is None and not latest_known:
         latest = latest_file_states(con, landed.relative_path).get(landed.relative_path)
     if latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn":
         return None
@@ -616,6 +619,7 @@ def load_landing(
             as_of_date=as_of_date,
             progress=progress,
             latest=states.get(landed.relative_path),
+            latest_known=True,
         )
         if result is not None:
             results.append(result)

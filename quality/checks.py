@@ -37,7 +37,7 @@ from core.masking import scrub, sql_mask_identifier, sql_mask_text
 from core.quality_tables import DQ_SCHEMA, check_status, insert_check_results
 from core.settings import Settings
 from ingestion.loader import latest_file_states
-from quality.gx_suites import ContractCheck, GxValidator, contract_checks
+from quality.gx_suites import ContractCheck, GxValidator, contract_checks, suite_columns
 
 CHUNK_VECTORS = 98  # DuckDB vectors of 2,048 rows: ~200k rows per pandas chunk
 NO_OWNER = "(no owner)"
@@ -203,8 +203,11 @@ def _gx_failures(
     entity: Entity,
     checks: list[ContractCheck],
 ) -> list[str]:
-    """Run the entity's suite chunk by chunk; record failing rows; return GX errors."""
-    columns = ", ".join(_q(c) for c in ["_row_id", *entity.column_names])
+    """Run the entity's suite chunk by chunk; record failing rows; return GX errors.
+
+    Each chunk holds only ``_row_id`` and the columns the suite reads (issue 14).
+    """
+    columns = ", ".join(_q(c) for c in ["_row_id", *suite_columns(checks)])
     cursor = con  # one result stream at a time; findings are written afterwards
     cursor.execute(f"select {columns} from {_new_rows(entity.name)}")
     errors: list[str] = []

@@ -41,6 +41,25 @@ class ContractCheck:
     params: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the expectation reads (its own, a pair's other, a condition's)."""
+        p = self.params
+        others = (p.get("other"), p.get("when_column"), p.get("unless_null"))
+        return (self.column, *(c for c in others if c))
+
+
+def suite_columns(checks: Iterable[ContractCheck]) -> list[str]:
+    """The columns a suite reads, in first-use order: all a validation batch needs.
+
+    Fetching only these (plus ``_row_id``) halves the fetch and speeds up validation
+    (issue 14); the findings are the same because no expectation reads another column.
+    """
+    needed: dict[str, None] = {}
+    for check in checks:
+        needed.update(dict.fromkeys(check.columns))
+    return list(needed)
+
 
 @dataclass
 class GxFinding:
@@ -64,13 +83,23 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
     for col in entity.columns:
         if col.required:
             checks.append(
-                ContractCheck(f"required:{col.name}", entity.name, Rule.REQUIRED, col.name,
-                              "not_null", description=f"{col.name} must be filled")
+                ContractCheck(
+                    f"required:{col.name}",
+                    entity.name,
+                    Rule.REQUIRED,
+                    col.name,
+                    "not_null",
+                    description=f"{col.name} must be filled",
+                )
             )
         if col.required_unless:
             checks.append(
                 ContractCheck(
-                    f"required:{col.name}", entity.name, Rule.REQUIRED, col.name, "not_null",
+                    f"required:{col.name}",
+                    entity.name,
+                    Rule.REQUIRED,
+                    col.name,
+                    "not_null",
                     {"unless_null": col.required_unless},
                     f"{col.name} must be filled unless {col.required_unless} is given",
                 )
@@ -79,7 +108,11 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
             values = list(col.required_when.in_)
             checks.append(
                 ContractCheck(
-                    f"conditional:{col.name}", entity.name, Rule.CONDITIONAL, col.name, "not_null",
+                    f"conditional:{col.name}",
+                    entity.name,
+                    Rule.CONDITIONAL,
+                    col.name,
+                    "not_null",
                     {"when_column": col.required_when.column, "when_in": values},
                     f"{col.name} must be filled when {col.required_when.column} is "
                     + " or ".join(values),
@@ -89,15 +122,24 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
         if col.type in {"money", "integer", "number"} and (low is not None or col.max is not None):
             checks.append(
                 ContractCheck(
-                    f"range:{col.name}", entity.name, Rule.RANGE, col.name, "between",
-                    {"min": low, "max": col.max}, _range_text(col.name, low, col.max),
+                    f"range:{col.name}",
+                    entity.name,
+                    Rule.RANGE,
+                    col.name,
+                    "between",
+                    {"min": low, "max": col.max},
+                    _range_text(col.name, low, col.max),
                 )
             )
         if col.type == "enum" and col.enum:
             keys = [v.key for v in settings.enums[col.enum]]
             checks.append(
                 ContractCheck(
-                    f"enumeration:{col.name}", entity.name, Rule.ENUMERATION, col.name, "in_set",
+                    f"enumeration:{col.name}",
+                    entity.name,
+                    Rule.ENUMERATION,
+                    col.name,
+                    "in_set",
                     {"values": keys, "enum": col.enum},
                     f"{col.name} must be one of the configured {col.enum} values",
                 )
@@ -105,8 +147,12 @@ def contract_checks(entity: Entity, settings: Settings) -> list[ContractCheck]:
     for rule in entity.rules:
         checks.append(
             ContractCheck(
-                f"conditional:{rule.name}", entity.name, Rule.CONDITIONAL, rule.column,
-                "pair_not_before", {"other": rule.not_before, "rule_name": rule.name},
+                f"conditional:{rule.name}",
+                entity.name,
+                Rule.CONDITIONAL,
+                rule.column,
+                "pair_not_before",
+                {"other": rule.not_before, "rule_name": rule.name},
                 rule.description,
             )
         )
@@ -249,8 +295,11 @@ def _expectation(check: ContractCheck) -> Any:
         )
     if check.kind == "pair_not_before":
         return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=check.column, column_B=p["other"], or_equal=True,
-            ignore_row_if="either_value_is_missing", meta=meta,
+            column_A=check.column,
+            column_B=p["other"],
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=meta,
         )
     raise ValueError(f"unknown check kind {check.kind!r}")
 

@@ -88,6 +88,10 @@ def generate(
                     say(f"simulated {index:,} of {options.leads:,} leads")
         # legacy customers (no lead at all): about 10% of all service records
         target = round(sim.customer_services / 9) if options.leads else 0
+        if options.service_ratio is not None:
+            # the spec's volume: more legacy customers until the ratio is reached
+            wanted = round(options.service_ratio * options.leads) - sim.customer_services
+            target = max(target, wanted)
         legacy, written = 0, 0
         while written < target:
             written += sim.simulate_legacy(legacy)

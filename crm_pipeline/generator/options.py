@@ -28,6 +28,9 @@ class GeneratorOptions:
     encoding: Literal["utf-8", "gbk"] = "utf-8"
     format: Literal["csv", "xlsx", "jsonl"] = "csv"
     dirty_rate: float = 0.0
+    # Service records per lead to reach (spec: 1 M per 10⁶ leads). ``None`` keeps the
+    # simulated ratio (about 0.2); a higher ratio is topped up with legacy customers.
+    service_ratio: float | None = None
 
 
 @dataclass
@@ -48,6 +51,8 @@ def validate_options(options: GeneratorOptions) -> None:
         raise ValueError(f"--end {options.end} is before --start {options.start}")
     if not 0.0 <= options.dirty_rate <= 1.0:
         raise ValueError(f"--dirty-rate must be between 0 and 1, got {options.dirty_rate}")
+    if options.service_ratio is not None and options.service_ratio < 0:
+        raise ValueError(f"--service-ratio must be 0 or more, got {options.service_ratio}")
     if options.headers not in ("en", "zh"):
         raise ValueError(f"--headers must be en or zh, got {options.headers!r}")
     if options.encoding not in ("utf-8", "gbk"):

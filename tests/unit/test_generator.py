@@ -549,3 +549,27 @@ def test_realistic_aggregates(large):
         or unicodedata.normalize("NFKC", r["account_name"]) != r["account_name"]
     ]
     assert variants  # exercises account-key normalisation
+
+
+def test_service_ratio_tops_up_legacy_customers_only(en_csv, tmp_path):
+    """--service-ratio 1.0 (the spec's volume) adds legacy customers' service records and
+    nothing else: leads and follow-ups stay byte-identical, the ratio is reached."""
+    folder, summary = en_csv
+    options = GeneratorOptions(leads=300, start=START, end=END, seed=7, service_ratio=1.0)
+    more = generate(tmp_path / "ratio", options)
+    digest, default = tree_digest(tmp_path / "ratio"), tree_digest(folder)
+    for entity in ("leads", "follow_ups"):
+        assert {k: v for k, v in digest.items() if k.startswith(entity)} == {
+            k: v for k, v in default.items() if k.startswith(entity)
+        }
+    assert summary.rows["service_records"] < 300 * 0.5  # the simulated ratio is well below 1
+    # legacy customers are added whole, so the target is reached and passed by less than one
+    # customer's records (one every ~25 days over 90 days; a handful at most)
+    assert 300 <= more.rows["service_records"] < 300 + 30
+    services = [row for _, row in read_rows(tmp_path / "ratio", "service_records")]
+    assert len(services) == more.rows["service_records"]
+
+
+def test_service_ratio_must_not_be_negative(tmp_path):
+    with pytest.raises(ValueError, match="--service-ratio"):
+        generate(tmp_path, GeneratorOptions(leads=10, service_ratio=-1.0))

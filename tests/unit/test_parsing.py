@@ -4,6 +4,7 @@ problems for unparseable and unknown values; never an exception on any text."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from core.contract import Column, load_contract
 from core.settings import Settings
 from ingestion.parsing import (
+    MONEY_TEXT,
     account_name_key,
     column_parser,
     parse_column,
@@ -22,6 +24,7 @@ from ingestion.parsing import (
 )
 
 SETTINGS = Settings()
+MONEY_TEXT_RE = re.compile(MONEY_TEXT)
 LEADS = load_contract().entity("leads")
 SERVICE = load_contract().entity("service_records")
 FOLLOW_UPS = load_contract().entity("follow_ups")
@@ -273,3 +276,67 @@ def test_parsing_arbitrary_text_never_raises(text: str) -> None:
 ONE_COLUMN_PER_TYPE = list(
     {c.type: c for e in load_contract().entities.values() for c in e.columns}.values()
 )
+
+
+def _plain(value: object) -> object:
+    """A bulk-parsed cell as the per-value parser returns it (None for every missing)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _reference(column: Column, value: object) -> object:
+    """The per-value result as it reaches the raw table: dates as midnight timestamps."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    if column.type == "money" and value is not None:
+        return str(value)
+    return value
+
+
+# Texts near the fast paths' canonical forms (so both paths are exercised), in any script
+# of digits and with Chinese units, dates and full-width forms.
+_NEAR_CANONICAL = st.one_of(
+    st.text(alphabet="0123456789-:. ", min_size=1, max_size=22),
+    st.text(alphabet="0123456789-+.,万亿¥元年月日时分秒 T:Z%", max_size=24),
+    st.text(alphabet="0123456789０１２３٠١٢३४५-.:", max_size=20),
+    st.datetimes(min_value=dt.datetime(1850, 1, 1), max_value=dt.datetime(2250, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
+    ),
+    st.dates(min_value=dt.date(1850, 1, 1)).map(lambda d: d.isoformat()),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+    st.integers().map(str),
+    st.floats(allow_nan=False).map(str),
+    st.text(),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(_NEAR_CANONICAL, min_size=1, max_size=8))
+def test_bulk_fast_path_equals_reference_parser_on_any_text(texts: list[str]) -> None:
+    """Differential (issue 14): the bulk path (vectorised fast paths, then the per-value
+    parser on distinct leftovers) gives every value and every problem the reference
+    per-value parser gives, for one column of every type."""
+    for column in ONE_COLUMN_PER_TYPE:
+        parser = column_parser(column, SETTINGS)
+        series, problems = parse_column(parser, texts)
+        assert len(series) == len(texts)
+        for i, text in enumerate(texts):
+            value, problem = parse_value(parser, text)
+            expected = _reference(column, value)
+            if column.type == "money" and expected is not None and problem is None:
+                expected = expected if MONEY_TEXT_RE.fullmatch(expected) else None
+            got = _plain(series[i])
+            if column.type == "money" and got is not None and expected is not None:
+                got, expected = Decimal(got), Decimal(expected)  # both cast to decimal(18, 2)
+            assert got == expected, (column.type, text)
+            if problem is not None:
+                assert problems.get(i) == problem, (column.type, text)
+            else:
+                assert i not in problems or column.type == "money", (column.type, text)

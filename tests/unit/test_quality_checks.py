@@ -20,7 +20,7 @@ from core.settings import Settings
 from delivery.report import collect_summary
 from quality.checks import QualityOutcome, examples_by_rule, run_quality_checks
 from quality.gate import evaluate_gate
-from quality.gx_suites import GxValidator, contract_checks
+from quality.gx_suites import GxValidator, contract_checks, suite_columns
 from tests.fixtures.quality_raw.rows import fresh_database, land, reject
 
 D = dt.date(2026, 3, 31)
@@ -396,6 +396,38 @@ def test_contract_checks_come_from_the_contract() -> None:
         "range:probability",
         "enumeration:stage",
     } <= keys
+
+
+def test_suite_columns_are_every_column_an_expectation_reads() -> None:
+    entity = load_contract().entity("leads")
+    columns = suite_columns(contract_checks(entity, Settings()))
+    # conditional closed_at/loss_reason read stage; the close-date pair reads created_at
+    assert {"closed_at", "loss_reason", "stage", "created_at", "budget"} <= set(columns)
+    assert "contact_phone" not in columns  # personal data with no expectation: not fetched
+    assert len(columns) == len(set(columns))
+
+
+def test_gx_on_suite_columns_finds_what_it_finds_on_whole_rows(tmp_path: Path) -> None:
+    """Fetching only the suite's columns (issue 14) changes no finding and no detail."""
+    entity = load_contract().entity("leads")
+    checks = contract_checks(entity, Settings())
+    validator = GxValidator()
+    validator.register(entity.name, checks)
+    with duckdb.connect(str(tmp_path / "g.duckdb")) as con:
+        fresh_database(con)
+        land(con, "leads", LEADS_R1, file_name="a.csv", run_id="r1", errors=LEAD_ERRORS)
+
+        def findings(columns: list[str]) -> list[tuple[str, str, str]]:
+            listed = ", ".join(f'"{c}"' for c in ["_row_id", *columns])
+            frame = con.execute(f"select {listed} from raw.leads").df()
+            result = validator.validate(entity.name, frame)
+            assert result.infrastructure_errors == []
+            return sorted((f.row_id, f.check.key, f.detail) for f in result.findings)
+
+        whole = findings(list(entity.column_names))
+        pruned = findings(suite_columns(checks))
+    assert len(whole) >= 5  # enumeration, range, conditional x2, pair, required
+    assert pruned == whole
 
 
 def test_gx_failure_is_an_infrastructure_error_not_bad_data() -> None:
