@@ -62,3 +62,11 @@
 {% macro median(expression) -%}
     {{ percentile(0.5, expression) }}
 {%- endmacro %}
+
+{#- The sum of a count column, as a 64-bit integer on every engine. Summing a BIGINT gives
+    a 128-bit HUGEINT on DuckDB, an arbitrary-precision `numeric` on PostgreSQL and a
+    BIGINT on Spark: the same whole number in three types, and BI drivers read HUGEINT
+    poorly. Counts of CRM rows fit in 64 bits by far. -#}
+{% macro sum_of_counts(expression) -%}
+    cast(sum({{ expression }}) as {{ dbt.type_bigint() }})
+{%- endmacro %}
