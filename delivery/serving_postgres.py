@@ -291,38 +291,46 @@ def setup_reader_role(config: ServingConfig, environ: Mapping[str, str] | None =
     role is exactly read-only.
     """
     pg = connect(config, environ)
-    role = sql.Identifier(config.reader_role)
     try:
-        with pg.cursor() as cursor:
-            if not _role_exists(cursor, config.reader_role):
-                cursor.execute(sql.SQL("create role {} nologin").format(role))
-            cursor.execute(
-                sql.SQL("grant connect on database {} to {}").format(
-                    sql.Identifier(pg.info.dbname), role
-                )
-            )
-            cursor.execute(
-                sql.SQL("alter default privileges grant select on tables to {}").format(role)
-            )
-            cursor.execute(
-                "select nspname from pg_namespace where nspname = any(%s)",
-                [list(PUBLISHED_SCHEMAS)],
-            )
-            for (schema,) in cursor.fetchall():
-                name = sql.Identifier(schema)
-                cursor.execute(sql.SQL("revoke create on schema {} from {}").format(name, role))
-                cursor.execute(sql.SQL("grant usage on schema {} to {}").format(name, role))
-                cursor.execute(
-                    sql.SQL("revoke all on all tables in schema {} from {}").format(name, role)
-                )
-                cursor.execute(
-                    sql.SQL("grant select on all tables in schema {} to {}").format(name, role)
-                )
-            problems = _role_problems(cursor, config.reader_role)
+        problems = _grant_read_only(pg, config.reader_role)
         pg.commit()
         return problems
+    except psycopg2.Error as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ServingError(f"PostgreSQL serve-setup failed: {detail}") from None
     finally:
         pg.close()
+
+
+def _grant_read_only(pg: Any, reader_role: str) -> list[str]:
+    """The grants and revocations of :func:`setup_reader_role`; its remaining problems."""
+    role = sql.Identifier(reader_role)
+    with pg.cursor() as cursor:
+        if not _role_exists(cursor, reader_role):
+            cursor.execute(sql.SQL("create role {} nologin").format(role))
+        cursor.execute(
+            sql.SQL("grant connect on database {} to {}").format(
+                sql.Identifier(pg.info.dbname), role
+            )
+        )
+        cursor.execute(
+            sql.SQL("alter default privileges grant select on tables to {}").format(role)
+        )
+        cursor.execute(
+            "select nspname from pg_namespace where nspname = any(%s)",
+            [list(PUBLISHED_SCHEMAS)],
+        )
+        for (schema,) in cursor.fetchall():
+            name = sql.Identifier(schema)
+            cursor.execute(sql.SQL("revoke create on schema {} from {}").format(name, role))
+            cursor.execute(sql.SQL("grant usage on schema {} to {}").format(name, role))
+            cursor.execute(
+                sql.SQL("revoke all on all tables in schema {} from {}").format(name, role)
+            )
+            cursor.execute(
+                sql.SQL("grant select on all tables in schema {} to {}").format(name, role)
+            )
+        return _role_problems(cursor, reader_role)
 
 
 def _role_problems(cursor: Any, role: str) -> list[str]:

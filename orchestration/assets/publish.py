@@ -7,12 +7,16 @@ still visible in the UI, the report and the alert.
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from core.constants import BUILD_DB_POOL
 from orchestration.resources import PipelineResource
 from orchestration.runtime import build_connection, build_writer, partition_date
+
+if TYPE_CHECKING:
+    from delivery.publish import PublishRecord
 
 PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
 
@@ -22,6 +26,39 @@ def _run_started_at(context: dg.AssetExecutionContext) -> dt.datetime:
     if record is not None and record.start_time:
         return dt.datetime.fromtimestamp(record.start_time, dt.UTC).replace(tzinfo=None)
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _serve_postgres(
+    context: dg.AssetExecutionContext, pipeline: PipelineResource, record: "PublishRecord"
+) -> str:
+    """Copy the new serving file to PostgreSQL when ``serving`` is configured.
+
+    The DuckDB file is already published: a failure here changes neither it, nor the
+    ``published`` status, nor the exit code. It is logged as an error and appended to the
+    publish_log reason (which the report and the alert show).
+    """
+    from delivery.publish import record_publish
+    from delivery.serving_postgres import publish_postgres
+
+    settings = pipeline.settings()
+    if settings.serving is None:
+        return "not configured"
+    paths = pipeline.paths()
+    result = publish_postgres(paths.serving_db, settings.serving)
+    if result.ok:
+        context.log.info(f"PostgreSQL serving: {len(result.tables)} tables swapped in")
+        return f"published ({len(result.tables)} tables)"
+    context.log.error(str(result.error))
+    with build_connection(paths) as con:
+        record_publish(
+            con,
+            run_id=record.run_id,
+            as_of_date=record.as_of_date,
+            started_at=record.started_at,
+            status="published",
+            reason=f"{record.reason}; {result.error} (the DuckDB serving file is published)",
+        )
+    return f"failed: {result.error}"
 
 
 def build_publish_asset(
@@ -68,6 +105,7 @@ def build_publish_asset(
                     reason=decision.summary,
                 )
         tables: dict[str, int] = {}
+        postgres_outcome = "not configured"
         if decision.publish:
             # `published` is recorded by publish_serving once the new file is in place
             record = PublishRecord(context.run_id, as_of, started_at, decision.summary)
@@ -85,6 +123,7 @@ def build_publish_asset(
                         reason=f"publishing failed: {exc}",
                     )
                 raise
+            postgres_outcome = _serve_postgres(context, pipeline, record)
         else:
             context.log.warning(f"publish blocked: {decision.summary}")
         yield dg.MaterializeResult(
@@ -94,6 +133,7 @@ def build_publish_asset(
                 "reason": decision.summary,
                 "serving_db": dg.MetadataValue.path(str(paths.serving_db)),
                 "tables": dg.MetadataValue.json(tables),
+                "postgres_serving": postgres_outcome,
             }
         )
         yield dg.AssetCheckResult(
