@@ -1,7 +1,7 @@
 {#- Portability helpers: where engines differ in a type or a function, the models call one
     of these macros and each adapter gets its variant through adapter.dispatch, so the same
     project builds on DuckDB (default) and PostgreSQL (operations.md, "Scaling out";
-    docs/postgres.md). -#}
+    docs/scaling.md). Each difference has a comment saying why. -#}
 
 {#- The 8-byte floating-point type. dbt.type_float() is not it: on DuckDB `float` is a
     4-byte REAL. `double precision` is standard SQL (DuckDB, PostgreSQL, Snowflake,
