@@ -311,10 +311,3 @@ def test_serve_setup_strips_extra_privileges_and_reports_what_it_cannot_fix(
     assert setup_reader_role(_config(), _env(pg_server, published)) == [
         "role crm_reader has CREATEDB"
     ]
-
-
-def test_serving_config_takes_the_dsn_from_the_environment_only() -> None:
-    with pytest.raises(ValueError, match="placeholder"):
-        ServingConfig(dsn="host=db user=crm password=hunter2")
-    with pytest.raises(ValueError, match="reader_role"):
-        ServingConfig(dsn="${PG_DSN}", reader_role="Robert'); drop")
