@@ -70,3 +70,32 @@
 {% macro sum_of_counts(expression) -%}
     cast(sum({{ expression }}) as {{ dbt.type_bigint() }})
 {%- endmacro %}
+
+{#- How an incremental snapshot table replaces the rows of one build date (re-running a date
+    replaces its rows, other dates stay). DuckDB and PostgreSQL: delete+insert on the date.
+    dbt-spark has no delete+insert, and merge needs Delta/Iceberg/Hudi tables; on plain
+    Parquet tables the same effect is insert_overwrite of the date's partition, so Spark
+    also partitions these tables by the date (see replace_by_date_partition). -#}
+{% macro replace_by_date_strategy() -%}
+    {{ return(adapter.dispatch('replace_by_date_strategy')()) }}
+{%- endmacro %}
+
+{% macro default__replace_by_date_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__replace_by_date_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{% macro replace_by_date_partition(date_column) -%}
+    {{ return(adapter.dispatch('replace_by_date_partition')(date_column)) }}
+{%- endmacro %}
+
+{% macro default__replace_by_date_partition(date_column) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__replace_by_date_partition(date_column) -%}
+    {{ return([date_column]) }}
+{%- endmacro %}
