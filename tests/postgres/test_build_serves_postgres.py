@@ -27,7 +27,11 @@ DATABASE = "build_serving"
 def config(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pg_server.create_database(DATABASE)
     path = tmp_path_factory.mktemp("serving_config") / "config.yaml"
-    path.write_text("serving:\n  target: postgres\n  dsn: ${PG_DSN}\n", encoding="utf-8")
+    # its own reader role: roles are cluster-wide and test_serving_postgres drops crm_reader
+    path.write_text(
+        "serving:\n  target: postgres\n  dsn: ${PG_DSN}\n  reader_role: build_reader\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -69,8 +73,8 @@ def test_serve_setup_then_build_publishes_the_same_tables_to_postgresql(
         )
         assert cursor.fetchone() == (1,)
         cursor.execute(
-            "select has_table_privilege('crm_reader', 'opportunity_funnel.kpi_summary', "
-            "'SELECT'), has_table_privilege('crm_reader', 'opportunity_funnel.kpi_summary', "
+            "select has_table_privilege('build_reader', 'opportunity_funnel.kpi_summary', "
+            "'SELECT'), has_table_privilege('build_reader', 'opportunity_funnel.kpi_summary', "
             "'INSERT')"
         )
         assert cursor.fetchone() == (True, False)
