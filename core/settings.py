@@ -199,6 +199,29 @@ class AlertsConfig(_Section):
     timeout_seconds: float = Field(10.0, gt=0)
 
 
+class ServingConfig(_Section):
+    """Serving the marts from PostgreSQL as well as the DuckDB file (docs/scaling.md).
+
+    ``dsn`` is a libpq connection string or URI written with ``${ENV_VAR}`` placeholders
+    (e.g. ``${PG_DSN}``): the secret is filled from the environment only when publishing
+    or running ``serve-setup``, and never logged.
+    """
+
+    target: Literal["postgres"] = "postgres"
+    dsn: str
+    # The role BI users read through (granted to their logins); serve-setup creates it.
+    reader_role: str = Field("crm_reader", pattern=r"^[a-z_][a-z0-9_]*$")
+    # How long the swap may wait for BI transactions still reading the old marts.
+    lock_timeout_seconds: float = Field(60.0, gt=0)
+
+    @field_validator("dsn")
+    @classmethod
+    def _placeholder_only(cls, dsn: str) -> str:
+        if "${" not in dsn:
+            raise ValueError("must be an environment placeholder such as ${PG_DSN}")
+        return dsn
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -270,6 +293,8 @@ class Settings(_Section):
     # First business date of the history (first Dagster partition); default: the earliest
     # date in a landed file's name (orchestration/partitions.py).
     history_start: dt.date | None = None
+    # PostgreSQL serving next to the DuckDB file; None: DuckDB file and Parquet only
+    serving: ServingConfig | None = None
 
     @field_validator("owners")
     @classmethod

@@ -261,6 +261,28 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve_setup(args: argparse.Namespace) -> int:
+    """Create or check the read-only PostgreSQL role of ``serving`` (docs/scaling.md)."""
+    from core.settings import load_config
+    from delivery.serving_postgres import ServingError, setup_reader_role
+
+    warehouse = args.warehouse or _env_path("CRM_WAREHOUSE_DIR")
+    settings = load_config(args.config or _env_path("CRM_PIPELINE_CONFIG"), warehouse)
+    if settings.serving is None:
+        raise UsageError("the configuration has no serving section (serving: {target: postgres})")
+    try:
+        problems = setup_reader_role(settings.serving)
+    except ServingError as exc:
+        raise UsageError(str(exc)) from None
+    role = settings.serving.reader_role
+    for problem in problems:
+        print(f"serve-setup: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_ERROR
+    print(f"role {role} reads the marts and data_quality, nothing else; grant it to BI logins")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm_pipeline.demo import run_demo
 
@@ -356,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--serve", action="store_true", help="serve the docs on --port")
     docs.add_argument("--port", type=int, default=8080)
     docs.set_defaults(func=cmd_docs)
+
+    serve = sub.add_parser(
+        "serve-setup", help="create or check the read-only PostgreSQL role of `serving`"
+    )
+    _add_locations(serve, landing=False)
+    serve.set_defaults(func=cmd_serve_setup)
 
     demo = sub.add_parser("demo", help="generate demo data, run the daily builds, summarise")
     demo.add_argument("--landing", default="demo_landing")

@@ -59,3 +59,8 @@
 {% macro default__utc_to_local(timestamp_column) -%}
     cast(({{ timestamp_column }} at time zone 'UTC') at time zone '{{ var("timezone") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{#- Spark has no `at time zone`; from_utc_timestamp shifts a UTC timestamp to local time. -#}
+{% macro spark__utc_to_local(timestamp_column) -%}
+    from_utc_timestamp({{ timestamp_column }}, '{{ var("timezone") }}')
+{%- endmacro %}

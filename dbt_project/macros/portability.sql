@@ -1,7 +1,7 @@
 {#- Portability helpers: where engines differ in a type or a function, the models call one
     of these macros and each adapter gets its variant through adapter.dispatch, so the same
     project builds on DuckDB (default) and PostgreSQL (operations.md, "Scaling out";
-    docs/postgres.md). -#}
+    docs/scaling.md). Each difference has a comment saying why. -#}
 
 {#- The 8-byte floating-point type. dbt.type_float() is not it: on DuckDB `float` is a
     4-byte REAL. `double precision` is standard SQL (DuckDB, PostgreSQL, Snowflake,
@@ -61,4 +61,41 @@
 
 {% macro median(expression) -%}
     {{ percentile(0.5, expression) }}
+{%- endmacro %}
+
+{#- The sum of a count column, as a 64-bit integer on every engine. Summing a BIGINT gives
+    a 128-bit HUGEINT on DuckDB, an arbitrary-precision `numeric` on PostgreSQL and a
+    BIGINT on Spark: the same whole number in three types, and BI drivers read HUGEINT
+    poorly. Counts of CRM rows fit in 64 bits by far. -#}
+{% macro sum_of_counts(expression) -%}
+    cast(sum({{ expression }}) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{#- How an incremental snapshot table replaces the rows of one build date (re-running a date
+    replaces its rows, other dates stay). DuckDB and PostgreSQL: delete+insert on the date.
+    dbt-spark has no delete+insert, and merge needs Delta/Iceberg/Hudi tables; on plain
+    Parquet tables the same effect is insert_overwrite of the date's partition, so Spark
+    also partitions these tables by the date (see replace_by_date_partition). -#}
+{% macro replace_by_date_strategy() -%}
+    {{ return(adapter.dispatch('replace_by_date_strategy')()) }}
+{%- endmacro %}
+
+{% macro default__replace_by_date_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__replace_by_date_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{% macro replace_by_date_partition(date_column) -%}
+    {{ return(adapter.dispatch('replace_by_date_partition')(date_column)) }}
+{%- endmacro %}
+
+{% macro default__replace_by_date_partition(date_column) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__replace_by_date_partition(date_column) -%}
+    {{ return([date_column]) }}
 {%- endmacro %}

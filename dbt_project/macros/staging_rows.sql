@@ -137,3 +137,20 @@
     ) as ranked_copies
     where copy_rank = 1
 {%- endmacro %}
+
+{#- Spark: regexp_extract returns '' (not NULL) when nothing matches, and with ANSI mode
+    (Spark 4's default) to_date fails on a non-date; try_to_timestamp gives NULL for both,
+    so the coalesce falls through as on DuckDB. Java date patterns, not strptime's. -#}
+{% macro spark__file_business_date(source_file_column, loaded_at_column) -%}
+    coalesce(
+        cast(try_to_timestamp(
+            regexp_extract(regexp_extract({{ source_file_column }}, '[^/\\\\]*$', 0),
+                           '([0-9]{4}-[0-9]{2}-[0-9]{2})', 1),
+            'yyyy-MM-dd') as date),
+        cast(try_to_timestamp(
+            regexp_extract(regexp_extract({{ source_file_column }}, '[^/\\\\]*$', 0),
+                           '(^|[^0-9])([0-9]{8})([^0-9]|$)', 2),
+            'yyyyMMdd') as date),
+        cast({{ utc_to_local(loaded_at_column) }} as date)
+    )
+{%- endmacro %}

@@ -6,6 +6,7 @@ still visible in the UI, the report and the alert.
 """
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -14,7 +15,46 @@ from orchestration.failures import run_started_at
 from orchestration.resources import PipelineResource
 from orchestration.runtime import build_connection, build_writer, partition_date
 
+if TYPE_CHECKING:
+    from delivery.publish import PublishRecord
+
 PUBLISH_KEY = dg.AssetKey(["serving", "published_marts"])
+
+
+def _serve_postgres(
+    context: dg.AssetExecutionContext, pipeline: PipelineResource, record: "PublishRecord"
+) -> str:
+    """Copy the new serving file to PostgreSQL when ``serving`` is configured.
+
+    The DuckDB file is already published: a failure here changes neither it, nor the
+    ``published`` status, nor the exit code. It is logged as an error and appended to the
+    publish_log reason (which the report and the alert show).
+    """
+    from delivery.publish import record_publish
+    from delivery.serving_postgres import publish_postgres
+
+    settings = pipeline.settings()
+    if settings.serving is None:
+        return "not configured"
+    paths = pipeline.paths()
+    result = publish_postgres(paths.serving_db, settings.serving)
+    if result.ok:
+        context.log.info(f"PostgreSQL serving: {len(result.tables)} tables swapped in")
+        return f"published ({len(result.tables)} tables)"
+    context.log.error(str(result.error))
+    with build_connection(paths) as con:
+        record_publish(
+            con,
+            run_id=record.run_id,
+            as_of_date=record.as_of_date,
+            started_at=record.started_at,
+            status="published",
+            reason=f"{record.reason}; {result.error} (the DuckDB serving file is published)",
+            outcome=record.outcome,
+            warnings=record.warnings,
+            rows_quarantined=record.rows_quarantined,
+        )
+    return f"failed: {result.error}"
 
 
 def build_publish_asset(
@@ -67,6 +107,7 @@ def build_publish_asset(
                     rows_quarantined=findings.rows_quarantined,
                 )
         tables: dict[str, int] = {}
+        postgres_outcome = "not configured"
         if decision.publish:
             # `published` is recorded by publish_serving once the new file is in place
             record = PublishRecord(
@@ -92,6 +133,7 @@ def build_publish_asset(
                         reason=f"publishing failed: {exc}",
                     )
                 raise
+            postgres_outcome = _serve_postgres(context, pipeline, record)
         else:
             context.log.warning(f"publish blocked: {decision.summary}")
         yield dg.MaterializeResult(
@@ -105,6 +147,7 @@ def build_publish_asset(
                 "rows_quarantined_per_entity": dg.MetadataValue.json(findings.quarantined),
                 "serving_db": dg.MetadataValue.path(str(paths.serving_db)),
                 "tables": dg.MetadataValue.json(tables),
+                "postgres_serving": postgres_outcome,
             }
         )
         yield dg.AssetCheckResult(

@@ -85,7 +85,7 @@ services as (
         count(case when type = 'complaint' then 1 end) as complaints,
         sum(renewal_amount) as renewal_amount,
         count(satisfaction) as rated_requests,
-        avg(cast(satisfaction as double precision)) as avg_satisfaction
+        avg({{ as_double('satisfaction') }}) as avg_satisfaction
     from service_records
     group by account_key
 ),

@@ -14,7 +14,7 @@ recent_ratings as (
     select
         account_key,
         count(satisfaction) as recent_rated_requests,
-        avg(cast(satisfaction as double precision)) as recent_avg_satisfaction
+        avg({{ as_double('satisfaction') }}) as recent_avg_satisfaction
     from service_records
     where days_open < {{ lifecycle_threshold('at_risk_satisfaction_window_days') }}
     group by account_key

@@ -35,7 +35,7 @@ customer_counts as (
 recent_ratings as (
     select
         count(satisfaction) as rated,
-        avg(cast(satisfaction as double precision)) as avg_satisfaction,
+        avg({{ as_double('satisfaction') }}) as avg_satisfaction,
         count(case when satisfaction >= 4 then 1 end) as satisfied
     from service_records
     where {{ in_days_ending_d('opened_at', satisfaction_window_days) }}

@@ -39,7 +39,7 @@ monthly_service as (
             as median_resolution_hours,
         count(case when is_sla_breach then 1 end) as sla_breaches,
         count(satisfaction) as rated,
-        avg(cast(satisfaction as double precision)) as avg_satisfaction,
+        avg({{ as_double('satisfaction') }}) as avg_satisfaction,
         count(case when satisfaction >= 4 then 1 end) as satisfied
     from service_records
     group by opened_month, priority

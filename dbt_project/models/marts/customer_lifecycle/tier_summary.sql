@@ -24,7 +24,7 @@ customers_per_tier as (
 ratings_per_tier as (
     select
         customers.tier,
-        avg(cast(service_records.satisfaction as double precision)) as avg_satisfaction
+        avg({{ as_double('service_records.satisfaction') }}) as avg_satisfaction
     from customers
     inner join {{ ref('int_service__records_as_of') }} as service_records
         on customers.account_key = service_records.account_key

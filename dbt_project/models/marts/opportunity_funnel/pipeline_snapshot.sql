@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=replace_by_date_strategy(),
+    partition_by=replace_by_date_partition('snapshot_date'),
     unique_key='snapshot_date',
     on_schema_change='append_new_columns'
 ) }}

@@ -13,16 +13,16 @@ per_team as (
         month,
         team,
         count(distinct owner) as reps,
-        sum(new_opportunities) as new_opportunities,
-        sum(won_count) as won_count,
+        {{ sum_of_counts('new_opportunities') }} as new_opportunities,
+        {{ sum_of_counts('won_count') }} as won_count,
         sum(won_amount) as won_amount,
-        sum(lost_count) as lost_count,
-        sum(follow_ups) as follow_ups,
+        {{ sum_of_counts('lost_count') }} as lost_count,
+        {{ sum_of_counts('follow_ups') }} as follow_ups,
         sum(avg_sales_cycle_days * won_count) as sales_cycle_days_total,
         sum(case when avg_sales_cycle_days is not null then won_count end) as won_with_cycle,
-        sum(open_count) as open_count,
+        {{ sum_of_counts('open_count') }} as open_count,
         sum(weighted_pipeline) as weighted_pipeline,
-        sum(stalled_count) as stalled_count
+        {{ sum_of_counts('stalled_count') }} as stalled_count
     from rep_rows
     group by month, team
 )
