@@ -19,6 +19,7 @@ demo: install
 	$(BIN)/crm-pipeline demo
 
 test: install
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

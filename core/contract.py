@@ -192,4 +192,3 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     return Contract.model_validate(data)
-

@@ -22,9 +22,7 @@ def memory_limit() -> str:
     """The configured DuckDB memory limit, validated (e.g. ``2GB``, ``512MB``)."""
     value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
-        raise ValueError(
-            f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size such as 2GB or 512MB"
-        )
+        raise ValueError(f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size such as 2GB or 512MB")
     return value
 
 

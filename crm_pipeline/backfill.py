@@ -81,7 +81,11 @@ def run_backfill(
         progress(f"{step}: building …")
         began = time.monotonic()
         outcome = run_build(
-            landing, warehouse, as_of, config, notify=progress,
+            landing,
+            warehouse,
+            as_of,
+            config,
+            notify=progress,
             step_retry_delay_seconds=step_retry_delay_seconds,
         )
         elapsed = time.monotonic() - began

@@ -244,9 +244,7 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     dbt_args = list(args.dbt_args)
     if dbt_args[:1] == ["--"]:
         dbt_args = dbt_args[1:]
-    return run_dbt(
-        paths, settings, dbt_args, as_of=args.as_of, private=args.private, notify=_say
-    )
+    return run_dbt(paths, settings, dbt_args, as_of=args.as_of, private=args.private, notify=_say)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -69,7 +69,10 @@ def run_demo(landing: Path, warehouse: Path) -> int:
     summary = generate(
         export_dir,
         GeneratorOptions(
-            leads=DEMO_LEADS, start=DEMO_START, end=DEMO_END, seed=20260701,
+            leads=DEMO_LEADS,
+            start=DEMO_START,
+            end=DEMO_END,
+            seed=20260701,
             dirty_rate=DEMO_DIRTY_RATE,
         ),
     )
@@ -110,8 +113,7 @@ def print_summary(paths: WarehousePaths, landing: Path) -> None:
         return
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "order by schema_name, table_name"
+            "select schema_name, table_name from duckdb_tables() order by schema_name, table_name"
         ).fetchall()
         _say("\nPublished tables (rows):")
         for schema, table in tables:
@@ -120,12 +122,26 @@ def print_summary(paths: WarehousePaths, landing: Path) -> None:
         funnel = _scalar_row(con, "select * from opportunity_funnel.kpi_summary")
         lifecycle = _scalar_row(con, "select * from customer_lifecycle.kpi_summary")
     _say("\nOpportunity funnel (商机管理) as of " + _fmt(funnel.get("as_of_date")))
-    for key in ("open_count", "open_amount", "weighted_pipeline", "win_rate_90d",
-                "avg_sales_cycle_days_90d", "stalled_count", "follow_up_loss_rate"):
+    for key in (
+        "open_count",
+        "open_amount",
+        "weighted_pipeline",
+        "win_rate_90d",
+        "avg_sales_cycle_days_90d",
+        "stalled_count",
+        "follow_up_loss_rate",
+    ):
         _say(f"  {key:<26} {_fmt(funnel.get(key))}")
     _say("Customer lifecycle (客户关系管理)")
-    for key in ("customers", "active_customers", "at_risk_customers", "churned_customers_90d",
-                "repurchase_rate", "avg_satisfaction_90d", "csat_rate_90d"):
+    for key in (
+        "customers",
+        "active_customers",
+        "at_risk_customers",
+        "churned_customers_90d",
+        "repurchase_rate",
+        "avg_satisfaction_90d",
+        "csat_rate_90d",
+    ):
         _say(f"  {key:<26} {_fmt(lifecycle.get(key))}")
     _say(
         "\nWhere things are:\n"
@@ -134,7 +150,7 @@ def print_summary(paths: WarehousePaths, landing: Path) -> None:
         f"  quality reports:                        {paths.reports_dir}\n"
         f"  private build database:                 {paths.build_db}\n"
         "\nLook at it:\n"
-        "  .venv/bin/python -c \"import duckdb; print(duckdb.connect("
+        '  .venv/bin/python -c "import duckdb; print(duckdb.connect('
         f"'{paths.serving_db}', read_only=True).sql('from opportunity_funnel.kpi_summary'))\"\n"
         "  make dagster-ui    # Dagster UI on http://127.0.0.1:3000 with this warehouse\n"
         f"  (equivalent: DAGSTER_HOME={paths.dagster_home} CRM_WAREHOUSE_DIR={paths.root} "
@@ -152,5 +168,6 @@ def print_decks(paths: WarehousePaths, as_of: dt.date) -> None:
     _say("\nManager decks (商机周报 opportunity_deck, 客户月报 customer_deck):")
     for path in decks:
         _say(f"  {path}")
-    _say("  regenerate in English: .venv/bin/crm-pipeline report "
-         f"--warehouse {paths.root} --lang en")
+    _say(
+        f"  regenerate in English: .venv/bin/crm-pipeline report --warehouse {paths.root} --lang en"
+    )

@@ -44,8 +44,9 @@ def signed_payload(secret: str, text: str, timestamp: int) -> dict[str, Any]:
 
 
 @notify(on=SCHEMA, name="Feishu / Lark bot with signature")
-def send_signed(body: str, title: str, notify_type: str, meta: dict[str, Any],
-                *args: Any, **kwargs: Any) -> bool:
+def send_signed(
+    body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
+) -> bool:
     """Send one signed text message; False (apprise logs it) when the bot refuses it."""
     token, secret = str(meta.get("host") or ""), str(meta.get("user") or "")
     options = meta.get("qsd") or {}
@@ -56,8 +57,10 @@ def send_signed(body: str, title: str, notify_type: str, meta: dict[str, Any],
     text = f"{title}\n{body}" if title else body
     data = json.dumps(signed_payload(secret, text, int(time.time())), ensure_ascii=False)
     request = urllib.request.Request(
-        base.rstrip("/") + "/" + token, data=data.encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"}, method="POST",
+        base.rstrip("/") + "/" + token,
+        data=data.encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=float(options.get("cto", 10))) as response:
         raw = response.read()

@@ -21,6 +21,7 @@ from orchestration.dbt import BUILD_DB_VAR
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
+
 class DbtHarness:
     """A DuckDB build database plus helpers to run dbt on it with chosen vars."""
 

@@ -82,8 +82,7 @@ def test_opportunities_as_of_the_build_date(published: Path) -> None:
 
 def test_monthly_kpis(published: Path) -> None:
     rows = {
-        r["month"]: r
-        for r in _rows(published, "select * from opportunity_funnel.monthly_kpis")
+        r["month"]: r for r in _rows(published, "select * from opportunity_funnel.monthly_kpis")
     }
     # From the first lead's month (2026-01) to D's month (2026-03).
     assert sorted(rows) == [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
@@ -134,17 +133,23 @@ def test_customers_from_won_deals_and_service_records(published: Path) -> None:
 
 def test_customer_monthly(published: Path) -> None:
     rows = {
-        r["month"]: r
-        for r in _rows(published, "select * from customer_lifecycle.customer_monthly")
+        r["month"]: r for r in _rows(published, "select * from customer_lifecycle.customer_monthly")
     }
     # From the first customer's month (2025-11) to D's month (2026-03): five months.
     assert sorted(rows) == [
-        dt.date(2025, 11, 1), dt.date(2025, 12, 1), dt.date(2026, 1, 1),
-        dt.date(2026, 2, 1), dt.date(2026, 3, 1),
+        dt.date(2025, 11, 1),
+        dt.date(2025, 12, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 2, 1),
+        dt.date(2026, 3, 1),
     ]
     nov, feb, mar = rows[dt.date(2025, 11, 1)], rows[dt.date(2026, 2, 1)], rows[dt.date(2026, 3, 1)]
-    start_new_churn_end = ("customers_at_start", "new_customers", "churned_customers",
-                           "customers_at_end")
+    start_new_churn_end = (
+        "customers_at_start",
+        "new_customers",
+        "churned_customers",
+        "customers_at_end",
+    )
     assert tuple(nov[k] for k in start_new_churn_end) == (0, 1, 0, 1)
     assert nov["churn_rate"] is None  # 0 customers at start: NULL
     assert tuple(feb[k] for k in start_new_churn_end) == (1, 1, 0, 2)

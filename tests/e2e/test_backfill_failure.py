@@ -39,7 +39,12 @@ def failed_backfill(tmp_path_factory: pytest.TempPathFactory):
     mp.setattr(ingestion.loader, "load_landing", broken_loader)
     lines: list[str] = []
     code = run_backfill(
-        landing, warehouse, dt.date(2026, 3, 9), dt.date(2026, 3, 10), None, lines.append,
+        landing,
+        warehouse,
+        dt.date(2026, 3, 9),
+        dt.date(2026, 3, 10),
+        None,
+        lines.append,
         step_retry_delay_seconds=0,  # the three attempts fail at once instead of over ~9 s
     )
     yield {

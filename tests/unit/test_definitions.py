@@ -108,11 +108,13 @@ def test_definitions_module_has_no_import_time_environment_reads() -> None:
 def test_dagster_dev_takes_the_folders_and_config_from_crm_variables(tmp_path: Path) -> None:
     from orchestration.resources import pipeline_from_environment
 
-    pipeline = pipeline_from_environment({
-        "CRM_LANDING_DIR": str(tmp_path / "landing"),
-        "CRM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        "CRM_PIPELINE_CONFIG": str(tmp_path / "config.yaml"),
-    })
+    pipeline = pipeline_from_environment(
+        {
+            "CRM_LANDING_DIR": str(tmp_path / "landing"),
+            "CRM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+            "CRM_PIPELINE_CONFIG": str(tmp_path / "config.yaml"),
+        }
+    )
     assert pipeline.landing() == tmp_path / "landing"
     assert pipeline.paths().root == tmp_path / "warehouse"
     assert pipeline.config_path == str(tmp_path / "config.yaml")

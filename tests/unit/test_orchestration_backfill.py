@@ -49,7 +49,14 @@ class FakeBuilds:
         self.calls: list[dt.date] = []
 
     def __call__(
-        self, landing, warehouse, as_of, config=None, *, notify=None, verbose=False,
+        self,
+        landing,
+        warehouse,
+        as_of,
+        config=None,
+        *,
+        notify=None,
+        verbose=False,
         step_retry_delay_seconds=None,
     ):
         self.calls.append(as_of)

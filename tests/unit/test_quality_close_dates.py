@@ -14,27 +14,51 @@ from tests.fixtures.quality_raw.rows import fresh_database, land
 
 CREATED = dt.datetime(2026, 3, 1, 10, 0)
 BASE = dict(
-    created_at=CREATED, source="website", account_name="Acme", contact_name="Zhang",
-    requirement="CRM", budget=100_000, owner="amy", stage="won",
+    created_at=CREATED,
+    source="website",
+    account_name="Acme",
+    contact_name="Zhang",
+    requirement="CRM",
+    budget=100_000,
+    owner="amy",
+    stage="won",
 )
 
 
 def test_future_close_is_quarantined_and_same_time_close_is_not(tmp_path: Path) -> None:
     rows = [
         # exported 03-31, says it was won on 04-05: impossible at export time
-        {**BASE, "lead_id": "FUTURE", "updated_at": dt.datetime(2026, 3, 31, 9, 0),
-         "closed_at": dt.datetime(2026, 4, 5, 0, 0)},
+        {
+            **BASE,
+            "lead_id": "FUTURE",
+            "updated_at": dt.datetime(2026, 3, 31, 9, 0),
+            "closed_at": dt.datetime(2026, 4, 5, 0, 0),
+        },
         # won at the moment of the export: fine
-        {**BASE, "lead_id": "NOW", "updated_at": dt.datetime(2026, 3, 20, 15, 0),
-         "closed_at": dt.datetime(2026, 3, 20, 15, 0)},
+        {
+            **BASE,
+            "lead_id": "NOW",
+            "updated_at": dt.datetime(2026, 3, 20, 15, 0),
+            "closed_at": dt.datetime(2026, 3, 20, 15, 0),
+        },
         # exported later than the close: fine
-        {**BASE, "lead_id": "PAST", "updated_at": dt.datetime(2026, 3, 25, 9, 0),
-         "closed_at": dt.datetime(2026, 3, 21, 11, 0)},
+        {
+            **BASE,
+            "lead_id": "PAST",
+            "updated_at": dt.datetime(2026, 3, 25, 9, 0),
+            "closed_at": dt.datetime(2026, 3, 21, 11, 0),
+        },
     ]
     with duckdb.connect(str(tmp_path / "b.duckdb")) as con:
         fresh_database(con)
-        land(con, "leads", rows, file_name="2026-03-31.csv", run_id="r1",
-             as_of_date=dt.date(2026, 3, 31))
+        land(
+            con,
+            "leads",
+            rows,
+            file_name="2026-03-31.csv",
+            run_id="r1",
+            as_of_date=dt.date(2026, 3, 31),
+        )
         run_quality_checks(con, Settings(), run_id="r1", as_of_date=dt.date(2026, 3, 31))
         held = con.execute(
             "select record_id, rule, column_name, detail from data_quality.quarantine"

@@ -62,9 +62,9 @@ def test_rows_read_equal_loaded_plus_quarantined(checked: tuple) -> None:
             "select file_path, status, rows_read, rows_loaded, rows_quarantined "
             "from data_quality.file_loads"
         ).fetchall()
-        held = con.execute(
-            "select count(distinct row_id) from data_quality.quarantine"
-        ).fetchone()[0]
+        held = con.execute("select count(distinct row_id) from data_quality.quarantine").fetchone()[
+            0
+        ]
     assert len(files) >= 9 and all(status == "loaded" for _, status, *_ in files)
     for path, _, read, loaded, quarantined in files:
         assert read == loaded + quarantined, path
