@@ -75,7 +75,8 @@ def test_failed_build_is_recorded_and_alerted_once_without_the_phone(failed_back
     assert (as_of, status) == (dt.date(2026, 3, 9), "failed")
     assert reason.startswith("step raw_landing_files failed: OSError: disk error")
     ((subject, body),) = alerts
-    assert "FAILED" in subject and "2026-03-09" in subject
+    # alerts are Chinese by default (alerts.language: zh): 构建失败 = the build failed
+    assert "构建失败" in subject and "2026-03-09" in subject
     everything = " ".join([reason, body, *failed_backfill["lines"]])
     assert PHONE not in everything and "138****5678" in everything
 
