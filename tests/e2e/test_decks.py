@@ -223,7 +223,7 @@ def test_decks_only_for_the_run_that_published(warehouses: dict[str, Path]) -> N
 def _chromium() -> str:
     path = shutil.which("chromium")
     if path is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+        pytest.fail("Debian's chromium is not installed (.ci/run installs it; so can apt-get)")
     return path
 
 
