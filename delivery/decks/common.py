@@ -16,6 +16,7 @@ from delivery.decks.model import (
     ChartSpec,
     Column,
     Element,
+    Kpi,
     Note,
     Slide,
     Table,
@@ -86,6 +87,16 @@ class Context:
             return Note(empty, key)
         return make_table(key, columns, answer, self.language, cell)
 
+    def chart_with_table(
+        self, spec: ChartSpec, columns: Sequence[Column], empty: str, table_empty: str = ""
+    ) -> list[Element]:
+        """The chart and, when there is one, the same rows as a table beneath it (the
+        numbers a manager quotes); only the chart's note when there is nothing to draw."""
+        chart = self.chart(spec, empty)
+        if not isinstance(chart, Chart):
+            return [chart]
+        return [chart, self.table(spec.query, columns, table_empty)]
+
     def show(self, value: object, unit: str) -> str:
         return show(value, unit, self.language)  # type: ignore[arg-type]
 
@@ -112,6 +123,17 @@ def _query_of(element: Element) -> str | None:
     if isinstance(element, Table | Note):
         return element.query
     return None
+
+
+def headline(kpis: Sequence[Kpi], language: Language) -> dict[str, str]:
+    """The title slide's KPI texts (value and change) keyed by label, for chat and e-mail."""
+
+    def change(delta: str | None) -> str:
+        if not delta:
+            return ""
+        return f"（{delta}）" if language == "zh" else f" ({delta})"
+
+    return {k.label: k.value + change(k.delta) for k in kpis}
 
 
 def delta_text(current: object, previous: object, unit: str, language: Language) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from delivery.decks.common import Context, delta_text, quality_lines, trend
+from delivery.decks.common import Context, delta_text, headline, quality_lines, trend
 from delivery.decks.data import Row, Unavailable
 from delivery.decks.model import (
     Category,
@@ -190,24 +190,7 @@ def _kpis(ctx: Context) -> tuple[list[Kpi], dict[str, str]]:
         False,
     )
     add(t("平均终身价值", "Avg lifetime value"), summary.get("avg_lifetime_value"), None, "money")
-    headline = {
-        k.label: k.value
-        + (
-            f"（{k.delta}）"
-            if k.delta and ctx.language == "zh"
-            else f" ({k.delta})"
-            if k.delta
-            else ""
-        )
-        for k in kpis
-    }
-    return kpis, headline
-
-
-def _simple(
-    ctx: Context, slide_id: str, title: str, message: str, elements: list[Element]
-) -> Slide:
-    return ctx.slide(slide_id, title, message, elements)
+    return kpis, headline(kpis, ctx.language)
 
 
 def _lifecycle_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
@@ -221,8 +204,7 @@ def _lifecycle_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"{total} 个客户中 {risk} 个有流失风险（{risk / total:.1%}）。",
             f"{risk} of {total} customers are at risk ({risk / total:.1%}).",
         )
-    return _simple(
-        ctx,
+    return ctx.slide(
         "lifecycle",
         t("客户生命周期状态分布", "Lifecycle status mix"),
         message,
@@ -242,8 +224,7 @@ def _tier_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"{ctx.show(top['customers'], 'count')} tier-A customers hold "
             f"{ctx.show(top['share_of_value'], 'rate')} of lifetime value.",
         )
-    return _simple(
-        ctx,
+    return ctx.slide(
         "tiers",
         t("客户分层 A/B/C：数量与价值占比", "Tiers A/B/C: count and value"),
         message,
@@ -266,8 +247,7 @@ def _ltv_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"Most customers have a lifetime value of {big['band_label']} ×10k CNY "
             f"({big['customers']}).",
         )
-    return _simple(
-        ctx,
+    return ctx.slide(
         "ltv",
         t("客户终身价值分布", "Lifetime value distribution"),
         message,
@@ -288,8 +268,7 @@ def _repurchase_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"Repurchase rate in {month_text(rows[-1]['month'])}: "
             f"{ctx.show(rows[-1]['repurchase_rate'], 'rate')}.",
         )
-    return _simple(
-        ctx,
+    return ctx.slide(
         "repurchase",
         t("复购率（按月）", "Repurchase rate by month"),
         message,
@@ -304,8 +283,7 @@ def _churn_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
     message = t(f"近 12 个月流失 {churned} 个客户。", f"{churned} customers churned in 12 months.")
     if not rows:
         message = t("近 12 个月没有客户数据。", "No customer months yet.")
-    return _simple(
-        ctx,
+    return ctx.slide(
         "churn",
         t("新增与流失（按月）", "New and churned by month"),
         message,
@@ -349,8 +327,8 @@ def _cohort_slide(ctx: Context) -> Slide:
                 "各获客月份的留存率（颜色越深留存越高）。",
                 "Retention by acquisition month (darker = higher).",
             )
-    return _simple(
-        ctx, "cohorts", t("客户留存（获客月份群组）", "Cohort retention"), message, [element]
+    return ctx.slide(
+        "cohorts", t("客户留存（获客月份群组）", "Cohort retention"), message, [element]
     )
 
 
@@ -391,8 +369,7 @@ def _csat_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"average {ctx.show(last['avg_satisfaction'], 'score')} ({last['rated']} "
             "ratings).",
         )
-    return _simple(
-        ctx,
+    return ctx.slide(
         "csat",
         t("客户满意度", "Customer satisfaction"),
         message,
@@ -443,8 +420,7 @@ def _service_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
                 empty,
             ),
         ]
-    return _simple(
-        ctx,
+    return ctx.slide(
         "service",
         t("服务量、响应与解决时长（按优先级，本月）", "Service volume and times by priority"),
         message,
@@ -461,8 +437,7 @@ def _at_risk_slide(ctx: Context) -> Slide:
             f"{len(rows)} 个风险客户（按终身价值排序），请负责人跟进。",
             f"{len(rows)} customers at risk (by lifetime value): owners to follow up.",
         )
-    return _simple(
-        ctx,
+    return ctx.slide(
         "at_risk",
         t("重点风险客户", "Customers at risk"),
         message,

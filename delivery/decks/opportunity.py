@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from delivery.decks.common import Context, delta_text, quality_lines, trend
+from delivery.decks.common import Context, delta_text, headline, quality_lines, trend
 from delivery.decks.data import Row, Unavailable
 from delivery.decks.model import (
     Category,
-    Chart,
     ChartSpec,
     Column,
     Deck,
@@ -253,18 +252,7 @@ def _kpis(ctx: Context) -> tuple[list[Kpi], dict[str, str]]:
         "rate",
         has_previous=False,
     )
-    headline = {
-        k.label: k.value
-        + (
-            f"（{k.delta}）"
-            if k.delta and ctx.language == "zh"
-            else f" ({k.delta})"
-            if k.delta
-            else ""
-        )
-        for k in kpis
-    }
-    return kpis, headline
+    return kpis, headline(kpis, ctx.language)
 
 
 def _rows(ctx: Context, key: str) -> list[Row]:
@@ -295,20 +283,16 @@ def _funnel_message(ctx: Context) -> str:
 def _funnel_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
     t = ctx.t
     empty = t("还没有商机进入漏斗。", "No opportunity has entered the funnel yet.")
-    chart = ctx.chart(specs["funnel_by_stage"], empty)
-    elements: list[Element] = [chart]
-    if isinstance(chart, Chart):
-        elements.append(
-            ctx.table(
-                "funnel_by_stage",
-                [
-                    Column(t("阶段", "Stage"), "stage", enum="stage"),
-                    Column(t("到达数", "Reached"), "reached_count", "count"),
-                    Column(t("进入下一阶段", "Move on"), "conversion_to_next_rate", "rate"),
-                ],
-                empty,
-            )
-        )
+    elements = ctx.chart_with_table(
+        specs["funnel_by_stage"],
+        [
+            Column(t("阶段", "Stage"), "stage", enum="stage"),
+            Column(t("到达数", "Reached"), "reached_count", "count"),
+            Column(t("进入下一阶段", "Move on"), "conversion_to_next_rate", "rate"),
+        ],
+        empty,
+        empty,
+    )
     return ctx.slide(
         "funnel",
         t("销售漏斗：各阶段到达数与转化率", "Funnel: reached and conversion"),
@@ -382,24 +366,16 @@ def _accuracy_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"{ctx.show(last['accuracy_pct'], 'rate')} (1 − |forecast − actual| ÷ "
             "actual).",
         )
-    chart = ctx.chart(
+    elements = ctx.chart_with_table(
         specs["forecast_accuracy"],
+        [
+            Column(t("月份", "Month"), "month", month=True),
+            Column(t("预测", "Forecast"), "forecast_weighted_amount", "money"),
+            Column(t("实际", "Actual"), "actual_won_amount", "money"),
+            Column(t("准确率", "Accuracy"), "accuracy_pct", "rate"),
+        ],
         t("过去 12 个月没有预测或赢单。", "No forecast or won deal in past months."),
     )
-    elements: list[Element] = [chart]
-    if isinstance(chart, Chart):
-        elements.append(
-            ctx.table(
-                "forecast_accuracy",
-                [
-                    Column(t("月份", "Month"), "month", month=True),
-                    Column(t("预测", "Forecast"), "forecast_weighted_amount", "money"),
-                    Column(t("实际", "Actual"), "actual_won_amount", "money"),
-                    Column(t("准确率", "Accuracy"), "accuracy_pct", "rate"),
-                ],
-                "",
-            )
-        )
     return ctx.slide(
         "forecast_accuracy", t("预测准确率（过去月份）", "Forecast accuracy"), message, elements
     )
@@ -422,20 +398,16 @@ def _source_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"({ctx.show(best['win_rate'], 'rate')}).",
         )
     empty = t("还没有商机。", "No opportunities yet.")
-    chart = ctx.chart(specs["source_performance"], empty)
-    elements: list[Element] = [chart]
-    if isinstance(chart, Chart):
-        elements.append(
-            ctx.table(
-                "source_performance",
-                [
-                    Column(t("来源", "Source"), "source", enum="source"),
-                    Column(t("赢率", "Win rate"), "win_rate", "rate"),
-                    Column(t("赢单金额", "Won"), "won_amount", "money"),
-                ],
-                empty,
-            )
-        )
+    elements = ctx.chart_with_table(
+        specs["source_performance"],
+        [
+            Column(t("来源", "Source"), "source", enum="source"),
+            Column(t("赢率", "Win rate"), "win_rate", "rate"),
+            Column(t("赢单金额", "Won"), "won_amount", "money"),
+        ],
+        empty,
+        empty,
+    )
     return ctx.slide("sources", t("来源表现", "Source performance"), message, elements)
 
 
@@ -487,21 +459,16 @@ def _loss_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             f"{top} reason(s) explain 80% of losses in three months; first: "
             f"{rows[0]['loss_reason'] or 'not given'}.",
         )
-    chart = ctx.chart(specs["loss_reasons_pareto"], message)
-    elements: list[Element] = [chart]
-    if isinstance(chart, Chart):
-        elements.append(
-            ctx.table(
-                "loss_reasons_pareto",
-                [
-                    Column(t("输单原因", "Reason"), "loss_reason"),
-                    Column(t("输单数", "Lost"), "lost_count", "count"),
-                    Column(t("金额", "Amount"), "lost_amount", "money"),
-                    Column(t("累计占比", "Cumulative"), "cumulative_share", "rate"),
-                ],
-                "",
-            )
-        )
+    elements = ctx.chart_with_table(
+        specs["loss_reasons_pareto"],
+        [
+            Column(t("输单原因", "Reason"), "loss_reason"),
+            Column(t("输单数", "Lost"), "lost_count", "count"),
+            Column(t("金额", "Amount"), "lost_amount", "money"),
+            Column(t("累计占比", "Cumulative"), "cumulative_share", "rate"),
+        ],
+        message,
+    )
     return ctx.slide(
         "loss_reasons",
         t("输单原因（帕累托，近三个月）", "Loss reasons (Pareto, 3 months)"),
@@ -523,22 +490,18 @@ def _grade_slide(ctx: Context, specs: dict[str, ChartSpec]) -> Slide:
             + ".",
         )
     empty = t("还没有商机。", "No opportunities yet.")
-    chart = ctx.chart(specs["grade_mix"], empty)
-    elements: list[Element] = [chart]
-    if isinstance(chart, Chart):
-        elements.append(
-            ctx.table(
-                "grade_mix",
-                [
-                    Column(t("分级", "Grade"), "grade", enum="grade"),
-                    Column(t("进行中", "Open"), "open_count", "count"),
-                    Column(t("赢单", "Won"), "won_count", "count"),
-                    Column(t("输单", "Lost"), "lost_count", "count"),
-                    Column(t("赢率", "Win rate"), "win_rate", "rate"),
-                ],
-                empty,
-            )
-        )
+    elements = ctx.chart_with_table(
+        specs["grade_mix"],
+        [
+            Column(t("分级", "Grade"), "grade", enum="grade"),
+            Column(t("进行中", "Open"), "open_count", "count"),
+            Column(t("赢单", "Won"), "won_count", "count"),
+            Column(t("输单", "Lost"), "lost_count", "count"),
+            Column(t("赢率", "Win rate"), "win_rate", "rate"),
+        ],
+        empty,
+        empty,
+    )
     return ctx.slide(
         "grades",
         t("商机分级 A/B/C：结构与赢率", "Grades A/B/C: mix and win rate"),
