@@ -3,14 +3,20 @@
     Monday). Timestamps in the marts are local wall-clock times already (sources.md), so a
     plain truncation gives the local month / week. -#}
 
+{#- First day of the `period` ('month' or 'week': Monday of the ISO week) of a date or
+    timestamp, as a date. -#}
+{% macro period_of(period, expression) -%}
+    cast({{ dbt.date_trunc(period, expression) }} as date)
+{%- endmacro %}
+
 {#- First day of the month of a date or timestamp, as a date. -#}
 {% macro month_of(expression) -%}
-    cast({{ dbt.date_trunc('month', expression) }} as date)
+    {{ period_of('month', expression) }}
 {%- endmacro %}
 
 {#- Monday of the ISO week of a date or timestamp, as a date. -#}
 {% macro week_of(expression) -%}
-    cast({{ dbt.date_trunc('week', expression) }} as date)
+    {{ period_of('week', expression) }}
 {%- endmacro %}
 
 {#- The first day of D's month. -#}

@@ -110,3 +110,52 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The outcome columns monthly_kpis and weekly_kpis share, per period of the spine CTE
+    `spine` (key column `spine_key`, a date truncated to `period`, 'month' or 'week'), from
+    the CTE `opportunities` (fct_opportunities): new opportunities by created_at; won and
+    lost deals (status as of D) with their amounts by closed_at; the average and median sales
+    cycle of the deals won in the period. Written once so the two grains cannot drift apart.
+    A select usable as a CTE body; periods without deals get 0 counts and NULL cycles. -#}
+{% macro opportunity_outcomes_by_period(period, spine, spine_key) -%}
+    select
+        {{ spine }}.{{ spine_key }},
+        coalesce(created.new_opportunities, 0) as new_opportunities,
+        coalesce(closed.won_count, 0) as won_count,
+        coalesce(closed.lost_count, 0) as lost_count,
+        coalesce(closed.won_amount, 0) as won_amount,
+        coalesce(closed.lost_amount, 0) as lost_amount,
+        won_cycle.avg_sales_cycle_days,
+        won_cycle.median_sales_cycle_days
+    from {{ spine }}
+    left join (
+        select
+            {{ period_of(period, 'created_at') }} as period_start,
+            count(*) as new_opportunities
+        from opportunities
+        group by {{ period_of(period, 'created_at') }}
+    ) as created
+        on {{ spine }}.{{ spine_key }} = created.period_start
+    left join (
+        select
+            {{ period_of(period, 'closed_at') }} as period_start,
+            count(case when status = 'won' then 1 end) as won_count,
+            count(case when status = 'lost' then 1 end) as lost_count,
+            coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
+            coalesce(sum(case when status = 'lost' then amount end), 0) as lost_amount
+        from opportunities
+        where status in ('won', 'lost')
+        group by {{ period_of(period, 'closed_at') }}
+    ) as closed
+        on {{ spine }}.{{ spine_key }} = closed.period_start
+    left join (
+        select
+            {{ period_of(period, 'closed_at') }} as period_start,
+            avg({{ as_double('sales_cycle_days') }}) as avg_sales_cycle_days,
+            {{ median('sales_cycle_days') }} as median_sales_cycle_days
+        from opportunities
+        where status = 'won'
+        group by {{ period_of(period, 'closed_at') }}
+    ) as won_cycle
+        on {{ spine }}.{{ spine_key }} = won_cycle.period_start
+{%- endmacro %}

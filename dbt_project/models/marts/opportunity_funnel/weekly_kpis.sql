@@ -30,32 +30,8 @@ weeks as (
     ) }}) as week_spine
 ),
 
-created_per_week as (
-    select {{ week_of('created_at') }} as week_start, count(*) as new_opportunities
-    from opportunities
-    group by {{ week_of('created_at') }}
-),
-
-closed_per_week as (
-    select
-        {{ week_of('closed_at') }} as week_start,
-        count(case when status = 'won' then 1 end) as won_count,
-        count(case when status = 'lost' then 1 end) as lost_count,
-        coalesce(sum(case when status = 'won' then amount end), 0) as won_amount,
-        coalesce(sum(case when status = 'lost' then amount end), 0) as lost_amount
-    from opportunities
-    where status in ('won', 'lost')
-    group by {{ week_of('closed_at') }}
-),
-
-won_cycle_per_week as (
-    select
-        {{ week_of('closed_at') }} as week_start,
-        avg({{ as_double('sales_cycle_days') }}) as avg_sales_cycle_days,
-        {{ median('sales_cycle_days') }} as median_sales_cycle_days
-    from opportunities
-    where status = 'won'
-    group by {{ week_of('closed_at') }}
+outcomes_per_week as (
+    {{ opportunity_outcomes_by_period('week', 'weeks', 'week_start') }}
 ),
 
 ranked_versions_at_week_end as (
@@ -87,21 +63,11 @@ open_at_week_end as (
 
 weekly as (
     select
-        weeks.week_start,
-        coalesce(created_per_week.new_opportunities, 0) as new_opportunities,
-        coalesce(closed_per_week.won_count, 0) as won_count,
-        coalesce(closed_per_week.lost_count, 0) as lost_count,
-        coalesce(closed_per_week.won_amount, 0) as won_amount,
-        coalesce(closed_per_week.lost_amount, 0) as lost_amount,
-        won_cycle_per_week.avg_sales_cycle_days,
-        won_cycle_per_week.median_sales_cycle_days,
+        outcomes_per_week.*,
         coalesce(open_at_week_end.open_count, 0) as open_count,
         coalesce(open_at_week_end.weighted_pipeline, 0) as weighted_pipeline
-    from weeks
-    left join created_per_week on weeks.week_start = created_per_week.week_start
-    left join closed_per_week on weeks.week_start = closed_per_week.week_start
-    left join won_cycle_per_week on weeks.week_start = won_cycle_per_week.week_start
-    left join open_at_week_end on weeks.week_start = open_at_week_end.week_start
+    from outcomes_per_week
+    left join open_at_week_end on outcomes_per_week.week_start = open_at_week_end.week_start
 )
 
 select
