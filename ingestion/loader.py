@@ -40,6 +40,7 @@ from core.masking import mask_text
 from core.quality_tables import DQ_SCHEMA, create_quality_tables
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
 from core.settings import FolderConfig, Settings
+from ingestion.csv_engine import FileMeta, drop_stage, insert_raw, stage_csv
 from ingestion.landing import IgnoredEntry, LandedFile, landing_entries
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
 from ingestion.readers import (
@@ -516,8 +517,12 @@ def load_file(
         detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8"
     )
     try:
-        chunks = read_file(landed.path, encoding, folder, chunk_rows)
-        rows = _load_rows(con, ctx, chunks, progress)
+        rows = _load_in_engine(con, ctx, landed.path, encoding, folder, settings)
+        if rows is None:
+            chunks = read_file(landed.path, encoding, folder, chunk_rows)
+            rows = _load_rows(con, ctx, chunks, progress)
+        elif rows and progress is not None:
+            progress(f"{ctx.rel}: {rows:,} rows")
         result = FileLoadResult(
             landed.entity, ctx.rel, file_hash, "loaded", rows, rows, None, ctx.load_seq
         )
@@ -535,6 +540,41 @@ def load_file(
     if progress is not None:
         progress(_summary(result))
     return result
+
+
+def _load_in_engine(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _FileContext,
+    path: Path,
+    encoding: str,
+    folder: FolderConfig,
+    settings: Settings,
+) -> int | None:
+    """Load a CSV file with DuckDB's reader and the contract's SQL (``ingestion.csv_engine``);
+    rows loaded, or ``None`` when the Python reader must read it: the file is not plainly
+    structured, a required column is missing, or a value cannot be stored. Those paths
+    write the rejection sentences; nothing was appended when this returns ``None``."""
+    if path.suffix.lower() != ".csv":
+        return None
+    staged = stage_csv(con, path, encoding, folder.header_row)
+    if staged is None:
+        return None
+    try:
+        positions = map_headers(ctx.entity, staged.headers)
+        if missing_required(ctx.entity, set(positions)):
+            return None
+        aliases = {
+            c.name: list(settings.alias_map(c.enum))
+            for c in ctx.entity.columns
+            if c.type == "enum" and c.enum
+        }
+        meta = FileMeta(ctx.rel, ctx.file_hash, ctx.load_seq, ctx.loaded_at)
+        raw_keys = _raw_keys(staged.headers)
+        return insert_raw(con, staged, ctx.entity, ctx.parsers, positions, raw_keys, meta, aliases)
+    except _VALUE_ERRORS:
+        return None
+    finally:
+        drop_stage(con)
 
 
 def _undo(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> None:
