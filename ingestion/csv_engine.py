@@ -38,6 +38,7 @@ from core.raw_schema import RAW_SCHEMA, SQL_TYPES
 from ingestion.parsing import ColumnParser
 from ingestion.readers import _blank, _header_names
 from ingestion.sql_parsing import (
+    ColumnSql,
     account_keys,
     ascii_account_key_sql,
     blank_sql,
@@ -141,19 +142,20 @@ def _same_records(con: duckdb.DuckDBPyConnection, header: list[str], lines: int)
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the staged text tables."""
-    con.execute(f"drop table if exists {STAGE_TABLE}")
     con.execute(f"drop table if exists {ROWS_TABLE}")
+    con.execute(f"drop table if exists {STAGE_TABLE}")
 
 
 def _keep_rows(con: duckdb.DuckDBPyConnection, width: int) -> None:
-    """``ROWS_TABLE``: data records (text, never NULL) with their line number, rows whose
-    cells are all blank skipped (the Python reader skips them too)."""
+    """``ROWS_TABLE``: data records (text, never NULL) with their line number,
+    rows whose cells are all blank skipped (the Python reader skips them too)."""
     cells = ", ".join(f"coalesce(c{i}, '') as c{i}" for i in range(width))
-    blank = " and ".join(blank_sql(f"coalesce(c{i}, '')") for i in range(width))
+    # "some cell is not blank" as an OR chain: DuckDB stops at the first non-blank cell
+    filled = " or ".join(f"not {blank_sql(f'coalesce(c{i}, {chr(39) * 2})')}" for i in range(width))
     con.execute(
         f"create or replace temp table {ROWS_TABLE} as "
         f"select rowid + 1 as _source_row, {cells} from {STAGE_TABLE} "
-        f"where rowid > 0 and not ({blank}) order by rowid"
+        f"where rowid > 0 and ({filled}) order by rowid"
     )
 
 
@@ -175,31 +177,50 @@ def typed_columns(
     positions: dict[str, int],
     aliases: dict[str, list[str]],
 ) -> list[TypedColumn]:
-    """SQL of every mapped column; non-canonical texts parsed by the reference parser."""
+    """SQL of every mapped column; non-canonical texts parsed by the reference parser.
+
+    One query collects, for every column, the distinct texts that are neither blank nor
+    canonical; the reference results are registered as ``_engine_ref_<i>`` to join.
+    """
+    sqls = {}
+    for name, position in positions.items():
+        sqls[name] = column_sql(parsers[name], f"kept.c{position}", aliases.get(name, ()))
+    todo = _non_canonical(con, positions, sqls)
     typed = []
     for index, (name, position) in enumerate(positions.items()):
-        cell = f"kept.c{position}"
-        parser = parsers[name]
-        sql = column_sql(parser, cell, aliases.get(name, ()))
-        sql_type = SQL_TYPES[parser.column.type]
+        cell, sql = f"kept.c{position}", sqls[name]
+        sql_type = SQL_TYPES[parsers[name].column.type]
         if sql.complete:
             typed.append(TypedColumn(name, cell, sql_type, sql.value, None, None))
-            continue
-        todo = con.execute(
-            f"select distinct {cell} from {ROWS_TABLE} as kept "
-            f"where not {blank_sql(cell)} and not {sql.canonical}"
-        ).fetchall()
-        if not todo:
+        elif name not in todo:
             value = f"case when {sql.canonical} then {sql.value} end"
             typed.append(TypedColumn(name, cell, sql_type, value, None, None))
-            continue
-        ref = f"_engine_ref_{index}"
-        con.register(ref, reference_results(parser, [row[0] for row in todo]))
-        fallback = f"cast({ref}.value as {sql_type})"
-        value = f"case when {sql.canonical} then {sql.value} else {fallback} end"
-        join = f"left join {ref} on {ref}.cell = {cell}"
-        typed.append(TypedColumn(name, cell, sql_type, value, f"{ref}.problem", join))
+        else:
+            ref = f"_engine_ref_{index}"
+            con.register(ref, reference_results(parsers[name], todo[name]))
+            fallback = f"cast({ref}.value as {sql_type})"
+            value = f"case when {sql.canonical} then {sql.value} else {fallback} end"
+            join = f"left join {ref} on {ref}.cell = {cell}"
+            typed.append(TypedColumn(name, cell, sql_type, value, f"{ref}.problem", join))
     return typed
+
+
+def _non_canonical(
+    con: duckdb.DuckDBPyConnection, positions: dict[str, int], sqls: dict[str, ColumnSql]
+) -> dict[str, list[str]]:
+    """Column -> its distinct cell texts that are neither blank nor canonical."""
+    parts = [
+        f"select distinct {literal(name)} as name, kept.c{positions[name]} as cell "
+        f"from {ROWS_TABLE} as kept where not {blank_sql(f'kept.c{positions[name]}')} "
+        f"and not {sql.canonical}"
+        for name, sql in sqls.items()
+        if not sql.complete
+    ]
+    todo: dict[str, list[str]] = {}
+    if parts:
+        for name, cell in con.execute(" union all ".join(parts)).fetchall():
+            todo.setdefault(name, []).append(cell)
+    return todo
 
 
 def _account_key(
