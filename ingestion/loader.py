@@ -4,8 +4,12 @@ For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity the
 
 1. hash it; the same hash as the path's latest record was seen before: skip it silently;
    a hash already *loaded* under another path is a re-landed copy: record ``duplicate``;
-2. otherwise stream it in chunks (``ingestion.readers``), map headers by name through the
-   contract, parse every value (``ingestion.parsing``) and append to ``raw.<entity>``;
+2. otherwise load it: a plainly structured UTF-8 CSV file in DuckDB (``ingestion.csv_engine``:
+   read as text, headers mapped by name, canonical values typed by SQL generated from the
+   contract, the rest by the reference parser, one INSERT ... SELECT); any other file is
+   streamed in chunks (``ingestion.readers``), headers mapped by name through the contract,
+   every value parsed (``ingestion.parsing``) and appended to ``raw.<entity>``. Both write
+   the same rows; the Python reader alone decides and words structure rejections;
 3. record one ``data_quality.file_loads`` row.
 
 Nothing in the landing folder vanishes silently: entries that are not loaded (``.xls``,
