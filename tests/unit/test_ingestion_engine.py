@@ -117,6 +117,7 @@ HOSTILE = {
     "truncated.csv": ((LEADS_HEADER + "\n" + _GOOD + 'L9,"2026').encode(), False),
     "no_line_end.csv": ((LEADS_HEADER + "\n" + _GOOD.rstrip("\n")).encode(), False),
     "lone_cr.csv": ((LEADS_HEADER + "\r" + _GOOD).encode(), False),
+    "mixed_line_ends.csv": ((LEADS_HEADER + "\r\n" + _GOOD + _GOOD).encode(), False),
     "nul.csv": ((LEADS_HEADER + "\n" + _GOOD.replace("Ann", "A\x00nn")).encode(), False),
     "space_before_quote.csv": (
         (LEADS_HEADER + "\n" + _GOOD.replace(",Ann,", ', "Ann",')).encode(),
