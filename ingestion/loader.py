@@ -58,6 +58,10 @@ from ingestion.readers import (
 )
 
 Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
+# Smaller CSV files go through the Python reader: the DuckDB path costs ~0.1 s more per
+# file in fixed work (staging, planning a wide INSERT) and only wins from roughly 10 k
+# rows on (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
+ENGINE_MIN_BYTES = 4 << 20
 Progress = Callable[[str], None]
 
 
@@ -555,10 +559,11 @@ def _load_in_engine(
     settings: Settings,
 ) -> int | None:
     """Load a CSV file with DuckDB's reader and the contract's SQL (``ingestion.csv_engine``);
-    rows loaded, or ``None`` when the Python reader must read it: the file is not plainly
-    structured, a required column is missing, or a value cannot be stored. Those paths
+    rows loaded, or ``None`` when the Python reader must read it: the file is small (see
+    ``ENGINE_MIN_BYTES``), not plainly structured, lacks a required column, or holds a
+    value that cannot be stored. Those paths
     write the rejection sentences; nothing was appended when this returns ``None``."""
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() != ".csv" or path.stat().st_size < ENGINE_MIN_BYTES:
         return None
     staged = stage_csv(con, path, encoding, folder.header_row)
     if staged is None:

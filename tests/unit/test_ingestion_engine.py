@@ -63,6 +63,7 @@ def _load(landing: Path, engine: bool, monkeypatch: pytest.MonkeyPatch) -> tuple
 
     with monkeypatch.context() as patch:
         patch.setattr(loader, "insert_raw", counting_insert)
+        patch.setattr(loader, "ENGINE_MIN_BYTES", 0)  # fixtures are small files
         if not engine:
             patch.setattr(loader, "stage_csv", lambda *args, **kwargs: None)
         con = duckdb.connect()
@@ -158,6 +159,7 @@ def test_hostile_values_really_reach_the_reference_parser(
     engine, used = _load(landing, True, monkeypatch)
     con = duckdb.connect()
     shutil.copytree(landing, tmp_path / "again")
+    monkeypatch.setattr(loader, "ENGINE_MIN_BYTES", 0)
     load_landing(con, tmp_path / "again", Settings(), run_id="r1", as_of_date=AS_OF)
     row = con.execute(
         "select budget, probability, decision_maker_reached, currency, account_name, "
@@ -165,3 +167,12 @@ def test_hostile_values_really_reach_the_reference_parser(
     ).fetchall()
     assert used == 1
     assert row == [(1200000, 35.0, True, "CNY", 'Beta, "Inc"', dt.date(2026, 4, 1), 3, "[]")]
+
+
+def test_small_files_take_the_python_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    landing = tmp_path / "landing"
+    _write(landing, "x.csv", HOSTILE["crlf_bom_quotes.csv"][0])
+    written = []
+    monkeypatch.setattr(loader, "insert_raw", lambda *a, **k: written.append(1) or 0)
+    load_landing(duckdb.connect(), landing, Settings(), run_id="r1", as_of_date=AS_OF)
+    assert written == []
