@@ -51,14 +51,25 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _edge_space_sql(cell: str) -> str:
+    """True when the text starts or ends with whitespace: a cheap test that spares almost
+    every cell trim() with a character set, which is ten times slower than plain trim()."""
+    return (
+        f"(contains({literal(_SPACES)}, left({cell}, 1)) "
+        f"or contains({literal(_SPACES)}, right({cell}, 1)))"
+    )
+
+
 def blank_sql(cell: str) -> str:
     """True when the cell text (never NULL) is empty or only whitespace."""
-    return f"(trim({cell}, {literal(_SPACES)}) = '')"
+    return f"({cell} = '' or ({_edge_space_sql(cell)} and trim({cell}, {literal(_SPACES)}) = ''))"
 
 
 def strip_sql(cell: str) -> str:
     """The cell text without leading and trailing whitespace (Python's ``str.strip``)."""
-    return f"trim({cell}, {literal(_SPACES)})"
+    return (
+        f"(case when {_edge_space_sql(cell)} then trim({cell}, {literal(_SPACES)}) else {cell} end)"
+    )
 
 
 @dataclass(frozen=True)
