@@ -59,8 +59,8 @@ from ingestion.readers import (
 
 Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
 # Smaller CSV files go through the Python reader: the DuckDB path costs ~0.1 s more per
-# file in fixed work (staging, planning a wide INSERT) and only wins from roughly 10 k
-# rows on (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
+# file in fixed work (staging, planning a wide INSERT) and is only at parity on files of
+# 10 k rows and more (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
 ENGINE_MIN_BYTES = 4 << 20
 Progress = Callable[[str], None]
 
