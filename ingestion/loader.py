@@ -4,8 +4,12 @@ For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity the
 
 1. hash it; the same hash as the path's latest record was seen before: skip it silently;
    a hash already *loaded* under another path is a re-landed copy: record ``duplicate``;
-2. otherwise stream it in chunks (``ingestion.readers``), map headers by name through the
-   contract, parse every value (``ingestion.parsing``) and append to ``raw.<entity>``;
+2. otherwise load it: a plainly structured UTF-8 CSV file in DuckDB (``ingestion.csv_engine``:
+   read as text, headers mapped by name, canonical values typed by SQL generated from the
+   contract, the rest by the reference parser, one INSERT ... SELECT); any other file is
+   streamed in chunks (``ingestion.readers``), headers mapped by name through the contract,
+   every value parsed (``ingestion.parsing``) and appended to ``raw.<entity>``. Both write
+   the same rows; the Python reader alone decides and words structure rejections;
 3. record one ``data_quality.file_loads`` row.
 
 Nothing in the landing folder vanishes silently: entries that are not loaded (``.xls``,
@@ -40,6 +44,7 @@ from core.masking import mask_text
 from core.quality_tables import DQ_SCHEMA, create_quality_tables
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
 from core.settings import FolderConfig, Settings
+from ingestion.csv_engine import FileMeta, drop_stage, insert_raw, stage_csv
 from ingestion.landing import IgnoredEntry, LandedFile, landing_entries
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
 from ingestion.readers import (
@@ -53,6 +58,10 @@ from ingestion.readers import (
 )
 
 Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
+# Smaller CSV files go through the Python reader: the DuckDB path costs ~0.1 s more per
+# file in fixed work (staging, planning a wide INSERT) and is only at parity on files of
+# 10 k rows and more (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
+ENGINE_MIN_BYTES = 4 << 20
 Progress = Callable[[str], None]
 
 
@@ -516,8 +525,12 @@ def load_file(
         detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8"
     )
     try:
-        chunks = read_file(landed.path, encoding, folder, chunk_rows)
-        rows = _load_rows(con, ctx, chunks, progress)
+        rows = _load_in_engine(con, ctx, landed.path, encoding, folder, settings)
+        if rows is None:
+            chunks = read_file(landed.path, encoding, folder, chunk_rows)
+            rows = _load_rows(con, ctx, chunks, progress)
+        elif rows and progress is not None:
+            progress(f"{ctx.rel}: {rows:,} rows")
         result = FileLoadResult(
             landed.entity, ctx.rel, file_hash, "loaded", rows, rows, None, ctx.load_seq
         )
@@ -535,6 +548,42 @@ def load_file(
     if progress is not None:
         progress(_summary(result))
     return result
+
+
+def _load_in_engine(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _FileContext,
+    path: Path,
+    encoding: str,
+    folder: FolderConfig,
+    settings: Settings,
+) -> int | None:
+    """Load a CSV file with DuckDB's reader and the contract's SQL (``ingestion.csv_engine``);
+    rows loaded, or ``None`` when the Python reader must read it: the file is small (see
+    ``ENGINE_MIN_BYTES``), not plainly structured, lacks a required column, or holds a
+    value that cannot be stored. Those paths
+    write the rejection sentences; nothing was appended when this returns ``None``."""
+    if path.suffix.lower() != ".csv" or path.stat().st_size < ENGINE_MIN_BYTES:
+        return None
+    staged = stage_csv(con, path, encoding, folder.header_row)
+    if staged is None:
+        return None
+    try:
+        positions = map_headers(ctx.entity, staged.headers)
+        if missing_required(ctx.entity, set(positions)):
+            return None
+        aliases = {
+            c.name: list(settings.alias_map(c.enum))
+            for c in ctx.entity.columns
+            if c.type == "enum" and c.enum
+        }
+        meta = FileMeta(ctx.rel, ctx.file_hash, ctx.load_seq, ctx.loaded_at)
+        raw_keys = _raw_keys(staged.headers)
+        return insert_raw(con, staged, ctx.entity, ctx.parsers, positions, raw_keys, meta, aliases)
+    except _VALUE_ERRORS:
+        return None
+    finally:
+        drop_stage(con)
 
 
 def _undo(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> None:

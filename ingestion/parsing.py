@@ -245,6 +245,7 @@ def parse_integer(text: str) -> tuple[int | None, str | None]:
 # --------------------------------------------------------------------------- small types
 _TRUE = {"true", "yes", "y", "1", "是", "t", "对", "有", "已接触", "√", "✓"}
 _FALSE = {"false", "no", "n", "0", "否", "f", "错", "无", "未接触", "×", "✗"}
+BOOLEAN_TEXTS = frozenset(_TRUE | _FALSE)  # for the SQL path's literal map
 
 
 def parse_boolean(text: str) -> tuple[bool | None, str | None]:
@@ -269,6 +270,7 @@ _CURRENCY_SYMBOLS = {
     "港币": "HKD",
     "港元": "HKD",
 }
+CURRENCY_SYMBOLS = tuple(_CURRENCY_SYMBOLS)  # for the SQL path's literal map
 
 
 def parse_currency(text: str) -> tuple[str | None, str | None]:
