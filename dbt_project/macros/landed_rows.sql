@@ -24,15 +24,20 @@
 {#- Which landed row a base row is: the row key, its load and the load's time (a load that
     was interrupted and done again gets the same load_seq, never the same _loaded_at). -#}
 {% macro landed_row_key() -%}
-    (_row_id, _load_seq, _loaded_at)
+    _row_id, _load_seq, _loaded_at
 {%- endmacro %}
 
 {#- Delete the base rows whose raw row is gone (only on an incremental run; the first run
-    and a --full-refresh build the table from raw itself). -#}
+    and a --full-refresh build the table from raw itself). Dispatched: an engine without
+    DELETE on plain tables (Spark on Parquet) needs its own way, or full refreshes. -#}
 {% macro forget_vanished_rows(entity) -%}
+    {{ return(adapter.dispatch('forget_vanished_rows')(entity)) }}
+{%- endmacro %}
+
+{% macro default__forget_vanished_rows(entity) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ landed_row_key() }} not in (
+        where ({{ landed_row_key() }}) not in (
             select {{ landed_row_key() }} from {{ source('crm', entity) }}
         )
     {%- else -%}
@@ -56,6 +61,6 @@
         {{ columns_except(source('crm', entity), except=['_raw', '_errors'], replace=replace) }}
     from {{ source('crm', entity) }}
     {% if is_incremental() -%}
-    where {{ landed_row_key() }} not in (select {{ landed_row_key() }} from {{ this }})
+    where ({{ landed_row_key() }}) not in (select {{ landed_row_key() }} from {{ this }})
     {%- endif %}
 {%- endmacro %}
