@@ -7,7 +7,8 @@ set of rows per date. Dates whose latest build is already ``published`` (per
 same command again resumes where it stopped (the rule lives in
 :mod:`delivery.publish_history`; a backfill launched in the Dagster UI follows it too).
 The first error stops the backfill, since later dates build on earlier ones (snapshots,
-reference re-checks).
+reference re-checks). ``late=True`` (``backfill --late``) rebuilds, forced, the dates that
+files landed late made stale (:mod:`crm_pipeline.late_files`).
 
 Exit code: 1 if a build failed (the backfill stops there), else 2 if any build was blocked
 by the gate, else 0.
@@ -24,6 +25,7 @@ import duckdb
 
 from core.build_lock import build_db_lock
 from core.paths import WarehousePaths
+from crm_pipeline.late_files import LateRebuild, describe, late_rebuild
 from crm_pipeline.runner import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, run_build
 from delivery import publish_history
 
@@ -48,6 +50,55 @@ def published_dates(
         duckdb.connect(str(paths.build_db), read_only=True) as con,
     ):
         return publish_history.published_dates(con)
+
+
+def late_rebuild_plan(
+    paths: WarehousePaths, notify: Callable[[str], None] | None = None
+) -> LateRebuild | None:
+    """What files landed late and which dates to rebuild (read under the writer lock)."""
+    if not paths.build_db.exists():
+        return None
+    with (
+        build_db_lock(paths.lock_file, "crm-pipeline backfill (finding late files)", notify=notify),
+        duckdb.connect(str(paths.build_db), read_only=True) as con,
+    ):
+        return late_rebuild(con)
+
+
+def run_late_backfill(
+    landing: Path,
+    warehouse: Path,
+    config: Path | None,
+    progress: Callable[[str], None],
+    *,
+    step_retry_delay_seconds: float | None = None,
+) -> int:
+    """Rebuild, forced and in order, every date a late file made stale, then the latest
+    published date; nothing to do (exit 0) when no published date is stale. Returns the
+    worst exit code; the first error stops the rebuild."""
+    plan = late_rebuild_plan(WarehousePaths(warehouse.resolve()), progress)
+    if plan is None:
+        progress("no late file: every published date already includes the files it counts")
+        return EXIT_PUBLISHED
+    for line in describe(plan):
+        progress(f"late file: {line}")
+    progress(f"rebuilding {len(plan.dates)} date(s): {', '.join(map(str, plan.dates))}")
+    worst = EXIT_PUBLISHED
+    for as_of in plan.dates:
+        code = run_backfill(
+            landing,
+            warehouse,
+            as_of,
+            as_of,
+            config,
+            progress,
+            force=True,
+            step_retry_delay_seconds=step_retry_delay_seconds,
+        )
+        if code == EXIT_ERROR:
+            return EXIT_ERROR
+        worst = max(worst, code)
+    return worst
 
 
 def run_backfill(

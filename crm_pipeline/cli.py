@@ -124,7 +124,25 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"  quality report:   {report}")
     if not args.verbose:
         print(f"  build log:        {build_log_path(paths, outcome.as_of_date)}")
+    _print_late_files(paths)
     return outcome.exit_code
+
+
+def _print_late_files(paths: WarehousePaths) -> None:
+    """Files landed after dates they belong to were published: name them and the fix."""
+    from crm_pipeline.backfill import late_rebuild_plan
+    from crm_pipeline.late_files import describe
+
+    try:
+        plan = late_rebuild_plan(paths)
+    except Exception:  # the hint must not turn a finished build into an error
+        return
+    if plan is None:
+        return
+    for line in describe(plan):
+        print(f"  late file: {line}")
+    dates = ", ".join(map(str, plan.dates))
+    print(f"  rebuild {dates} with: crm-pipeline backfill --late")
 
 
 def _print_details(paths: WarehousePaths, run_id: str | None) -> None:
@@ -143,9 +161,15 @@ def _print_details(paths: WarehousePaths, run_id: str | None) -> None:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from crm_pipeline.backfill import run_backfill
+    from crm_pipeline.backfill import run_backfill, run_late_backfill
 
     landing, warehouse, config = _locations(args)
+    if args.late:
+        if args.start or args.end:
+            raise UsageError("backfill --late finds its dates itself: drop --start and --end")
+        return run_late_backfill(landing, warehouse, config, progress=_say)
+    if args.start is None or args.end is None:
+        raise UsageError("backfill needs --start and --end (or --late)")
     return run_backfill(
         landing, warehouse, args.start, args.end, config, progress=_say, force=args.force
     )
@@ -327,10 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     backfill = sub.add_parser("backfill", help="one build per date, in order")
     _add_locations(backfill)
-    backfill.add_argument("--start", required=True, type=_date)
-    backfill.add_argument("--end", required=True, type=_date)
+    backfill.add_argument("--start", type=_date)
+    backfill.add_argument("--end", type=_date)
     backfill.add_argument(
         "--force", action="store_true", help="rebuild dates already published (default: skip)"
+    )
+    backfill.add_argument(
+        "--late",
+        action="store_true",
+        help="rebuild the published dates that files landed late made stale, through the "
+        "latest published date (docs/operations.md, late files)",
     )
     backfill.set_defaults(func=cmd_backfill)
 

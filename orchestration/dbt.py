@@ -47,6 +47,28 @@ def run_target_path(build_dir: Path, label: str) -> Path:
     return root / f"{stamp}-{safe}"
 
 
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def reuse_partial_parse(previous_target: Path, next_target: Path) -> bool:
+    """Start the next dbt invocation of a build from the previous one's parse state.
+
+    dagster-dbt seeds each fresh target folder with the project's own partial-parse file,
+    written by ``dbt parse`` without the build's vars; dbt then parses the whole project
+    again (its vars changed), once for ``run`` and once more for ``test``. The ``run``
+    invocation's file was written with the same vars the ``test`` invocation passes, so
+    copied ahead it lets ``test`` parse only what changed (nothing). dbt still checks the
+    file's vars, profile and project hashes itself and parses in full on any mismatch.
+    Returns whether a file was copied.
+    """
+    source = previous_target / PARTIAL_PARSE_FILE
+    if not source.is_file():
+        return False
+    next_target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, next_target / PARTIAL_PARSE_FILE)
+    return True
+
+
 def prune_target_runs(root: Path, keep: int = KEEP_TARGET_RUNS) -> list[Path]:
     """Remove all but the newest ``keep`` per-invocation folders under ``root``."""
     if not root.is_dir():

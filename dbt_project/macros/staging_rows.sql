@@ -41,10 +41,12 @@
 {#- Rows of a raw table that the quality step has checked (their load is in checked_loads:
     rows of a run that died before its checks stay pending) and that the quarantine has not
     held back as of D. `not exists` rather than `not in`: one quarantine row without a row_id
-    (a file-level or aggregate finding) must not empty the whole model. -#}
+    (a file-level or aggregate finding) must not empty the whole model. The rows are read
+    from the entity's incremental base (models/staging/base: every raw row, masked), which
+    holds the same rows as raw whatever D: the as-of choice is made here, every run. -#}
 {% macro clean_rows(entity) -%}
     select landed.*
-    from {{ source('crm', entity) }} as landed
+    from {{ ref('base_crm__' ~ entity) }} as landed
     where exists (
         select 1
         from {{ source('data_quality', 'checked_loads') }} as checked

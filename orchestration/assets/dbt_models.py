@@ -15,7 +15,12 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from core.constants import BUILD_DB_POOL
-from orchestration.dbt import BUILD_DB_VAR, CrmDbtTranslator, run_target_path
+from orchestration.dbt import (
+    BUILD_DB_VAR,
+    CrmDbtTranslator,
+    reuse_partial_parse,
+    run_target_path,
+)
 from orchestration.dbt_metadata import with_build_metadata
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
@@ -71,11 +76,13 @@ def build_dbt_assets(
             )
             yield from with_build_metadata(_until_exit(run), context, paths, as_of)
             report("dbt test: contract and mart tests")
+            test_target = run_target_path(paths.build_dir, f"{context.run_id[:8]}-test")
+            reuse_partial_parse(run.target_path, test_target)
             test = dbt.cli(
                 ["test", "--exclude-resource-type", "unit_test", *vars_arg],
                 context=context,
                 raise_on_error=False,
-                target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-test"),
+                target_path=test_target,
             )
             yield from _until_exit(test)
         results = [

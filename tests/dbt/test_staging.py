@@ -20,7 +20,14 @@ from tests.conftest import DbtHarness
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AS_OF = dt.date(2026, 3, 31)
-MODELS = ["stg_crm__leads", "stg_crm__follow_ups", "stg_crm__service_records", "int_leads__as_of"]
+BASES = ["base_crm__leads", "base_crm__follow_ups", "base_crm__service_records"]
+MODELS = [
+    *BASES,
+    "stg_crm__leads",
+    "stg_crm__follow_ups",
+    "stg_crm__service_records",
+    "int_leads__as_of",
+]
 # lineage that legitimately differs between two copies of the same data
 VOLATILE = {"_row_id", "_loaded_at"}
 
@@ -203,7 +210,7 @@ def test_event_copies_exported_after_d_are_not_seen_by_a_build_for_d(tmp_path: P
         tmp_path,
         FIXTURES / "landing_zh",
         as_of=dt.date(2026, 3, 4),
-        models=["stg_crm__follow_ups", "stg_crm__service_records"],
+        models=[*BASES, "stg_crm__follow_ups", "stg_crm__service_records"],
     )
     rows = early.query(
         "select follow_up_id, next_follow_up_at, notes, updated_at "

@@ -17,7 +17,15 @@ from ingestion.loader import load_landing
 from tests.conftest import DbtHarness
 
 AS_OF = dt.date(2026, 3, 31)
-MODELS = ["stg_crm__leads", "stg_crm__follow_ups", "stg_crm__service_records"]
+# the incremental bases mask each landed row; staging passes their columns on
+MODELS = [
+    "base_crm__leads",
+    "base_crm__follow_ups",
+    "base_crm__service_records",
+    "stg_crm__leads",
+    "stg_crm__follow_ups",
+    "stg_crm__service_records",
+]
 
 LEADS = (
     "lead_id,created_at,source,account_name,contact_name,contact_phone,requirement,budget,"

@@ -40,9 +40,9 @@ def test_pending_rows_stay_out_of_staging_until_checked(tmp_path: Path) -> None:
         land(con, "leads", [lead("L2")], file_name="b.csv", run_id="killed")  # not checked
     harness = DbtHarness(db_path, tmp_path / "dbt_target")
     harness.mark_loads_checked = False
-    assert harness.run("run", "--select", "stg_crm__leads", as_of=D).success
+    assert harness.run("run", "--select", "base_crm__leads", "stg_crm__leads", as_of=D).success
     assert harness.query("select lead_id from staging.stg_crm__leads") == [("L1",)]
     with duckdb.connect(str(db_path)) as con:
         run_quality_checks(con, Settings(), run_id="next", as_of_date=D)
-    assert harness.run("run", "--select", "stg_crm__leads", as_of=D).success
+    assert harness.run("run", "--select", "base_crm__leads", "stg_crm__leads", as_of=D).success
     assert sorted(harness.query("select lead_id from staging.stg_crm__leads")) == [("L1",), ("L2",)]

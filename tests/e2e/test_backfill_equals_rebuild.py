@@ -1,5 +1,8 @@
 """End to end: a warehouse backfilled day by day holds, for every date D, exactly the marts
 that a warehouse built from scratch for D out of the files landed by D holds (issue 16).
+The day-by-day warehouse builds incrementally (the staging bases keep the rows masked by
+earlier builds and add the new ones, issue 14); the warehouse built from scratch builds
+every table in full, so this is also the "incremental equals full" check.
 
 Files arrive like in production: the fixture tests/e2e/fixtures/funnel_landing names each
 file by its business date, and before the build of D the temporary landing folder receives
@@ -22,9 +25,19 @@ Rules of the comparison:
   as well, a fresh warehouse only D's. Their rows of ``snapshot_date = D`` are compared;
   the earlier sets are the earlier builds' own, checked when those dates were compared.
 
-Dates: every date a file lands on (02-28 after the first file of 01-31, 03-31, 04-02,
-04-03) and one date between two arrivals (03-15), where a later version must not show.
-The first date is built from an empty warehouse in both cases, so it is not compared.
+Dates: every date a file lands on (02-28 after the first file of 01-31, 03-15, 03-31,
+04-02, 04-03), where a later version must not show before it lands. The first date is
+built from an empty warehouse in both cases, so it is not compared.
+
+Beyond the funnel fixture, tests/e2e/fixtures/funnel_landing_late adds what an incremental
+build must get right:
+- ``follow_ups/2026-03-14.csv`` lands on time; its F25 belongs to lead L13, unknown until
+  the late file below lands, so the reference check quarantines it (1 row of 6: under the
+  quarantine-rate limit, the build publishes) and the 04-02 build releases it;
+- ``leads/2026-03-13.csv`` is a **late file**: business date 03-13, landed on 04-02. It
+  brings L13 (updated 03-12) and a later version of L07 without updated_at (known from the
+  file's business date). The published builds of 03-15 and 03-31 did not have it: they
+  are stale, and ``backfill --late`` rebuilds them (docs/operations.md, "Late files").
 Not the backbone fixture: there a follow-up (03-06) waits for its lead (03-20), so the
 day-by-day warehouse is blocked from 03-06 on by the durable gate (a quarantine-rate hold
 lasts until the file is corrected, withdrawn or accepted), while a rebuild of 03-20 never
@@ -36,18 +49,24 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from crm_pipeline.backfill import run_backfill
+from crm_pipeline.backfill import run_backfill, run_late_backfill
+from crm_pipeline.late_files import late_files, late_rebuild
 from crm_pipeline.runner import EXIT_PUBLISHED
 
 pytestmark = pytest.mark.e2e
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "funnel_landing"
+LATER = Path(__file__).resolve().parent / "fixtures" / "funnel_landing_late"
+# files that land after their business date: relative path -> the date they land
+LATE_ARRIVALS = {"leads/2026-03-13.csv": dt.date(2026, 4, 2)}
 DATES = [
     dt.date(2026, 2, 28),
     dt.date(2026, 3, 15),
@@ -67,14 +86,20 @@ def business_date(file: Path) -> dt.date:
     return dt.date.fromisoformat(file.stem)
 
 
+def arrival_date(file: Path, root: Path) -> dt.date:
+    """The date a fixture file lands: its business date, unless it is a late file."""
+    return LATE_ARRIVALS.get(file.relative_to(root).as_posix(), business_date(file))
+
+
 def land_files_until(as_of: dt.date, landing: Path) -> None:
-    """Copy into ``landing`` every fixture file whose business date is on or before D."""
-    for file in sorted(FIXTURE.rglob("*.csv")):
-        if business_date(file) <= as_of:
-            target = landing / file.relative_to(FIXTURE)
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(file, target)
+    """Copy into ``landing`` every fixture file that has landed by D."""
+    for root in (FIXTURE, LATER):
+        for file in sorted(root.rglob("*.csv")):
+            if arrival_date(file, root) <= as_of:
+                target = landing / file.relative_to(root)
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(file, target)
 
 
 def build(landing: Path, warehouse: Path, as_of: dt.date) -> None:
@@ -107,30 +132,72 @@ def read_marts(warehouse: Path, as_of: dt.date) -> dict[str, Table]:
     return tables
 
 
+@dataclass
+class DayByDay:
+    """The day-by-day warehouse, its landing folder and the marts published each date."""
+
+    landing: Path
+    warehouse: Path
+    marts: dict[dt.date, dict[str, Table]]
+    # F25's quarantine (released_at, or None while held) after each build
+    f25_released: dict[dt.date, dt.datetime | None]
+
+
+def f25_quarantine(warehouse: Path) -> list[dt.datetime | None]:
+    """released_at of each quarantine row of follow-up F25 (its lead L13 lands late)."""
+    with duckdb.connect(str(warehouse / "build" / "crm.duckdb"), read_only=True) as con:
+        return [
+            row[0]
+            for row in con.execute(
+                "select quarantine.released_at from data_quality.quarantine "
+                "join raw.follow_ups on follow_ups._row_id = quarantine.row_id "
+                "where quarantine.entity = 'follow_ups' and follow_ups.follow_up_id = 'F25'"
+            ).fetchall()
+        ]
+
+
 @pytest.fixture(scope="module")
-def backfilled(tmp_path_factory: pytest.TempPathFactory) -> dict[dt.date, dict[str, Table]]:
+def day_by_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DayByDay]:
     """One warehouse built date after date; the marts as published after each build."""
     root = tmp_path_factory.mktemp("day_by_day")
     landing, warehouse = root / "landing", root / "warehouse"
     landing.mkdir()
     mp = pytest.MonkeyPatch()
     mp.delenv("DAGSTER_HOME", raising=False)  # each warehouse keeps its own instance
-    marts: dict[dt.date, dict[str, Table]] = {}
+    result = DayByDay(landing, warehouse, {}, {})
     try:
         for as_of in DATES:
             land_files_until(as_of, landing)
             build(landing, warehouse, as_of)
-            marts[as_of] = read_marts(warehouse, as_of)
+            result.marts[as_of] = read_marts(warehouse, as_of)
+            held = f25_quarantine(warehouse)
+            result.f25_released[as_of] = held[0] if len(held) == 1 else None
+        yield result
     finally:
         mp.undo()
-    return marts
+
+
+@pytest.fixture(scope="module")
+def backfilled(day_by_day: DayByDay) -> dict[dt.date, dict[str, Table]]:
+    return day_by_day.marts
 
 
 def test_the_fixture_lands_files_on_several_dates() -> None:
     # guards the premise: files really arrive between the dates compared below
-    arrivals = {business_date(file) for file in FIXTURE.rglob("*.csv")}
+    arrivals = {
+        arrival_date(file, root) for root in (FIXTURE, LATER) for file in root.rglob("*.csv")
+    }
     assert len({as_of for as_of in DATES if as_of in arrivals}) >= 3
     assert min(arrivals) < DATES[0]
+    late = LATER / "leads" / "2026-03-13.csv"
+    assert business_date(late) < DATES[2] < arrival_date(late, LATER)
+
+
+def test_the_day_by_day_build_quarantines_f25_then_releases_it(day_by_day: DayByDay) -> None:
+    # guards the premise: a quarantine release happens inside the incremental builds
+    assert len(f25_quarantine(day_by_day.warehouse)) == 1
+    assert day_by_day.f25_released[dt.date(2026, 3, 31)] is None
+    assert day_by_day.f25_released[dt.date(2026, 4, 2)] is not None
 
 
 @pytest.mark.parametrize("as_of", DATES[1:], ids=str)
@@ -160,3 +227,69 @@ def test_a_rebuild_from_scratch_equals_the_day_by_day_build(
                 "columns": (columns_then, columns) if columns != columns_then else "same",
             }
     assert not differences, differences
+
+
+def open_pipeline(warehouse: Path, snapshot_date: dt.date) -> dict[str, tuple[int, float]]:
+    """Open deals and their amount per stage in pipeline_snapshot for one build date (the
+    table keeps one set of rows per build date)."""
+    with duckdb.connect(str(warehouse / "serving" / "crm.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select stage, open_count, open_amount from opportunity_funnel.pipeline_snapshot "
+            "where snapshot_date = ?",
+            [snapshot_date],
+        ).fetchall()
+    return {stage: (int(count), float(amount)) for stage, count, amount in rows}
+
+
+def test_a_late_file_makes_the_dates_it_belongs_to_stale_and_backfill_late_rebuilds_them(
+    day_by_day: DayByDay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Runs last (it rebuilds dates of the day-by-day warehouse); the comparisons above use
+    # the marts read right after each daily build.
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    build_db = day_by_day.warehouse / "build" / "crm.duckdb"
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        late = late_files(con)
+        plan = late_rebuild(con)
+    # leads/2026-03-13.csv landed on 04-02: the builds of 03-15 and 03-31 (published
+    # before it was loaded, on dates on or after its business date) are stale; 02-28 is
+    # before its business date, 04-02 and 04-03 were built with it
+    assert [(f.file_path, f.business_date, f.stale_dates) for f in late] == [
+        ("leads/2026-03-13.csv", dt.date(2026, 3, 13), (dt.date(2026, 3, 15), DATES[2]))
+    ]
+    assert plan is not None
+    assert plan.dates == (dt.date(2026, 3, 15), DATES[2], DATES[-1])
+    # 03-15 as built that day, from the files of 01-31 and 02-28: open are L07 (lead,
+    # 50,000), L02 (needs_confirmed, 200,000), L04 (needs_confirmed, 300,000), L03
+    # (proposal, 1,200,000) and L12 (negotiation, 250,000)
+    assert open_pipeline(day_by_day.warehouse, dt.date(2026, 3, 15)) == {
+        "lead": (1, 50_000.0),
+        "contacted": (0, 0.0),
+        "needs_confirmed": (2, 500_000.0),
+        "proposal": (1, 1_200_000.0),
+        "negotiation": (1, 250_000.0),
+    }
+
+    lines: list[str] = []
+    code = run_late_backfill(
+        day_by_day.landing, day_by_day.warehouse, None, lines.append, step_retry_delay_seconds=0
+    )
+    assert code == EXIT_PUBLISHED, lines
+
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        assert late_files(con) == []  # nothing stale any more
+    # 03-15 rebuilt with every file landed by now, each row from when it is known: the late
+    # file's L13 (contacted, 350,000, updated 03-12) and L07 version (contacted from its
+    # business date 03-13); the 03-31 file's versions updated by 03-15 (L02 lost 03-05, L03
+    # won 03-10, L05 contacted 03-02 at 900,000) and first copies from their own time (L06
+    # lead 150,000 created 03-09, L11 lead 120,000 created 03-03); L04 and L12 unchanged
+    assert open_pipeline(day_by_day.warehouse, dt.date(2026, 3, 15)) == {
+        "lead": (2, 270_000.0),
+        "contacted": (3, 1_300_000.0),
+        "needs_confirmed": (1, 300_000.0),
+        "proposal": (0, 0.0),
+        "negotiation": (1, 250_000.0),
+    }
+    # the serving file ends on the newest date again, with the marts it had: rebuilding a
+    # date whose files were all there gives the same numbers
+    assert read_marts(day_by_day.warehouse, DATES[-1]) == day_by_day.marts[DATES[-1]]

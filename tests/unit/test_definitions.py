@@ -82,9 +82,12 @@ def test_groups_are_the_dbt_folders(defs: dg.Definitions) -> None:
 
 def test_lineage_runs_raw_to_publish(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
+    # raw -> the incremental base (every row, masked) -> staging (what counts as of D)
+    base = graph.get(dg.AssetKey(["staging", "base_crm__follow_ups"]))
+    assert {key.to_user_string() for key in base.parent_keys} == {"raw/follow_ups"}
     staging = graph.get(dg.AssetKey(["staging", "stg_crm__follow_ups"]))
     parents = {key.to_user_string() for key in staging.parent_keys}
-    assert {"raw/follow_ups", "data_quality/quarantine"} <= parents
+    assert {"staging/base_crm__follow_ups", "data_quality/quarantine"} <= parents
     publish = graph.get(dg.AssetKey(["serving", "published_marts"]))
     publish_parents = {key.to_user_string() for key in publish.parent_keys}
     for schema, tables in SPEC_MART_TABLES.items():

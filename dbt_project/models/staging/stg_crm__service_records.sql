@@ -2,27 +2,29 @@
 -- D (latest updated_at, then the later file, then the later row), with priority defaulted
 -- to medium.
 -- Service records carry no currency column: renewal_amount is in the configured currency.
--- Ids, owners and free text pass through the one masking rule (macros/masking.sql): no
--- phone number or e-mail address typed into them reaches a mart. Masked ids that changed
--- carry a short hash of the original, so two ids never merge.
+-- Ids, owners and free text arrive masked by the one masking rule (macros/masking.sql),
+-- applied once per landed row in the incremental base (models/staging/base): no phone
+-- number or e-mail address typed into them reaches a mart. Masked ids that changed carry a
+-- short hash of the original, so two ids never merge, and copies of one record stay
+-- together.
 with latest_copies as (
     {{ latest_clean_copies('service_records', 'service_id', 'opened_at') }}
 )
 
 select
-    {{ mask_identifier("service_id") }} as service_id,
-    {{ mask_contact_data("account_name") }} as account_name,
-    {{ mask_identifier("account_id") }} as account_id,
-    {{ mask_identifier("_account_key") }} as account_key,
+    service_id,
+    account_name,
+    account_id,
+    _account_key as account_key,
     opened_at,
     type,
     coalesce(priority, 'medium') as priority,
-    {{ mask_identifier("agent") }} as agent,
+    agent,
     first_response_at,
     resolved_at,
     satisfaction,
     renewal_amount,
-    {{ mask_contact_data("notes") }} as notes,
+    notes,
     updated_at,
     _row_id,
     _source_file,
