@@ -148,8 +148,9 @@ def _direct_sql_seconds(build_db: Path, scratch: Path) -> float | None:
     """Replay dbt's compiled model SQL (in dbt's execution order) directly in DuckDB."""
     import duckdb
 
-    target = REPO / "dbt_project" / "target"
-    runs = sorted(target.glob("crm_dbt_models-*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    # Builds keep one dbt target folder per invocation under WAREHOUSE/build/dbt_target/.
+    target = build_db.parent / "dbt_target"
+    runs = sorted(target.glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
     # The build runs `dbt run` then `dbt test`: the newest results holding models are the run's.
     results = next(
         (
