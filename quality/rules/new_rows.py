@@ -1,0 +1,91 @@
+"""The rows one quality run checks, and the failures table every rule family fills.
+
+Checks follow the rows, not the run: an entity's *new rows* are its raw rows of every
+``loaded`` file load without a ``checked_loads`` row, whichever run loaded them. They are
+copied once into a temporary table (:func:`new_rows_table`) so every rule reads the same
+set; each finding is one row of the temporary ``dq_failures`` table, which the writers turn
+into quarantine, findings and check results at the end of the run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.quality_tables import DQ_SCHEMA
+
+FAILURES = "dq_failures"
+# (entity, row_id, rule, column_name, detail, check_source, severity)
+Failure = tuple[str, str, str, str | None, str, str, str]
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, quoted (contract column names may be keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def new_rows_table(entity: str) -> str:
+    """The temporary table holding ``entity``'s rows not yet checked."""
+    return f"dq_new_{entity}"
+
+
+def pending_loads_sql(entity: str) -> str:
+    """Loaded files of ``entity`` whose rows no quality step has checked yet."""
+    return (
+        f"select file_path, file_hash, load_seq from {DQ_SCHEMA}.file_loads as file_loads "
+        f"where file_loads.status = 'loaded' and file_loads.entity = '{entity}' "
+        f"and not exists (select 1 from {DQ_SCHEMA}.checked_loads as checked "
+        "where checked.file_hash = file_loads.file_hash "
+        "and checked.load_seq = file_loads.load_seq)"
+    )
+
+
+def stage_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> int:
+    """Copy the entity's rows not yet checked into its temporary table; return how many."""
+    con.execute(
+        f"create or replace temp table {new_rows_table(entity)} as "
+        f"select landed.* from raw.{entity} as landed "
+        f"join ({pending_loads_sql(entity)}) as pending "
+        "on pending.file_hash = landed._file_hash and pending.load_seq = landed._load_seq"
+    )
+    return int(con.execute(f"select count(*) from {new_rows_table(entity)}").fetchone()[0])
+
+
+def reset_pending(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> None:
+    """Findings an unfinished earlier check left on rows still pending are replaced, and a
+    retry of this run replaces its own check results (re-running the step is safe)."""
+    for table in ("quarantine", "plausibility_findings"):
+        con.execute(
+            f"delete from {DQ_SCHEMA}.{table} where entity = ? "
+            f"and row_id in (select _row_id from {new_rows_table(entity)})",
+            [entity],
+        )
+    con.execute(
+        f"delete from {DQ_SCHEMA}.check_results where run_id = ? and entity = ? "
+        "and check_source <> 'dbt'",
+        [run_id, entity],
+    )
+
+
+def drop_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Drop the entity's temporary table at the end of the run."""
+    con.execute(f"drop table if exists {new_rows_table(entity)}")
+
+
+def create_failures(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty failures table for this run (one row per finding, any rule)."""
+    con.execute(
+        f"create or replace temp table {FAILURES} (entity varchar, row_id varchar, "
+        "rule varchar, column_name varchar, detail varchar, check_source varchar, "
+        "severity varchar)"
+    )
+
+
+def drop_failures(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the failures table once everything is recorded."""
+    con.execute(f"drop table if exists {FAILURES}")
+
+
+def add_failures(con: duckdb.DuckDBPyConnection, rows: list[Failure]) -> None:
+    """Append findings computed in Python (the GX results)."""
+    if rows:
+        con.executemany(f"insert into {FAILURES} values (?, ?, ?, ?, ?, ?, ?)", rows)
