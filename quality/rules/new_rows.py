@@ -1,10 +1,11 @@
 """The rows one quality run checks, and the failures table every rule family fills.
 
 Checks follow the rows, not the run: an entity's *new rows* are its raw rows of every
-``loaded`` file load without a ``checked_loads`` row, whichever run loaded them. They are
-copied once into a temporary table (:func:`new_rows_table`) so every rule reads the same
-set; each finding is one row of the temporary ``dq_failures`` table, which the writers turn
-into quarantine, findings and check results at the end of the run.
+``loaded`` file load without a ``checked_loads`` row, whichever run loaded them. Those
+loads are fixed once per run and their rows exposed as a temporary view
+(:func:`new_rows_table`), so every rule reads the same set; each finding is one row of the
+temporary ``dq_failures`` table, which the writers turn into quarantine, findings and check
+results at the end of the run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def quote(name: str) -> str:
 
 
 def new_rows_table(entity: str) -> str:
-    """The temporary table holding ``entity``'s rows not yet checked."""
+    """The temporary view of ``entity``'s rows not yet checked."""
     return f"dq_new_{entity}"
 
 
@@ -39,15 +40,29 @@ def pending_loads_sql(entity: str) -> str:
     )
 
 
+def pending_loads_table(entity: str) -> str:
+    """The temporary table of the entity's file loads this run checks."""
+    return f"dq_pending_{entity}"
+
+
 def stage_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> int:
-    """Copy the entity's rows not yet checked into its temporary table; return how many."""
+    """Fix the entity's pending loads for this run and expose their rows; return how many.
+
+    The loads are copied once (``checked_loads`` grows during the run, the set checked
+    must not); the rows are a view joining raw to them, so a rule reads only the columns
+    it needs straight from raw instead of a copy of every column of every new row.
+    """
     con.execute(
-        f"create or replace temp table {new_rows_table(entity)} as "
-        f"select landed.* from raw.{entity} as landed "
-        f"join ({pending_loads_sql(entity)}) as pending "
+        f"create or replace temp table {pending_loads_table(entity)} as {pending_loads_sql(entity)}"
+    )
+    con.execute(
+        f"create or replace temp view {new_rows_table(entity)} as "
+        f"select landed.* exclude (_raw) from raw.{entity} as landed "
+        f"semi join {pending_loads_table(entity)} as pending "
         "on pending.file_hash = landed._file_hash and pending.load_seq = landed._load_seq"
     )
-    return int(con.execute(f"select count(*) from {new_rows_table(entity)}").fetchone()[0])
+    ((count,),) = con.execute(f"select count(*) from {new_rows_table(entity)}").fetchall()
+    return int(count)
 
 
 def reset_pending(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> None:
@@ -67,8 +82,9 @@ def reset_pending(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> N
 
 
 def drop_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Drop the entity's temporary table at the end of the run."""
-    con.execute(f"drop table if exists {new_rows_table(entity)}")
+    """Drop the entity's temporary view and table at the end of the run."""
+    con.execute(f"drop view if exists {new_rows_table(entity)}")
+    con.execute(f"drop table if exists {pending_loads_table(entity)}")
 
 
 def create_failures(con: duckdb.DuckDBPyConnection) -> None:

@@ -31,15 +31,28 @@ def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
         f"coalesce(cast({quote(c)} as varchar), '<null>')" for c in entity.column_names
     )
     rid = quote(entity.record_id)
+    new_rows = new_rows_table(entity.name)
+    # Only rows sharing their (file, id, version) with another row can conflict: find
+    # those first, so the content of the other ~all rows is never hashed.
     con.execute(
         f"""
         insert into {FAILURES}
-        with versions as (
-            select _row_id, _file_hash, {rid} as record_id,
-                   {version_key(entity)} as version_key,
-                   md5(concat_ws('|', {content})) as content_hash
-            from {new_rows_table(entity.name)}
+        with repeated_versions as (
+            select _file_hash, {rid} as record_id, {version_key(entity)} as version_key
+            from {new_rows}
             where {rid} is not null
+            group by all
+            having count(*) > 1
+        ),
+        versions as (
+            select new_rows._row_id, new_rows._file_hash, repeated_versions.record_id,
+                   repeated_versions.version_key,
+                   md5(concat_ws('|', {content})) as content_hash
+            from {new_rows} as new_rows
+            join repeated_versions
+              on repeated_versions._file_hash = new_rows._file_hash
+             and repeated_versions.record_id = new_rows.{rid}
+             and repeated_versions.version_key = {version_key(entity)}
         ),
         conflicting_versions as (
             select _file_hash, record_id, version_key, count(*) as copies
