@@ -373,16 +373,6 @@ def _status_line(summary: BuildSummary) -> str:
     return f"{zh} / {en}"
 
 
-def alert_subject(summary: BuildSummary) -> str:
-    """A bilingual one-line subject (the ``validate`` command and plain-text callers)."""
-    zh, en = outcome_labels(summary.label)
-    n = summary.quarantined_rows
-    return (
-        f"[CRM 数据质量 / data quality] {summary.as_of_date.isoformat()}: {zh} / {en}, "
-        f"隔离 {n} 行 / {n} rows quarantined"
-    )
-
-
 def render_text(summary: BuildSummary, *, where: bool = True) -> str:
     """The alert's body: Chinese and English side by side, no personal data.
 
