@@ -27,6 +27,7 @@ from typing import Any
 from core.build_lock import BuildLockBusy, build_db_lock
 from core.constants import CLI_TRIGGER, CLI_TRIGGER_TAG
 from core.paths import WarehousePaths
+from core.rules import Rule
 from core.settings import load_config
 
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
@@ -125,7 +126,7 @@ def build_details(paths: WarehousePaths, run_id: str | None) -> BuildDetails:
             str(e): int(n or 0)
             for e, n in con.execute(
                 "select entity, failed_rows from data_quality.check_results "
-                "where run_id = ? and rule = 'quarantine_rate' order by entity",
+                f"where run_id = ? and rule = '{Rule.QUARANTINE_RATE}' order by entity",
                 [run_id],
             ).fetchall()
         }

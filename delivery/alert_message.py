@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from core.contract import load_contract
 from core.labels import Language, label
 from core.masking import scrub
-from quality.checks import NO_OWNER
+from quality.scorecard import NO_OWNER
 
 if TYPE_CHECKING:
     from delivery.report import BuildSummary, RecordLine

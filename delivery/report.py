@@ -22,10 +22,11 @@ from core.contract import load_contract
 from core.labels import label
 from core.masking import scrub
 from core.quality_tables import DQ_SCHEMA
+from core.rules import Rule
 from core.settings import Settings
 from delivery.alert_message import column_name, entity_name, owner_name, what_to_do
-from quality.checks import NO_OWNER
 from quality.gate import acceptances_since_previous_build, blocking_files, pending_loads
+from quality.scorecard import NO_OWNER
 
 MAX_EXAMPLES = 10
 MAX_REPORT_ROWS = 500
@@ -242,7 +243,7 @@ def collect_summary(
         scrub(str(d)) or ""
         for (d,) in con.execute(
             f"select detail from {DQ_SCHEMA}.check_results "
-            "where run_id = ? and rule = 'infrastructure' order by detail",
+            f"where run_id = ? and rule = '{Rule.INFRASTRUCTURE}' order by detail",
             [run_id],
         ).fetchall()
     ]
@@ -306,7 +307,7 @@ def _entities(
         entity: (int(checked or 0), int(failed or 0))
         for entity, checked, failed in con.execute(
             f"select entity, checked_rows, failed_rows from {DQ_SCHEMA}.check_results "
-            "where run_id = ? and rule = 'quarantine_rate'",
+            f"where run_id = ? and rule = '{Rule.QUARANTINE_RATE}'",
             [run_id],
         ).fetchall()
     }
@@ -370,16 +371,6 @@ def _pct(rate: float | None) -> str:
 def _status_line(summary: BuildSummary) -> str:
     zh, en = outcome_labels(summary.label)
     return f"{zh} / {en}"
-
-
-def alert_subject(summary: BuildSummary) -> str:
-    """A bilingual one-line subject (the ``validate`` command and plain-text callers)."""
-    zh, en = outcome_labels(summary.label)
-    n = summary.quarantined_rows
-    return (
-        f"[CRM 数据质量 / data quality] {summary.as_of_date.isoformat()}: {zh} / {en}, "
-        f"隔离 {n} 行 / {n} rows quarantined"
-    )
 
 
 def render_text(summary: BuildSummary, *, where: bool = True) -> str:

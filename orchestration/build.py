@@ -20,6 +20,7 @@ from orchestration.partitions import daily_partitions, history_start
 from orchestration.resources import PipelineResource, settings_at_load
 from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import build_failure_sensor, landing_files_sensor
+from orchestration.validation import validate_landing_job
 
 
 def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
@@ -46,7 +47,7 @@ def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
     job = daily_build_job(partitions_def, pipeline.step_retry_delay_seconds)
     return dg.Definitions(
         assets=[raw, quality, models, publish, report, decks],
-        jobs=[job],
+        jobs=[job, validate_landing_job],
         schedules=[daily_build_schedule(job, settings)],
         sensors=[landing_files_sensor(job), build_failure_sensor(job)],
         resources={

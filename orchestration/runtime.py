@@ -66,7 +66,7 @@ TERMINAL_PROGRESS_SECONDS = 3.0
 
 
 def progress_reporter(
-    context: dg.AssetExecutionContext, to_terminal: bool = False
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, to_terminal: bool = False
 ) -> Callable[[str], None]:
     """Report progress to the Dagster log and, for command-line runs, to the terminal.
 

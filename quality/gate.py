@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from core.quality_tables import DQ_SCHEMA
+from core.rules import Rule
 from core.settings import Settings
 from ingestion.loader import FileState, latest_file_states
 
@@ -94,13 +95,13 @@ def build_findings(con: duckdb.DuckDBPyConnection, run_id: str) -> BuildFindings
         str(entity): int(failed or 0)
         for entity, failed in con.execute(
             f"select entity, failed_rows from {DQ_SCHEMA}.check_results "
-            "where run_id = ? and rule = 'quarantine_rate' order by entity",
+            f"where run_id = ? and rule = '{Rule.QUARANTINE_RATE}' order by entity",
             [run_id],
         ).fetchall()
     }
     (warnings,) = con.execute(
         f"select count(*) from {DQ_SCHEMA}.check_results where run_id = ? "
-        "and rule <> 'quarantine_rate' and coalesce(status, "
+        f"and rule <> '{Rule.QUARANTINE_RATE}' and coalesce(status, "
         "case when passed then 'pass' else 'fail' end) <> 'pass'",
         [run_id],
     ).fetchone() or (0,)
@@ -194,7 +195,7 @@ def _unchecked(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _infrastructure_errors(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     rows = con.execute(
         f"select detail from {DQ_SCHEMA}.check_results "
-        "where run_id = ? and rule = 'infrastructure' and not passed order by detail",
+        f"where run_id = ? and rule = '{Rule.INFRASTRUCTURE}' and not passed order by detail",
         [run_id],
     ).fetchall()
     return [f"quality checks could not run: {detail}" for (detail,) in rows]

@@ -1,4 +1,4 @@
-"""Great Expectations suites generated from the contract, run on pandas chunks.
+"""Great Expectations suites generated from the contract, run on pandas batches.
 
 Every expectation is derived from ``core/contract.yaml`` (through
 :func:`core.contract.load_contract`) and the configured enumerations; nothing here names
@@ -181,8 +181,10 @@ class GxValidator:
         _quiet_gx()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.validator.v1_validator import Validator
 
         self._gx = gx
+        self._validator_class = Validator
         self.context = gx.get_context(mode="ephemeral")
         self.context.enable_analytics(False)  # GX's own setting, not the process environment
         self.context.variables.progress_bars = ProgressBarsConfig(
@@ -217,15 +219,17 @@ class GxValidator:
         if frame.empty or not self._checks.get(entity):
             return outcome
         try:
-            batch = self._batches[entity].get_batch(batch_parameters={"dataframe": frame})
-            result = batch.validate(
-                self._suites[entity],
+            # One validator per frame loads the batch once (``get_batch`` followed by
+            # ``Batch.validate`` loads and fingerprints the whole frame twice).
+            result = self._validator_class(
+                batch_definition=self._batches[entity],
+                batch_parameters={"dataframe": frame},
                 result_format={
                     "result_format": "COMPLETE",
                     "unexpected_index_column_names": [ROW_ID],
                     "return_unexpected_index_query": False,
                 },
-            )
+            ).validate_expectation_suite(self._suites[entity])
         except Exception as exc:  # GX itself failed: not a data problem
             outcome.infrastructure_errors.append(
                 f"Great Expectations could not validate {entity}: {type(exc).__name__}: "

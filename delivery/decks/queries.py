@@ -8,6 +8,7 @@ Amounts are returned in the configured currency; the decks convert them to ä¸‡å…
 
 from __future__ import annotations
 
+from core.rules import Rule
 from delivery.decks.data import MartQuery
 
 OF = "opportunity_funnel"
@@ -32,7 +33,7 @@ _ALL = [
         ), checked as (
             select sum(checked_rows) as rows_checked, sum(failed_rows) as rows_quarantined
             from {DQ}.check_results
-            where rule = 'quarantine_rate' and run_id = (select run_id from latest)
+            where rule = '{Rule.QUARANTINE_RATE}' and run_id = (select run_id from latest)
         ), held as (
             select count(distinct row_id) as rows_held
             from {DQ}.quarantine where released_at is null

@@ -1,0 +1,110 @@
+"""Benchmark of the quality step alone, per rule family (issue 14, target 2).
+
+Loads a landing folder once into a scratch build database (kept as
+``OUT/quality-<folder name>.duckdb``: every load is still pending), then runs
+:func:`quality.checks.run_quality_checks` on a fresh copy of it and prints: the seconds
+Great Expectations takes to import and create its context (a fixed cost per build), the
+step's seconds and rows per second over the new rows, and the seconds spent in each rule
+family and writer that :mod:`quality.checks` calls.
+
+Usage: ``python benchmarks/quality_step.py LANDING [--out DIR] [--as-of YYYY-MM-DD]``, e.g.
+on the landing folder ``make bench`` generated (``benchmarks/out/landing-100000``).
+A measurement, not a test: the numbers depend on what else the machine is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import functools
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _loaded_database(landing: Path, out: Path, as_of: dt.date) -> Path:
+    """The landing folder loaded with the real loader, quality not yet run (cached)."""
+    from core import database
+    from core.settings import Settings
+    from ingestion.loader import load_landing
+
+    cached = out / f"quality-{landing.name}.duckdb"
+    if not cached.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        with database.connect(partial) as con:
+            load_landing(con, landing, Settings(), run_id="bench-load", as_of_date=as_of)
+        partial.rename(cached)
+    return cached
+
+
+def _timed(spent: collections.Counter[str], name: str, func: Callable[..., Any]) -> Callable:
+    """``func``, adding its wall seconds to ``spent[name]`` on every call."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - began
+
+    return wrapper
+
+
+def measure(landing: Path, out: Path, as_of: dt.date) -> None:
+    """Run the quality step once on a copy of the loaded database and print the timings."""
+    from core import database
+    from core.settings import Settings
+
+    work = out / "quality-step.duckdb"
+    shutil.copyfile(_loaded_database(landing, out, as_of), work)
+    began = time.perf_counter()
+    from quality.gx_suites import GxValidator
+
+    validator = GxValidator()
+    gx_start = time.perf_counter() - began
+    import quality.checks as step
+
+    spent: collections.Counter[str] = collections.Counter()
+    # the functions the step calls through the module, not the step itself
+    entry_points = {"run_quality_checks", "_check_pending_rows", "_row_rules"}
+    for name, func in vars(step).copy().items():
+        module = getattr(func, "__module__", "") or ""
+        called = callable(func) and not isinstance(func, type) and name not in entry_points
+        if called and module.startswith("quality."):
+            setattr(step, name, _timed(spent, name, func))
+    with database.connect(work) as con:
+        began = time.perf_counter()
+        outcome = step.run_quality_checks(
+            con, Settings(), run_id="bench", as_of_date=as_of, validator=validator
+        )
+        seconds = time.perf_counter() - began
+    work.unlink(missing_ok=True)
+    rows = sum(e.rows_checked for e in outcome.entities.values())
+    print(f"Great Expectations import and context: {gx_start:.1f} s (once per build)")
+    print(f"quality step: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s")
+    print(f"  with the GX start: {rows / (seconds + gx_start):,.0f} rows/s")
+    for name, part in spent.most_common():
+        if part >= 0.01:
+            print(f"  {name:28s} {part:6.2f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("landing", type=Path)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 3, 30))
+    args = parser.parse_args()
+    measure(args.landing.resolve(), args.out, args.as_of)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

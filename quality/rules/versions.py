@@ -1,0 +1,74 @@
+"""``uniqueness``: one version of a record per load, and the version key rules share.
+
+A versioned record (a lead) may land many times; sources.md keeps every version and lets
+a later file win. Inside one file, though, two *different* rows with the same record id
+and version contradict each other, and nothing says which is right: every such row is
+quarantined. Identical copies are no conflict.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.contract import Entity
+from core.rules import Rule
+from quality.rules.new_rows import FAILURES, new_rows_table, quote
+
+
+def version_key(entity: Entity) -> str:
+    """SQL for a row's version as text: the version column, else its default ('' if none)."""
+    version = entity.column(entity.version_column)
+    parts = [f"cast({quote(version.name)} as varchar)"]
+    if version.default_from:
+        parts.append(f"cast({quote(version.default_from)} as varchar)")
+    return f"coalesce({', '.join(parts)}, '')"
+
+
+def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """Two different rows with the same record id and version in one load (one file): all
+    of them. Across files the later file wins (sources.md), so that is no conflict."""
+    content = ", ".join(
+        f"coalesce(cast({quote(c)} as varchar), '<null>')" for c in entity.column_names
+    )
+    rid = quote(entity.record_id)
+    new_rows = new_rows_table(entity.name)
+    # Only rows sharing their (file, id, version) with another row can conflict: find
+    # those first, so the content of the other ~all rows is never hashed.
+    con.execute(
+        f"""
+        insert into {FAILURES}
+        with repeated_versions as (
+            select _file_hash, {rid} as record_id, {version_key(entity)} as version_key
+            from {new_rows}
+            where {rid} is not null
+            group by all
+            having count(*) > 1
+        ),
+        versions as (
+            select new_rows._row_id, new_rows._file_hash, repeated_versions.record_id,
+                   repeated_versions.version_key,
+                   md5(concat_ws('|', {content})) as content_hash
+            from {new_rows} as new_rows
+            join repeated_versions
+              on repeated_versions._file_hash = new_rows._file_hash
+             and repeated_versions.record_id = new_rows.{rid}
+             and repeated_versions.version_key = {version_key(entity)}
+        ),
+        conflicting_versions as (
+            select _file_hash, record_id, version_key, count(*) as copies
+            from versions
+            group by _file_hash, record_id, version_key
+            having count(distinct content_hash) > 1
+        )
+        select '{entity.name}', versions._row_id, '{Rule.UNIQUENESS}', '{entity.record_id}',
+               cast(conflicting_versions.copies as varchar) || ' different rows share '
+               || '{entity.record_id} ' || versions.record_id || ' and '
+               || '{entity.version_column} ' || versions.version_key,
+               'sql', 'block'
+        from versions
+        join conflicting_versions
+          on versions._file_hash = conflicting_versions._file_hash
+         and versions.record_id = conflicting_versions.record_id
+         and versions.version_key = conflicting_versions.version_key
+        """
+    )
