@@ -3,13 +3,15 @@ and personal data"), and the redaction of secrets in notification URLs.
 
 The rule is a short list of regular-expression replacements, applied in order, each with
 "replace every match" semantics. The same pattern text runs in Python (:mod:`re`), in
-DuckDB (RE2) and in PostgreSQL (ARE): it uses only what the three engines read the same
-way — character classes spelled out (``[0-9]``, never ``\\d``, which is Unicode in Python),
-greedy quantifiers, grouping and alternation, ``^`` and ``$``, no look-around, no
-back-references inside a pattern. Replacements are lists of literal text and group numbers,
-rendered as ``\\g<1>`` for Python and ``\\1`` for SQL. The dbt macro
-``dbt_project/macros/masking.sql`` is generated from this module
-(``python -m core.masking``); a test fails when the committed macro is stale.
+DuckDB (RE2), in PostgreSQL (ARE) and in Spark (``java.util.regex``): it uses only what
+these engines read the same way — character classes spelled out (``[0-9]``, never ``\\d``,
+which is Unicode in Python), greedy quantifiers, grouping and alternation, ``^`` and ``$``,
+no look-around, no back-references inside a pattern. Replacements are lists of literal text
+and group numbers, rendered as ``\\g<1>`` for Python, ``\\1`` for DuckDB and PostgreSQL and
+``$1`` for Spark. The dbt macro ``dbt_project/macros/masking.sql`` (one variant per engine)
+is generated from this module (``python -m core.masking``); a test fails when the committed
+macro is stale. tests/unit/test_core_masking.py checks Python against DuckDB, and
+tests/spark/test_spark_masking.py (``make test-spark``) Python against Spark.
 
 What is masked:
 
