@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench dagster-ui clean
+.PHONY: install demo test test-spark lint bench dagster-ui clean
 
 install: $(STAMP)
 
@@ -23,6 +23,23 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The Spark parity test (docs/scaling.md, "Spark") in its own virtual environment: the
+# project plus dbt-spark and pyspark (constraints-spark.txt), which must stay out of .venv.
+SPARK_VENV ?= .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+$(SPARK_STAMP): pyproject.toml constraints.txt constraints-spark.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
+	test -x $(SPARK_BIN)/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/python -m pip install --quiet --upgrade pip
+	$(SPARK_BIN)/python -m pip install --quiet -c constraints.txt -c constraints-spark.txt \
+		-e '.[dev]' 'dbt-spark[session]'
+	touch $(SPARK_STAMP)
+
+test-spark: $(SPARK_STAMP)
+	$(SPARK_BIN)/python -m pytest -m spark tests/spark
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,4 +61,4 @@ dagster-ui: install
 	DAGSTER_HOME='$(UI_DAGSTER_HOME)' CRM_WAREHOUSE_DIR='$(UI_WAREHOUSE)' CRM_LANDING_DIR='$(UI_LANDING)' $(BIN)/dagster dev -m orchestration.definitions
 
 clean:
-	rm -rf $(VENV) demo_warehouse demo_landing dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(SPARK_VENV) demo_warehouse demo_landing dbt_project/target dbt_project/logs

@@ -3,13 +3,15 @@ and personal data"), and the redaction of secrets in notification URLs.
 
 The rule is a short list of regular-expression replacements, applied in order, each with
 "replace every match" semantics. The same pattern text runs in Python (:mod:`re`), in
-DuckDB (RE2) and in PostgreSQL (ARE): it uses only what the three engines read the same
-way — character classes spelled out (``[0-9]``, never ``\\d``, which is Unicode in Python),
-greedy quantifiers, grouping and alternation, ``^`` and ``$``, no look-around, no
-back-references inside a pattern. Replacements are lists of literal text and group numbers,
-rendered as ``\\g<1>`` for Python and ``\\1`` for SQL. The dbt macro
-``dbt_project/macros/masking.sql`` is generated from this module
-(``python -m core.masking``); a test fails when the committed macro is stale.
+DuckDB (RE2), in PostgreSQL (ARE) and in Spark (``java.util.regex``): it uses only what
+these engines read the same way — character classes spelled out (``[0-9]``, never ``\\d``,
+which is Unicode in Python), greedy quantifiers, grouping and alternation, ``^`` and ``$``,
+no look-around, no back-references inside a pattern. Replacements are lists of literal text
+and group numbers, rendered as ``\\g<1>`` for Python, ``\\1`` for DuckDB and PostgreSQL and
+``$1`` for Spark. The dbt macro ``dbt_project/macros/masking.sql`` (one variant per engine)
+is generated from this module (``python -m core.masking``); a test fails when the committed
+macro is stale. tests/unit/test_core_masking.py checks Python against DuckDB, and
+tests/spark/test_spark_masking.py (``make test-spark``) Python against Spark.
 
 What is masked:
 
@@ -45,6 +47,11 @@ from pathlib import Path
 Part = str | int
 
 
+def _java_literal(char: str) -> str:
+    """One character of literal replacement text for Java: ``\\``, ``$`` and digits escaped."""
+    return f"\\{char}" if char in "\\$0123456789" else char
+
+
 @dataclass(frozen=True)
 class MaskPass:
     """One replace-all pass: pattern and replacement, shared by Python and SQL."""
@@ -64,6 +71,19 @@ class MaskPass:
     def sql_replacement(self) -> str:
         """The replacement as DuckDB's and PostgreSQL's ``regexp_replace`` read it."""
         return "".join(f"\\{p}" if isinstance(p, int) else p for p in self.replacement)
+
+    @property
+    def java_replacement(self) -> str:
+        """The replacement as Spark's ``regexp_replace`` (``java.util.regex``) reads it.
+
+        Groups are ``$1``; in literal text ``\\`` and ``$`` are escaped, and so is every digit:
+        Java reads ``$10`` as group 10 when the pattern has that many groups, so the ``0``
+        after group 1 in ``(1, "0", 2)`` must be ``\\0``, whatever the group count.
+        """
+        return "".join(
+            f"${p}" if isinstance(p, int) else "".join(_java_literal(c) for c in p)
+            for p in self.replacement
+        )
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -212,26 +232,47 @@ def redact_urls(text: str) -> str:
 
 # --------------------------------------------------------------------------- SQL
 def _sql_literal(text: str) -> str:
+    """A standard SQL string literal (DuckDB, PostgreSQL): quotes doubled, ``\\`` as is."""
     return "'" + text.replace("'", "''") + "'"
 
 
-def sql_mask_text(expression: str, indent: str = "") -> str:
-    """A SQL expression masking ``expression`` (DuckDB and PostgreSQL): nested replaces,
-    the first pass innermost, laid out one argument per line."""
-    count = len(MASK_PASSES)
+def _spark_literal(text: str) -> str:
+    """A Spark SQL string literal: Spark reads ``\\`` in a literal as an escape character
+    (``spark.sql.parser.escapedStringLiterals`` is off by default), so it is doubled."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _nested_replaces(expression: str, indent: str, passes: list[list[str]]) -> str:
+    """``regexp_replace(…(expression, args of pass 1…)…, args of the last pass)``: nested
+    calls, the first pass innermost, laid out one argument per line."""
+    count = len(passes)
     lines = [f"{indent}{'    ' * depth}regexp_replace(" for depth in range(count)]
     lines[0] = lines[0].lstrip()
     lines.append(f"{indent}{'    ' * count}{expression},")
-    for position, mask_pass in enumerate(MASK_PASSES):
+    for position, arguments in enumerate(passes):
         depth = count - 1 - position
         inner = f"{indent}{'    ' * (depth + 1)}"
-        lines += [
-            f"{inner}{_sql_literal(mask_pass.pattern)},",
-            f"{inner}{_sql_literal(mask_pass.sql_replacement)},",
-            f"{inner}'g'",
-            f"{indent}{'    ' * depth})" + ("," if depth else ""),
-        ]
+        lines += [f"{inner}{argument}," for argument in arguments[:-1]]
+        lines += [f"{inner}{arguments[-1]}", f"{indent}{'    ' * depth})" + ("," if depth else "")]
     return "\n".join(lines)
+
+
+def sql_mask_text(expression: str, indent: str = "") -> str:
+    """A SQL expression masking ``expression`` (DuckDB and PostgreSQL): ``regexp_replace``
+    with the ``'g'`` (replace every match) flag and ``\\1`` group references."""
+    passes = [
+        [_sql_literal(p.pattern), _sql_literal(p.sql_replacement), "'g'"] for p in MASK_PASSES
+    ]
+    return _nested_replaces(expression, indent, passes)
+
+
+def spark_sql_mask_text(expression: str, indent: str = "") -> str:
+    """The same rule in Spark SQL: Spark's ``regexp_replace`` always replaces every match
+    and its fourth argument is a start *position* (a ``'g'`` there makes the call NULL);
+    the pattern is a ``java.util.regex`` one, which reads these patterns like RE2, ARE and
+    Python's :mod:`re`; group references are ``$1`` (:attr:`MaskPass.java_replacement`)."""
+    passes = [[_spark_literal(p.pattern), _spark_literal(p.java_replacement)] for p in MASK_PASSES]
+    return _nested_replaces(expression, indent, passes)
 
 
 def sql_mask_identifier(expression: str, masked_expression: str | None = None) -> str:
@@ -249,17 +290,31 @@ DBT_MACRO = Path(__file__).resolve().parent.parent / "dbt_project" / "macros" / 
 
 
 def render_dbt_macro() -> str:
-    """The text of ``dbt_project/macros/masking.sql``, generated from :data:`MASK_PASSES`."""
+    """The text of ``dbt_project/macros/masking.sql``, generated from :data:`MASK_PASSES`:
+    ``mask_contact_data`` dispatched to a default (DuckDB, PostgreSQL) and a Spark variant."""
     body = sql_mask_text("{{ column }}", indent="    ")
+    spark_body = spark_sql_mask_text("{{ column }}", indent="    ")
     return (
         "{#- GENERATED from core/masking.py by `python -m core.masking`: do not edit by hand.\n"
         '    The one masking rule (quality.md, "Secrets and personal data"): e-mail addresses\n'
         "    as z***@example.com, Chinese mobile numbers as 138****5678 and landlines as\n"
         "    021****0007, whatever their separators, brackets or country code. The same\n"
-        "    patterns run in Python (core.masking.mask_text); regexp_replace with the 'g' flag\n"
-        "    and \\1 group references reads them alike on DuckDB and PostgreSQL. -#}\n"
+        "    patterns run in Python (core.masking.mask_text). Engines differ only in how\n"
+        "    regexp_replace is called, hence one variant per engine (adapter.dispatch). -#}\n"
         "{% macro mask_contact_data(column) -%}\n"
+        "    {{ return(adapter.dispatch('mask_contact_data')(column)) }}\n"
+        "{%- endmacro %}\n"
+        "\n"
+        "{#- DuckDB and PostgreSQL: the 'g' flag replaces every match; \\1 is group 1. -#}\n"
+        "{% macro default__mask_contact_data(column) -%}\n"
         f"    {body}\n"
+        "{%- endmacro %}\n"
+        "\n"
+        "{#- Spark: regexp_replace replaces every match and reads a fourth argument as the\n"
+        "    start position (the 'g' flag would make it NULL); groups are $1 (java.util.regex),\n"
+        "    a digit after a group is escaped (\\0), and Spark string literals double \\. -#}\n"
+        "{% macro spark__mask_contact_data(column) -%}\n"
+        f"    {spark_body}\n"
         "{%- endmacro %}\n"
         "\n"
         "{#- An id, owner or account key masked like text; when masking changed it, '~' and\n"

@@ -26,5 +26,5 @@
 
 {% macro as_of_end() -%}
     {%- set next_day = modules.datetime.date.fromisoformat(as_of_date_text()) + modules.datetime.timedelta(days=1) -%}
-    cast('{{ next_day.isoformat() }} 00:00:00' as timestamp)
+    cast('{{ next_day.isoformat() }} 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

@@ -66,7 +66,9 @@
     cast(({{ timestamp_column }} at time zone 'UTC') at time zone '{{ var("timezone") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- Spark has no `at time zone`; from_utc_timestamp shifts a UTC timestamp to local time. -#}
+{#- Spark has no `at time zone`. convert_timezone (Spark 3.4+) gives a timestamp without
+    time zone, as on DuckDB and PostgreSQL; from_utc_timestamp would give Spark's TIMESTAMP
+    (local time zone), which readers see shifted by their session's time zone. -#}
 {% macro spark__utc_to_local(timestamp_column) -%}
-    from_utc_timestamp({{ timestamp_column }}, '{{ var("timezone") }}')
+    convert_timezone('UTC', '{{ var("timezone") }}', cast({{ timestamp_column }} as timestamp_ntz))
 {%- endmacro %}

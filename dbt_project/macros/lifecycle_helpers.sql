@@ -2,9 +2,11 @@
     comes from the dbt vars (crm_pipeline/config.py: Settings.dbt_vars); the SQL they expand
     to uses dbt's cross-database macros only, so the mart builds on DuckDB and PostgreSQL. -#}
 
-{#- Hours from one timestamp to another, as a decimal (seconds / 3600). -#}
+{#- Hours from one timestamp to another, as an 8-byte float (seconds / 3600). The seconds
+    are made a double first: bigint / 3600.0 is a DOUBLE on DuckDB but a decimal(27,6) on
+    Spark. -#}
 {% macro lifecycle_hours_between(start_timestamp, end_timestamp) -%}
-    ({{ dbt.datediff(start_timestamp, end_timestamp, 'second') }} / 3600.0)
+    ({{ as_double(dbt.datediff(start_timestamp, end_timestamp, 'second')) }} / 3600)
 {%- endmacro %}
 
 {#- A configured threshold (var thresholds.<name>); fails at compile time when missing. -#}

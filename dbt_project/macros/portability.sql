@@ -22,6 +22,24 @@
     double
 {%- endmacro %}
 
+{#- Timestamps without time zone on Spark. The marts hold local wall-clock times (sources.md):
+    TIMESTAMP on DuckDB, `timestamp` (without time zone) on PostgreSQL. Spark's `timestamp`
+    is a TIMESTAMP WITH LOCAL TIME ZONE, which a reader whose session has another time zone
+    sees shifted; `timestamp_ntz` (Spark 3.4+) is the counterpart. These override dbt-spark's
+    variants of dbt.type_timestamp() and dbt.dateadd() (the root project's `spark__` macro
+    wins a dispatch). Not spark.sql.timestampType=TIMESTAMP_NTZ for the session: dbt-spark's
+    own dateadd goes through to_timestamp(unix seconds), which that setting makes NULL. -#}
+{% macro spark__type_timestamp() -%}
+    timestamp_ntz
+{%- endmacro %}
+
+{#- dateadd on Spark with timestampadd (Spark 3.3+): the same calendar arithmetic as
+    DuckDB's `+ interval` (a month from 31 January is 28 February), and a timestamp_ntz
+    stays one. dbt-spark's version returns a local-time-zone timestamp. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, {{ interval }}, cast({{ from_date_or_timestamp }} as timestamp_ntz))
+{%- endmacro %}
+
 {#- An expression as an 8-byte float. Ratios and averages are computed in it so that every
     engine returns the same type and value: `1.0 * x / y` is a DOUBLE on DuckDB but an
     arbitrary-precision numeric with 20 decimals on PostgreSQL. -#}

@@ -61,7 +61,7 @@ churn_by_rule as (
 
 select
     account_key,
-    cast(coalesce(cancelled_at, inactive_since) as timestamp) as churned_at,
+    cast(coalesce(cancelled_at, inactive_since) as {{ dbt.type_timestamp() }}) as churned_at,
     case
         when cancelled_at is not null then 'cancellation'
         when inactive_since is not null then 'inactive'

@@ -17,7 +17,7 @@ service_records as (
 customer_counts as (
     select
         count(case when lifecycle_status <> 'churned' then 1 end) as customers,
-        count(case when acquired_at >= cast({{ as_of_month() }} as timestamp)
+        count(case when acquired_at >= cast({{ as_of_month() }} as {{ dbt.type_timestamp() }})
                  then 1 end) as new_customers_mtd,
         count(case when lifecycle_status in ('new', 'active') then 1 end)
             as active_customers,
