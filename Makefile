@@ -58,7 +58,7 @@ UI_DAGSTER_HOME ?= $(UI_WAREHOUSE)/dagster
 
 dagster-ui: install
 	$(BIN)/python -c 'import sys; from pathlib import Path; from crm_pipeline.runner import write_instance_config; write_instance_config(Path(sys.argv[1]))' '$(UI_DAGSTER_HOME)'
-	DAGSTER_HOME='$(UI_DAGSTER_HOME)' CRM_WAREHOUSE_DIR='$(UI_WAREHOUSE)' CRM_LANDING_DIR='$(UI_LANDING)' $(BIN)/dagster dev -m orchestration.definitions
+	DAGSTER_HOME='$(UI_DAGSTER_HOME)' CRM_WAREHOUSE_DIR='$(UI_WAREHOUSE)' CRM_LANDING_DIR='$(UI_LANDING)' VIRTUAL_ENV='$(CURDIR)/$(VENV)' $(BIN)/dg dev --port 3000
 
 clean:
 	rm -rf $(VENV) $(SPARK_VENV) demo_warehouse demo_landing dbt_project/target dbt_project/logs

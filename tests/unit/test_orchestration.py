@@ -359,3 +359,31 @@ def test_abandoned_command_line_runs_are_closed_but_daemon_runs_are_not() -> Non
         _close_abandoned_cli_runs(instance)
         assert instance.get_run_by_id("killed-cli").status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id("daemon").status == dg.DagsterRunStatus.STARTED
+
+
+def test_dg_project_cli_loads_the_definitions(tmp_path: Path) -> None:
+    """`dg dev` (make dagster-ui) finds the project through pyproject's [tool.dg] and loads
+    the same definitions; a wrong entry point there would only show when someone opens the UI."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "CRM_LANDING_DIR": str(tmp_path / "landing"),
+        "CRM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "DAGSTER_HOME": str(tmp_path),
+        "VIRTUAL_ENV": str(Path(sys.executable).parents[1]),
+    }
+    (tmp_path / "dagster.yaml").write_text("")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "All definitions loaded successfully" in done.stdout + done.stderr
