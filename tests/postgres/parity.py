@@ -44,6 +44,16 @@ TYPE_FAMILIES = {
 }
 
 
+def source_tables(duck: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """Names of the build database's tables in one source schema, in name order."""
+    rows = duck.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? order by 1",
+        [schema],
+    ).fetchall()
+    return [table for (table,) in rows]
+
+
 def copy_sources(build_db: Path, pg: Any) -> None:
     """Every table of raw and data_quality, with its rows, into the PostgreSQL database."""
     with (
@@ -53,12 +63,7 @@ def copy_sources(build_db: Path, pg: Any) -> None:
     ):
         for schema in SOURCE_SCHEMAS:
             cursor.execute(f"create schema if not exists {schema}")
-            tables = duck.execute(
-                "select table_name from duckdb_tables() where database_name = current_database() "
-                "and schema_name = ? order by 1",
-                [schema],
-            ).fetchall()
-            for (table,) in tables:
+            for table in source_tables(duck, schema):
                 copy_table(duck, cursor, (schema, table), schema, Path(scratch))
     pg.commit()
 

@@ -34,6 +34,7 @@ from tests.postgres.parity import (
     _same,
     _sort_key,
     mart_tables,
+    source_tables,
 )
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
@@ -62,12 +63,7 @@ def _export_sources(build_db: Path, spark: Any, scratch: Path) -> None:
     with duckdb.connect(str(build_db), read_only=True) as duck:
         for schema in SOURCE_SCHEMAS:
             spark.sql(f"create database if not exists {schema}")
-            tables = duck.execute(
-                "select table_name from duckdb_tables() where database_name = current_database() "
-                "and schema_name = ? order by 1",
-                [schema],
-            ).fetchall()
-            for (table,) in tables:
+            for table in source_tables(duck, schema):
                 parquet = scratch / f"{schema}.{table}.parquet"
                 duck.execute(f"copy {schema}.{table} to '{parquet}' (format parquet)")
                 frame = spark.read.parquet(str(parquet))
