@@ -154,7 +154,7 @@ def print_summary(paths: WarehousePaths, landing: Path) -> None:
         f"'{paths.serving_db}', read_only=True).sql('from opportunity_funnel.kpi_summary'))\"\n"
         "  make dagster-ui    # Dagster UI on http://127.0.0.1:3000 with this warehouse\n"
         f"  (equivalent: DAGSTER_HOME={paths.dagster_home} CRM_WAREHOUSE_DIR={paths.root} "
-        f"CRM_LANDING_DIR={landing} .venv/bin/dagster dev -m orchestration.definitions)"
+        f"CRM_LANDING_DIR={landing} VIRTUAL_ENV=$PWD/.venv .venv/bin/dg dev --port 3000)"
     )
 
 
