@@ -28,6 +28,7 @@ layer is append-only. Landed files are only ever read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -62,6 +63,8 @@ Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
 # file in fixed work (staging, planning a wide INSERT) and is only at parity on files of
 # 10 k rows and more (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
 ENGINE_MIN_BYTES = 4 << 20
+# Write-ahead log a load lets grow before DuckDB folds it into the database file.
+LOAD_CHECKPOINT_BYTES = "1GiB"
 Progress = Callable[[str], None]
 
 
@@ -648,11 +651,43 @@ def load_landing(
     """
     create_raw_tables(con)
     create_quality_tables(con)
+    with _few_checkpoints(con):
+        return _load_landing(con, Path(landing_dir), settings, run_id, as_of_date, progress)
+
+
+@contextlib.contextmanager
+def _few_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Checkpoint once per ``LOAD_CHECKPOINT_BYTES`` of write-ahead log, and once at the end.
+
+    DuckDB checkpoints whenever its log passes 16 MiB: every few files of a landing
+    folder, each checkpoint rewriting the raw tables' unfinished row groups again. That
+    was a third of the 10^5 ingest's wall time (docs/benchmarks.md, "Ingest: fewer
+    checkpoints"). Every statement still commits to the log as before, so a crash loses
+    nothing more; only the log grows larger before it is folded into the file.
+    """
+    previous = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_BYTES}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set checkpoint_threshold = '{previous}'")
+    con.execute("checkpoint")
+
+
+def _load_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    settings: Settings,
+    run_id: str,
+    as_of_date: dt.date,
+    progress: Progress | None,
+) -> list[FileLoadResult]:
+    """The body of :func:`load_landing`, tables created."""
     progress = _masked(progress)
     removed = remove_unrecorded_rows(con)
     if removed and progress is not None:
         progress(f"removed {removed:,} rows of an interrupted earlier load")
-    files, ignored = landing_entries(Path(landing_dir))
+    files, ignored = landing_entries(landing_dir)
     states = latest_file_states(con)
     results = _record_withdrawals(con, states, {f.relative_path for f in files}, run_id, as_of_date)
     results += _record_ignored(con, ignored, run_id, as_of_date)
