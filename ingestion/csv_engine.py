@@ -116,11 +116,14 @@ def stage_csv(
     if cells is None or lines is None:
         return None
     columns = ", ".join(f"'c{i}': 'varchar'" for i in range(len(cells)))
+    # force_not_null: an empty field is the text '' (as Python's csv reads it), never NULL
+    not_null = ", ".join(f"'c{i}'" for i in range(len(cells)))
     try:
         con.execute(
             f"create or replace temp table {STAGE_TABLE} as select * from read_csv("
             f"{literal(str(path))}, header = false, auto_detect = false, delim = ',', "
-            f"quote = '\"', escape = '\"', strict_mode = true, columns = {{{columns}}})"
+            f"quote = '\"', escape = '\"', strict_mode = true, columns = {{{columns}}}, "
+            f"force_not_null = [{not_null}])"
         )
     except duckdb.Error:
         drop_stage(con)
@@ -137,25 +140,29 @@ def _same_records(con: duckdb.DuckDBPyConnection, header: list[str], lines: int)
     if count != lines:
         return False
     first = con.execute(f"select * from {STAGE_TABLE} where rowid = 0").fetchall()
-    return bool(first) and [c or "" for c in first[0]] == header
+    return bool(first) and list(first[0]) == header
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the staged text tables."""
-    con.execute(f"drop table if exists {ROWS_TABLE}")
+    """Remove the staged text table and its view."""
+    con.execute(f"drop view if exists {ROWS_TABLE}")
     con.execute(f"drop table if exists {STAGE_TABLE}")
 
 
 def _keep_rows(con: duckdb.DuckDBPyConnection, width: int) -> None:
-    """``ROWS_TABLE``: data records (text, never NULL) with their line number,
-    rows whose cells are all blank skipped (the Python reader skips them too)."""
-    cells = ", ".join(f"coalesce(c{i}, '') as c{i}" for i in range(width))
+    """``ROWS_TABLE``: a view of the data records (text, never NULL) with their line
+    number, rows whose cells are all blank skipped (the Python reader skips them too).
+
+    A view, not a copy: the text is staged once; the few queries that read it repeat
+    only the blank-row test.
+    """
+    cells = ", ".join(f"c{i}" for i in range(width))
     # "some cell is not blank" as an OR chain: DuckDB stops at the first non-blank cell
-    filled = " or ".join(f"not {blank_sql(f'coalesce(c{i}, {chr(39) * 2})')}" for i in range(width))
+    filled = " or ".join(f"not {blank_sql(f'c{i}')}" for i in range(width))
     con.execute(
-        f"create or replace temp table {ROWS_TABLE} as "
+        f"create or replace temp view {ROWS_TABLE} as "
         f"select rowid + 1 as _source_row, {cells} from {STAGE_TABLE} "
-        f"where rowid > 0 and ({filled}) order by rowid"
+        f"where rowid > 0 and ({filled})"
     )
 
 
@@ -193,13 +200,18 @@ def typed_columns(
         if sql.complete:
             typed.append(TypedColumn(name, cell, sql_type, sql.value, None, None))
         elif name not in todo:
-            value = f"case when {sql.canonical} then {sql.value} end"
+            # every cell that is not blank is canonical: no second canonical test
+            value = f"case when not {blank_sql(cell)} then {sql.value} end"
             typed.append(TypedColumn(name, cell, sql_type, value, None, None))
         else:
             ref = f"_engine_ref_{index}"
             con.register(ref, reference_results(parsers[name], todo[name]))
             fallback = f"cast({ref}.value as {sql_type})"
-            value = f"case when {sql.canonical} then {sql.value} else {fallback} end"
+            # a cell is blank, one of the reference's texts, or else canonical
+            value = (
+                f"case when {ref}.cell is not null then {fallback} "
+                f"when {blank_sql(cell)} then null else {sql.value} end"
+            )
             join = f"left join {ref} on {ref}.cell = {cell}"
             typed.append(TypedColumn(name, cell, sql_type, value, f"{ref}.problem", join))
     return typed
