@@ -279,18 +279,30 @@ def typed_columns(
 def _non_canonical(
     con: duckdb.DuckDBPyConnection, positions: dict[str, int], sqls: dict[str, ColumnSql]
 ) -> dict[str, list[str]]:
-    """Column -> its distinct cell texts that are neither blank nor canonical."""
-    parts = [
-        f"select distinct {literal(name)} as name, kept.c{positions[name]} as cell "
-        f"from {ROWS_TABLE} as kept where not {blank_sql(f'kept.c{positions[name]}')} "
-        f"and not {sql.canonical}"
-        for name, sql in sqls.items()
-        if not sql.complete
-    ]
+    """Column -> its distinct cell texts that are neither blank nor canonical.
+
+    One scan of the rows: each cell is tested once, and a grouping set per column keeps
+    its distinct leftovers (a row of the result has at most one non-NULL column).
+    """
+    names = [name for name, sql in sqls.items() if not sql.complete]
     todo: dict[str, list[str]] = {}
-    if parts:
-        for name, cell in con.execute(" union all ".join(parts)).fetchall():
-            todo.setdefault(name, []).append(cell)
+    if not names:
+        return todo
+    flagged = ", ".join(
+        f"case when not {blank_sql(f'kept.c{positions[name]}')} and not {sqls[name].canonical} "
+        f"then kept.c{positions[name]} end as n{index}"
+        for index, name in enumerate(names)
+    )
+    columns = ", ".join(f"n{index}" for index in range(len(names)))
+    sets = ", ".join(f"(n{index})" for index in range(len(names)))
+    rows = con.execute(
+        f"with flagged_cells as (select {flagged} from {ROWS_TABLE} as kept) "
+        f"select {columns} from flagged_cells group by grouping sets ({sets})"
+    ).fetchall()
+    for row in rows:
+        for name, cell in zip(names, row, strict=True):
+            if cell is not None:
+                todo.setdefault(name, []).append(cell)
     return todo
 
 

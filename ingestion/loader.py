@@ -794,8 +794,8 @@ def _few_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
     DuckDB checkpoints whenever its log passes 16 MiB: every few files of a landing
     folder, each checkpoint rewriting the raw tables' unfinished row groups again. That
-    was a third of the 10^5 ingest's wall time (docs/benchmarks.md, "Ingest: fewer
-    checkpoints"). Every statement still commits to the log as before, so a crash loses
+    was a third of the 10^5 ingest's wall time (docs/benchmarks.md, "Ingest: checkpoints
+    and runs of files"). Every statement still commits to the log as before, so a crash loses
     nothing more; only the log grows larger before it is folded into the file.
     """
     previous = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
