@@ -70,10 +70,12 @@ from ingestion.readers import (
 from ingestion.readers import _header_names as header_names
 
 Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
-# Smaller CSV files go through the Python reader: the DuckDB path costs ~0.1 s more per
-# file in fixed work (staging, planning a wide INSERT) and is only at parity on files of
-# 10 k rows and more (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
-ENGINE_MIN_BYTES = 4 << 20
+# A CSV file, or a run of them loaded in one statement, with less text goes through the
+# Python reader: the DuckDB path has fixed work per statement (staging, planning a wide
+# INSERT) and only ties with the Python path on a single 2.4 MB file; on runs of files it
+# wins (docs/benchmarks.md, "Ingest: checkpoints and runs of files"). Both write the
+# same rows.
+ENGINE_MIN_BYTES = 2 << 20
 # Consecutive plainly structured CSV files of one entity and one header go to DuckDB in
 # one statement (their fixed costs paid once), up to this many bytes of text at a time.
 BATCH_MAX_BYTES = 256 << 20
