@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/ingest_paths.py benchmarks/out/landing-100000 --rounds 3
 
 Each round loads the landing folder into a fresh warehouse file three ways: the loader
-with every CSV file in DuckDB (``ingestion.csv_engine``, whatever its size), the loader
+with every CSV file in DuckDB (``ingestion.csv_engine``, whatever its size; consecutive
+files of one entity and one header in one statement, as in a build), the loader
 with the DuckDB path switched off (every file through the Python reader and parser), and DuckDB's
 ``read_csv(all_varchar = true)`` into one table per entity (the issue-14 baseline). The
 rounds interleave the three so that a busy machine slows them alike; the table reports

@@ -1,9 +1,10 @@
-"""Load a CSV file into ``raw.<entity>`` inside DuckDB: the fast path of the loader (issue 14).
+"""Load CSV files into ``raw.<entity>`` inside DuckDB: the fast path of the loader (issue 14).
 
-DuckDB reads the file as text (``read_csv`` with every column VARCHAR, no header, no
-sniffing), the contract's SQL (:mod:`ingestion.sql_parsing`) types the canonical values,
-the reference parser types the rest once per distinct text, and one INSERT ... SELECT
-writes the rows with their ``_raw``, ``_errors`` and ``_account_key``.
+DuckDB reads the files as text (``read_csv`` over one or several files of one header,
+every column VARCHAR, no header, no sniffing, ``filename`` telling the files apart), the
+contract's SQL (:mod:`ingestion.sql_parsing`) types the canonical values, the reference
+parser types the rest once per distinct text, and one INSERT ... SELECT writes the rows of
+all of them with their ``_raw``, ``_errors``, ``_account_key`` and each file's lineage.
 
 The Python reader (:func:`ingestion.readers.read_csv`) stays the authority on structure:
 this path only takes a file whose structure leaves no room for the two readers to differ,
@@ -16,8 +17,8 @@ sentence of any structure rule) for anything else:
 - DuckDB's strict reader loads it, one record per line (no blank line, no line break
   inside a quoted field), and its first record equals Python's ``csv`` header.
 
-Then the row number of a record is its line number, as the Python reader counts it, and
-rows whose cells are all blank are skipped as the Python reader skips them.
+Then the row number of a record is its line number in its file, as the Python reader
+counts it, and rows whose cells are all blank are skipped as the Python reader skips them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from core.contract import Entity
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES
@@ -50,6 +52,7 @@ from ingestion.sql_parsing import (
 
 STAGE_TABLE = "_engine_csv"
 ROWS_TABLE = "_engine_rows"
+FILES_TABLE = "_engine_files"
 _BLOCK = 1 << 24
 _FIELD = rb'(?:"[^"]*+(?:""[^"]*+)*+"|[^",\r\n]*+)'
 # A CSV file whose quotes only ever enclose whole fields, every line terminated.
@@ -58,16 +61,26 @@ _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 @dataclass(frozen=True)
-class StagedCsv:
-    """A CSV file loaded as text into the temporary ``STAGE_TABLE`` (c0, c1, ...)."""
+class PlainCsv:
+    """A CSV file whose bytes passed the structure pre-check, with its first record."""
 
-    headers: list[str]
+    path: Path
+    cells: list[str]  # the header record as Python's ``csv`` reads it
     lines: int  # records in the file, header included
 
 
 @dataclass(frozen=True)
+class StagedCsv:
+    """CSV files of one header loaded as text into the temporary ``STAGE_TABLE``
+    (c0, c1, ..., filename)."""
+
+    headers: list[str]
+    files: list[PlainCsv]
+
+
+@dataclass(frozen=True)
 class FileMeta:
-    """Lineage values every raw row of the file carries."""
+    """Lineage values every raw row of one file carries."""
 
     rel: str
     file_hash: str
@@ -105,57 +118,110 @@ def _is_utf8(encoding: str) -> bool:
         return False
 
 
-def stage_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, encoding: str, header_row: int
-) -> StagedCsv | None:
-    """Load the file as text into ``STAGE_TABLE``; ``None`` when the Python reader must read it."""
+def plain_csv(path: Path, encoding: str, header_row: int) -> PlainCsv | None:
+    """The file when its bytes leave DuckDB's reader no room to differ from Python's
+    (see the module docstring), else ``None``: the Python reader must read it."""
     if header_row != 1 or not _is_utf8(encoding):
         return None
     lines = _plain_lines(path)
     cells = _first_record(path) if lines else None
     if cells is None or lines is None:
         return None
+    return PlainCsv(path, cells, lines)
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, files: list[PlainCsv]) -> StagedCsv | None:
+    """Load the files (all with one header record) as text into ``STAGE_TABLE`` in one
+    statement; ``None`` when DuckDB reads any of them differently from the Python reader.
+
+    One statement for many files: the per-statement costs are paid once, not per file.
+    """
+    cells = files[0].cells
+    if any(f.cells != cells for f in files) or len({str(f.path) for f in files}) < len(files):
+        return None
     columns = ", ".join(f"'c{i}': 'varchar'" for i in range(len(cells)))
+    # force_not_null: an empty field is the text '' (as Python's csv reads it), never NULL
+    not_null = ", ".join(f"'c{i}'" for i in range(len(cells)))
+    paths = ", ".join(literal(str(f.path)) for f in files)
     try:
         con.execute(
             f"create or replace temp table {STAGE_TABLE} as select * from read_csv("
-            f"{literal(str(path))}, header = false, auto_detect = false, delim = ',', "
-            f"quote = '\"', escape = '\"', strict_mode = true, columns = {{{columns}}})"
+            f"[{paths}], header = false, auto_detect = false, delim = ',', "
+            f"quote = '\"', escape = '\"', strict_mode = true, columns = {{{columns}}}, "
+            f"force_not_null = [{not_null}], filename = true)"
         )
     except duckdb.Error:
         drop_stage(con)
         return None
-    if not _same_records(con, cells, lines):
+    if not _same_records(con, files):
         drop_stage(con)
         return None
-    return StagedCsv(_header_names(cells), lines)
+    return StagedCsv(_header_names(cells), files)
 
 
-def _same_records(con: duckdb.DuckDBPyConnection, header: list[str], lines: int) -> bool:
-    """One record per line, and DuckDB's first record is Python's header."""
-    count = con.execute(f"select count(*) from {STAGE_TABLE}").fetchall()[0][0]
-    if count != lines:
-        return False
-    first = con.execute(f"select * from {STAGE_TABLE} where rowid = 0").fetchall()
-    return bool(first) and [c or "" for c in first[0]] == header
+def _same_records(con: duckdb.DuckDBPyConnection, files: list[PlainCsv]) -> bool:
+    """Per file: one record per line, in file order, the first one Python's header."""
+    spans = {
+        name: (count, first, last)
+        for name, count, first, last in con.execute(
+            f"select filename, count(*), min(rowid), max(rowid) from {STAGE_TABLE} group by all"
+        ).fetchall()
+    }
+    for plain in files:
+        count, first, last = spans.get(str(plain.path), (0, 0, -1))
+        if count != plain.lines or last - first + 1 != count:
+            return False
+    heads = con.execute(
+        f"select * exclude (filename) from {STAGE_TABLE} where rowid in "
+        f"(select min(rowid) from {STAGE_TABLE} group by filename)"
+    ).fetchall()
+    return len(heads) == len(files) and all(list(head) == files[0].cells for head in heads)
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the staged text tables."""
-    con.execute(f"drop table if exists {ROWS_TABLE}")
+    """Remove the staged text table, its view and the table of staged files."""
+    con.execute(f"drop view if exists {ROWS_TABLE}")
+    con.execute(f"drop table if exists {FILES_TABLE}")
     con.execute(f"drop table if exists {STAGE_TABLE}")
 
 
-def _keep_rows(con: duckdb.DuckDBPyConnection, width: int) -> None:
-    """``ROWS_TABLE``: data records (text, never NULL) with their line number,
-    rows whose cells are all blank skipped (the Python reader skips them too)."""
-    cells = ", ".join(f"coalesce(c{i}, '') as c{i}" for i in range(width))
+def _keep_rows(con: duckdb.DuckDBPyConnection, staged: StagedCsv, metas: list[FileMeta]) -> None:
+    """``ROWS_TABLE``: a view of the data records (text, never NULL) with their file's
+    lineage and their line number in it; rows whose cells are all blank are skipped (the
+    Python reader skips them too).
+
+    A view, not a copy: the text is staged once; the few queries that read it repeat
+    only the blank-row test.
+    """
+    files = pd.DataFrame(
+        {
+            "filename": [str(f.path) for f in staged.files],
+            "_file_hash": [m.file_hash for m in metas],
+            "_row_prefix": [m.file_hash[:16] + ":" for m in metas],
+            "_source_file": [m.rel for m in metas],
+            "_load_seq": [m.load_seq for m in metas],
+            "_loaded_at": [m.loaded_at.isoformat(sep=" ") for m in metas],
+        }
+    )
+    con.register("_engine_meta", files)
+    try:
+        con.execute(
+            f"create or replace temp table {FILES_TABLE} as select meta.*, spans.first_rowid "
+            f"from _engine_meta as meta join (select filename, min(rowid) as first_rowid "
+            f"from {STAGE_TABLE} group by filename) as spans using (filename)"
+        )
+    finally:
+        con.unregister("_engine_meta")
+    width = len(staged.headers)
+    cells = ", ".join(f"stage.c{i}" for i in range(width))
     # "some cell is not blank" as an OR chain: DuckDB stops at the first non-blank cell
-    filled = " or ".join(f"not {blank_sql(f'coalesce(c{i}, {chr(39) * 2})')}" for i in range(width))
+    filled = " or ".join(f"not {blank_sql(f'stage.c{i}')}" for i in range(width))
     con.execute(
-        f"create or replace temp table {ROWS_TABLE} as "
-        f"select rowid + 1 as _source_row, {cells} from {STAGE_TABLE} "
-        f"where rowid > 0 and ({filled}) order by rowid"
+        f"create or replace temp view {ROWS_TABLE} as "
+        "select stage.rowid - files.first_rowid + 1 as _source_row, files._file_hash, "
+        "files._row_prefix, files._source_file, files._load_seq, files._loaded_at, "
+        f"{cells} from {STAGE_TABLE} as stage join {FILES_TABLE} as files "
+        f"on files.filename = stage.filename where stage.rowid > files.first_rowid and ({filled})"
     )
 
 
@@ -193,13 +259,18 @@ def typed_columns(
         if sql.complete:
             typed.append(TypedColumn(name, cell, sql_type, sql.value, None, None))
         elif name not in todo:
-            value = f"case when {sql.canonical} then {sql.value} end"
+            # every cell that is not blank is canonical: no second canonical test
+            value = f"case when not {blank_sql(cell)} then {sql.value} end"
             typed.append(TypedColumn(name, cell, sql_type, value, None, None))
         else:
             ref = f"_engine_ref_{index}"
             con.register(ref, reference_results(parsers[name], todo[name]))
             fallback = f"cast({ref}.value as {sql_type})"
-            value = f"case when {sql.canonical} then {sql.value} else {fallback} end"
+            # a cell is blank, one of the reference's texts, or else canonical
+            value = (
+                f"case when {ref}.cell is not null then {fallback} "
+                f"when {blank_sql(cell)} then null else {sql.value} end"
+            )
             join = f"left join {ref} on {ref}.cell = {cell}"
             typed.append(TypedColumn(name, cell, sql_type, value, f"{ref}.problem", join))
     return typed
@@ -208,18 +279,30 @@ def typed_columns(
 def _non_canonical(
     con: duckdb.DuckDBPyConnection, positions: dict[str, int], sqls: dict[str, ColumnSql]
 ) -> dict[str, list[str]]:
-    """Column -> its distinct cell texts that are neither blank nor canonical."""
-    parts = [
-        f"select distinct {literal(name)} as name, kept.c{positions[name]} as cell "
-        f"from {ROWS_TABLE} as kept where not {blank_sql(f'kept.c{positions[name]}')} "
-        f"and not {sql.canonical}"
-        for name, sql in sqls.items()
-        if not sql.complete
-    ]
+    """Column -> its distinct cell texts that are neither blank nor canonical.
+
+    One scan of the rows: each cell is tested once, and a grouping set per column keeps
+    its distinct leftovers (a row of the result has at most one non-NULL column).
+    """
+    names = [name for name, sql in sqls.items() if not sql.complete]
     todo: dict[str, list[str]] = {}
-    if parts:
-        for name, cell in con.execute(" union all ".join(parts)).fetchall():
-            todo.setdefault(name, []).append(cell)
+    if not names:
+        return todo
+    flagged = ", ".join(
+        f"case when not {blank_sql(f'kept.c{positions[name]}')} and not {sqls[name].canonical} "
+        f"then kept.c{positions[name]} end as n{index}"
+        for index, name in enumerate(names)
+    )
+    columns = ", ".join(f"n{index}" for index in range(len(names)))
+    sets = ", ".join(f"(n{index})" for index in range(len(names)))
+    rows = con.execute(
+        f"with flagged_cells as (select {flagged} from {ROWS_TABLE} as kept) "
+        f"select {columns} from flagged_cells group by grouping sets ({sets})"
+    ).fetchall()
+    for row in rows:
+        for name, cell in zip(names, row, strict=True):
+            if cell is not None:
+                todo.setdefault(name, []).append(cell)
     return todo
 
 
@@ -255,14 +338,15 @@ def insert_raw(
     parsers: dict[str, ColumnParser],
     positions: dict[str, int],
     raw_keys: list[str],
-    meta: FileMeta,
+    metas: list[FileMeta],
     aliases: dict[str, list[str]],
-) -> int:
-    """Append the staged file's rows to ``raw.<entity>`` in one statement; rows written.
+) -> dict[str, int]:
+    """Append the staged files' rows to ``raw.<entity>`` in one statement; rows written
+    per file (``metas[i]`` is the lineage of ``staged.files[i]``, keyed by its ``rel``).
 
     Raises a DuckDB error when a value cannot be stored (nothing is written then).
     """
-    _keep_rows(con, len(staged.headers))
+    _keep_rows(con, staged, metas)
     registered = [f"_engine_ref_{i}" for i in range(len(positions))] + ["_engine_accounts"]
     try:
         typed = typed_columns(con, parsers, positions, aliases)
@@ -273,23 +357,26 @@ def insert_raw(
         raw_pairs = ", ".join(f"{literal(key)}, kept.c{i}" for i, key in enumerate(raw_keys))
         raw_json = f"cast(json_object({raw_pairs}) as varchar)" if raw_pairs else "'{}'"
         columns = [f'cast({t.value} as {t.sql_type}) as "{t.name}"' for t in typed] + [
-            f"{literal(meta.file_hash[:16] + ':')} || kept._source_row as _row_id",
-            f"{literal(meta.file_hash)} as _file_hash",
-            f"{literal(meta.rel)} as _source_file",
+            "kept._row_prefix || kept._source_row as _row_id",
+            "kept._file_hash",
+            "kept._source_file",
             "cast(kept._source_row as integer) as _source_row",
-            f"cast({meta.load_seq} as bigint) as _load_seq",
-            f"cast('{meta.loaded_at.isoformat(sep=' ')}' as timestamp) as _loaded_at",
+            "cast(kept._load_seq as bigint) as _load_seq",
+            "cast(kept._loaded_at as timestamp) as _loaded_at",
             f"{account_key} as _account_key",
             f"{raw_json} as _raw",
             f"{errors} as _errors",
         ]
-        rows = con.execute(
+        per_file = dict(
+            con.execute(f"select _source_file, count(*) from {ROWS_TABLE} group by all").fetchall()
+        )
+        con.execute(
             f"insert into {RAW_SCHEMA}.{entity.name} by name "
             f"select {', '.join(columns)} from {ROWS_TABLE} as kept {' '.join(joins)} "
-            "order by kept._source_row"
-        ).fetchall()
+            "order by kept._load_seq, kept._source_row"
+        )
     finally:
         for name in registered:
             with contextlib.suppress(duckdb.Error):
                 con.unregister(name)
-    return int(rows[0][0]) if rows else 0
+    return {m.rel: int(per_file.get(m.rel, 0)) for m in metas}

@@ -6,9 +6,11 @@ For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity the
    a hash already *loaded* under another path is a re-landed copy: record ``duplicate``;
 2. otherwise load it: a plainly structured UTF-8 CSV file in DuckDB (``ingestion.csv_engine``:
    read as text, headers mapped by name, canonical values typed by SQL generated from the
-   contract, the rest by the reference parser, one INSERT ... SELECT); any other file is
-   streamed in chunks (``ingestion.readers``), headers mapped by name through the contract,
-   every value parsed (``ingestion.parsing``) and appended to ``raw.<entity>``. Both write
+   contract, the rest by the reference parser, one INSERT ... SELECT for a run of
+   consecutive files of one entity and one header, recorded in the same transaction); any
+   other file is streamed in chunks (``ingestion.readers``), headers mapped by name through
+   the contract, every value parsed (``ingestion.parsing``) and appended to
+   ``raw.<entity>``. Both write
    the same rows; the Python reader alone decides and words structure rejections;
 3. record one ``data_quality.file_loads`` row.
 
@@ -28,6 +30,7 @@ layer is append-only. Landed files are only ever read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -44,7 +47,15 @@ from core.masking import mask_text
 from core.quality_tables import DQ_SCHEMA, create_quality_tables
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES, create_raw_tables
 from core.settings import FolderConfig, Settings
-from ingestion.csv_engine import FileMeta, drop_stage, insert_raw, stage_csv
+from ingestion.csv_engine import (
+    FileMeta,
+    PlainCsv,
+    StagedCsv,
+    drop_stage,
+    insert_raw,
+    plain_csv,
+    stage_csv,
+)
 from ingestion.landing import IgnoredEntry, LandedFile, landing_entries
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
 from ingestion.readers import (
@@ -56,12 +67,20 @@ from ingestion.readers import (
     file_sha256,
     read_file,
 )
+from ingestion.readers import _header_names as header_names
 
 Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
-# Smaller CSV files go through the Python reader: the DuckDB path costs ~0.1 s more per
-# file in fixed work (staging, planning a wide INSERT) and is only at parity on files of
-# 10 k rows and more (docs/benchmarks.md, "Ingest: the two paths"). Both write the same rows.
-ENGINE_MIN_BYTES = 4 << 20
+# A CSV file, or a run of them loaded in one statement, with less text goes through the
+# Python reader: the DuckDB path has fixed work per statement (staging, planning a wide
+# INSERT) and only ties with the Python path on a single 2.4 MB file; on runs of files it
+# wins (docs/benchmarks.md, "Ingest: checkpoints and runs of files"). Both write the
+# same rows.
+ENGINE_MIN_BYTES = 2 << 20
+# Consecutive plainly structured CSV files of one entity and one header go to DuckDB in
+# one statement (their fixed costs paid once), up to this many bytes of text at a time.
+BATCH_MAX_BYTES = 256 << 20
+# Write-ahead log a load lets grow before DuckDB folds it into the database file.
+LOAD_CHECKPOINT_BYTES = "1GiB"
 Progress = Callable[[str], None]
 
 
@@ -486,6 +505,7 @@ def load_file(
     chunk_rows: int = CHUNK_ROWS,
     latest: FileState | None = None,
     latest_known: bool = False,
+    file_hash: str | None = None,
 ) -> FileLoadResult | None:
     """Load one landed file; ``None`` when this path with this content was seen before.
 
@@ -493,9 +513,9 @@ def load_file(
     says the caller already did (``None`` then means a path never seen: one query per
     file saved, issue 14): the same content under the same path is skipped, unless it was
     withdrawn and has landed again, in which case it is looked at afresh (a rejected file
-    is rejected again).
+    is rejected again). ``file_hash`` is the file's hash when the caller already has it.
     """
-    file_hash = file_sha256(landed.path)
+    file_hash = file_hash or file_sha256(landed.path)
     if latest is None and not latest_known:
         latest = latest_file_states(con, landed.relative_path).get(landed.relative_path)
     if latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn":
@@ -565,25 +585,143 @@ def _load_in_engine(
     write the rejection sentences; nothing was appended when this returns ``None``."""
     if path.suffix.lower() != ".csv" or path.stat().st_size < ENGINE_MIN_BYTES:
         return None
-    staged = stage_csv(con, path, encoding, folder.header_row)
+    plain = plain_csv(path, encoding, folder.header_row)
+    staged = stage_csv(con, [plain]) if plain is not None else None
     if staged is None:
         return None
     try:
         positions = map_headers(ctx.entity, staged.headers)
         if missing_required(ctx.entity, set(positions)):
             return None
-        aliases = {
-            c.name: list(settings.alias_map(c.enum))
-            for c in ctx.entity.columns
-            if c.type == "enum" and c.enum
-        }
         meta = FileMeta(ctx.rel, ctx.file_hash, ctx.load_seq, ctx.loaded_at)
-        raw_keys = _raw_keys(staged.headers)
-        return insert_raw(con, staged, ctx.entity, ctx.parsers, positions, raw_keys, meta, aliases)
+        rows = _insert_staged(con, staged, ctx.entity, ctx.parsers, [meta], settings)
+        return rows[ctx.rel]
     except _VALUE_ERRORS:
         return None
     finally:
         drop_stage(con)
+
+
+def _insert_staged(
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedCsv,
+    entity: Entity,
+    parsers: dict[str, ColumnParser],
+    metas: list[FileMeta],
+    settings: Settings,
+) -> dict[str, int]:
+    """Append the staged files' rows to raw (one INSERT ... SELECT); rows per file."""
+    positions = map_headers(entity, staged.headers)
+    aliases = {
+        c.name: list(settings.alias_map(c.enum))
+        for c in entity.columns
+        if c.type == "enum" and c.enum
+    }
+    raw_keys = _raw_keys(staged.headers)
+    return insert_raw(con, staged, entity, parsers, positions, raw_keys, metas, aliases)
+
+
+# --------------------------------------------------------------------------- many files
+@dataclass(frozen=True)
+class _Candidate:
+    """A new landed file the DuckDB path can load together with others."""
+
+    landed: LandedFile
+    file_hash: str
+    plain: PlainCsv
+    size: int
+
+
+def _engine_candidate(
+    con: duckdb.DuckDBPyConnection,
+    landed: LandedFile,
+    file_hash: str,
+    settings: Settings,
+    latest: FileState | None,
+) -> _Candidate | None:
+    """The file when it can go to DuckDB with others: a CSV file not seen under this path
+    nor loaded under another (those get their skip or ``duplicate`` from ``load_file``),
+    plainly structured UTF-8 (``csv_engine.plain_csv``), with every required column."""
+    if landed.path.suffix.lower() != ".csv":
+        return None
+    if latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn":
+        return None
+    if any(status == "loaded" for _, status in _prior_loads(con, file_hash)):
+        return None
+    folder = settings.folders.get(landed.entity, FolderConfig())
+    plain = plain_csv(
+        landed.path, folder.encoding or detect_encoding(landed.path), folder.header_row
+    )
+    if plain is None:
+        return None
+    entity = load_contract().entity(landed.entity)
+    if missing_required(entity, set(map_headers(entity, header_names(plain.cells)))):
+        return None
+    return _Candidate(landed, file_hash, plain, landed.path.stat().st_size)
+
+
+def _joins(candidate: _Candidate, batch: list[_Candidate]) -> bool:
+    """Whether the file can share the batch's statement: same entity, same header record,
+    not the same content as a file in it, and the batch stays under ``BATCH_MAX_BYTES``."""
+    if not batch:
+        return True
+    first = batch[0]
+    return (
+        candidate.landed.entity == first.landed.entity
+        and candidate.plain.cells == first.plain.cells
+        and all(c.file_hash != candidate.file_hash for c in batch)
+        and sum(c.size for c in batch) + candidate.size <= BATCH_MAX_BYTES
+    )
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[_Candidate],
+    settings: Settings,
+    run_id: str,
+    as_of_date: dt.date,
+) -> list[FileLoadResult] | None:
+    """Load several files in one statement and record them, all in one transaction;
+    ``None`` (nothing written) when any of them must be loaded on its own."""
+    staged = stage_csv(con, [c.plain for c in batch])
+    if staged is None:
+        return None
+    entity = load_contract().entity(batch[0].landed.entity)
+    parsers = {c.name: column_parser(c, settings) for c in entity.columns}
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    first_seq = _next_load_seq(con)  # the same numbers loading them one by one would give
+    metas = [
+        FileMeta(c.landed.relative_path, c.file_hash, first_seq + i, loaded_at)
+        for i, c in enumerate(batch)
+    ]
+    con.execute("begin transaction")
+    try:
+        rows = _insert_staged(con, staged, entity, parsers, metas, settings)
+        results = [
+            FileLoadResult(
+                entity.name,
+                m.rel,
+                m.file_hash,
+                "loaded",
+                rows[m.rel],
+                rows[m.rel],
+                None,
+                m.load_seq,
+            )
+            for m in metas
+        ]
+        for result in results:
+            _record(con, result, loaded_at, run_id, as_of_date)
+        con.execute("commit")
+    except _VALUE_ERRORS:
+        con.execute("rollback")
+        return None
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        drop_stage(con)
+    return results
 
 
 def _undo(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> None:
@@ -648,18 +786,52 @@ def load_landing(
     """
     create_raw_tables(con)
     create_quality_tables(con)
+    with _few_checkpoints(con):
+        return _load_landing(con, Path(landing_dir), settings, run_id, as_of_date, progress)
+
+
+@contextlib.contextmanager
+def _few_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Checkpoint once per ``LOAD_CHECKPOINT_BYTES`` of write-ahead log, and once at the end.
+
+    DuckDB checkpoints whenever its log passes 16 MiB: every few files of a landing
+    folder, each checkpoint rewriting the raw tables' unfinished row groups again. That
+    was a third of the 10^5 ingest's wall time (docs/benchmarks.md, "Ingest: checkpoints
+    and runs of files"). Every statement still commits to the log as before, so a crash loses
+    nothing more; only the log grows larger before it is folded into the file.
+    """
+    previous = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_BYTES}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set checkpoint_threshold = '{previous}'")
+    con.execute("checkpoint")
+
+
+def _load_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    settings: Settings,
+    run_id: str,
+    as_of_date: dt.date,
+    progress: Progress | None,
+) -> list[FileLoadResult]:
+    """The body of :func:`load_landing`, tables created."""
     progress = _masked(progress)
     removed = remove_unrecorded_rows(con)
     if removed and progress is not None:
         progress(f"removed {removed:,} rows of an interrupted earlier load")
-    files, ignored = landing_entries(Path(landing_dir))
+    files, ignored = landing_entries(landing_dir)
     states = latest_file_states(con)
     results = _record_withdrawals(con, states, {f.relative_path for f in files}, run_id, as_of_date)
     results += _record_ignored(con, ignored, run_id, as_of_date)
     for result in results:
         if progress is not None:
             progress(result.error or result.file_path)
-    for landed in files:
+    batch: list[_Candidate] = []
+
+    def load_one(landed: LandedFile, file_hash: str) -> None:
         result = load_file(
             con,
             landed,
@@ -669,7 +841,36 @@ def load_landing(
             progress=progress,
             latest=states.get(landed.relative_path),
             latest_known=True,
+            file_hash=file_hash,
         )
         if result is not None:
             results.append(result)
+
+    def flush() -> None:
+        done = None
+        if len(batch) > 1 and sum(c.size for c in batch) >= ENGINE_MIN_BYTES:
+            done = _load_batch(con, batch, settings, run_id, as_of_date)
+        if done is None:  # one file, too little text, or a file DuckDB must not read
+            for candidate in batch:
+                load_one(candidate.landed, candidate.file_hash)
+        else:
+            results.extend(done)
+            for result in done:
+                if progress is not None:
+                    progress(f"{result.file_path}: {result.rows_read:,} rows")
+                    progress(_summary(result))
+        batch.clear()
+
+    for landed in files:
+        file_hash = file_sha256(landed.path)
+        candidate = _engine_candidate(
+            con, landed, file_hash, settings, states.get(landed.relative_path)
+        )
+        if candidate is None or not _joins(candidate, batch):
+            flush()
+        if candidate is None:
+            load_one(landed, file_hash)
+        else:
+            batch.append(candidate)
+    flush()
     return results

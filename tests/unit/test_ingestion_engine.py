@@ -176,3 +176,85 @@ def test_small_files_take_the_python_path(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(loader, "insert_raw", lambda *a, **k: written.append(1) or 0)
     load_landing(duckdb.connect(), landing, Settings(), run_id="r1", as_of_date=AS_OF)
     assert written == []
+
+
+def _batch_sizes(landing: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Files per INSERT statement of the DuckDB path when ``landing`` is loaded."""
+    sizes = []
+    real_insert = csv_engine.insert_raw
+
+    def sizing_insert(*args: object, **kwargs: object) -> dict[str, int]:
+        sizes.append(len(args[6]))  # type: ignore[arg-type]  # the files' lineage
+        return real_insert(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "insert_raw", sizing_insert)
+        patch.setattr(loader, "ENGINE_MIN_BYTES", 0)
+        load_landing(duckdb.connect(), landing, Settings(), run_id="r1", as_of_date=AS_OF)
+    return sizes
+
+
+def test_several_files_in_one_statement_equal_loading_them_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # good files in runs, broken ones between them and inside a run (short_row and
+    # blank_line pass the byte pre-check, so DuckDB itself must refuse the whole run),
+    # and a copy of a good file (a duplicate, never loaded twice)
+    landing = tmp_path / "landing"
+    good = HOSTILE["crlf_bom_quotes.csv"][0]
+    odd = HOSTILE["padded_and_odd_values.csv"][0]
+    files = {
+        "01_good.csv": good,
+        "02_odd.csv": odd,
+        "03_gbk.csv": HOSTILE["gbk.csv"][0],
+        "04_odd.csv": odd.replace(b"L1,", b"L5,"),
+        "05_copy_of_01.csv": good,
+        "06_good.csv": good.replace(b"L2,", b"L6,"),
+        "07_missing_required.csv": HOSTILE["missing_required.csv"][0],
+        "08_good.csv": good.replace(b"L2,", b"L8,"),
+        "09_short_row.csv": HOSTILE["short_row.csv"][0],
+        "10_blank_line.csv": HOSTILE["blank_line.csv"][0],
+        "11_odd.csv": odd.replace(b"L1,", b"L11,"),
+        "12_lone_cr.csv": HOSTILE["lone_cr.csv"][0],
+    }
+    for name, data in files.items():
+        _write(landing, name, data)
+    python, _ = _load(landing, False, monkeypatch)
+    engine, _ = _load(landing, True, monkeypatch)
+    assert engine == python
+    # 01+02 (one header: 02's is plain, BOM aside), then 04 alone (05 is a copy),
+    # 06 alone, 08..11 refused as a run and loaded one by one (08 and 11 by DuckDB)
+    assert _batch_sizes(landing, monkeypatch) == [2, 1, 1, 1, 1]
+
+
+def test_a_batch_holds_files_of_one_header_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = tmp_path / "landing"
+    good = HOSTILE["padded_and_odd_values.csv"][0]
+    reordered = good.replace(b"lead_id,created_at,", b"created_at,lead_id,", 1)
+    _write(landing, "a.csv", good)
+    _write(landing, "b.csv", good.replace(b"L1,", b"L7,"))
+    _write(landing, "c.csv", reordered)
+    _write(landing, "d.csv", reordered.replace(b"L1,", b"L9,"))
+    python, _ = _load(landing, False, monkeypatch)
+    engine, _ = _load(landing, True, monkeypatch)
+    assert engine == python
+    assert _batch_sizes(landing, monkeypatch) == [2, 2]
+
+
+@pytest.mark.parametrize("broken", ["short_row.csv", "blank_line.csv", "quoted_line_break.csv"])
+def test_a_file_duckdb_reads_differently_sends_its_whole_run_one_by_one(
+    broken: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # these pass the byte pre-check: only DuckDB's strict reader or the per-file record
+    # count can tell, so the run of three is refused and its good files load alone
+    landing = tmp_path / "landing"
+    good = HOSTILE["padded_and_odd_values.csv"][0]
+    _write(landing, "a.csv", good)
+    _write(landing, "b.csv", HOSTILE[broken][0])
+    _write(landing, "c.csv", good.replace(b"L1,", b"L3,"))
+    python, _ = _load(landing, False, monkeypatch)
+    engine, _ = _load(landing, True, monkeypatch)
+    assert engine == python
+    assert _batch_sizes(landing, monkeypatch) == [1, 1]
