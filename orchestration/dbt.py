@@ -9,12 +9,20 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+)
+from packaging.version import Version
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -88,6 +96,29 @@ def dbt_executable() -> str:
     """The dbt next to this interpreter (the project's venv), so PATH need not be set."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else "dbt"
+
+
+class CrmDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource, without the set-up this project never uses.
+
+    Before starting each dbt command, ``DbtCliResource.cli`` (dagster-dbt 0.29) runs
+    ``dbt --version`` in a subprocess (once per resource) and builds a dbt adapter inside
+    the calling process: it imports dbt, loads the profile and parses dbt's own macros.
+    That costs several CPU seconds per command, on the build's critical path, and serves
+    only ``fetch_row_counts()`` and ``fetch_column_metadata()``, which this project does not
+    call (row counts come from orchestration.dbt_metadata once dbt has finished: DuckDB
+    has one writer). So the version is read from the installed dbt-core package (the
+    ``dbt`` beside this interpreter, see :func:`dbt_executable`) and no adapter is built;
+    dagster-dbt handles a missing adapter. Both are private hooks of dagster-dbt:
+    tests/unit/test_dbt_step.py fails if an upgrade renames them.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
 
 
 def _project_fingerprint() -> str:
