@@ -74,7 +74,7 @@ def build_dbt_assets(
                 raise_on_error=False,
                 target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-run"),
             )
-            yield from with_build_metadata(_until_exit(run), context, paths, as_of)
+            run_events = with_build_metadata(_until_exit(run), context, paths, as_of)
             report("dbt test: contract and mart tests")
             test_target = run_target_path(paths.build_dir, f"{context.run_id[:8]}-test")
             reuse_partial_parse(run.target_path, test_target)
@@ -84,6 +84,9 @@ def build_dbt_assets(
                 raise_on_error=False,
                 target_path=test_target,
             )
+            # Dagster stores the run's materializations (a few seconds: one event log write
+            # each) while the test process starts up (imports, parse) instead of before
+            yield from run_events
             yield from _until_exit(test)
         results = [
             *run.get_artifact("run_results.json")["results"],
