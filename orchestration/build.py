@@ -60,7 +60,7 @@ def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
             "dbt": CrmDbtCliResource(
                 project_dir=dbt_project(),
                 profiles_dir=str(DBT_PROJECT_DIR),
-                dbt_executable=dbt_executable(),
+                dbt_executable=dbt_executable("crm-dbt"),
             ),
         },
     )
