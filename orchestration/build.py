@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.data_quality import build_quality_asset
 from orchestration.assets.dbt_models import build_dbt_assets
@@ -13,7 +12,13 @@ from orchestration.assets.decks import build_decks_asset
 from orchestration.assets.ingest import build_raw_assets
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.report import build_report_asset
-from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
+from orchestration.dbt import (
+    DBT_PROJECT_DIR,
+    CrmDbtCliResource,
+    dbt_executable,
+    dbt_project,
+    ensure_manifest,
+)
 from orchestration.freshness import with_mart_freshness
 from orchestration.jobs import daily_build_job
 from orchestration.partitions import daily_partitions, history_start
@@ -52,10 +57,10 @@ def build_definitions(pipeline: PipelineResource) -> dg.Definitions:
         sensors=[landing_files_sensor(job), build_failure_sensor(job)],
         resources={
             "pipeline": pipeline,
-            "dbt": DbtCliResource(
+            "dbt": CrmDbtCliResource(
                 project_dir=dbt_project(),
                 profiles_dir=str(DBT_PROJECT_DIR),
-                dbt_executable=dbt_executable(),
+                dbt_executable=dbt_executable("crm-dbt"),
             ),
         },
     )

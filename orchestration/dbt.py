@@ -9,12 +9,20 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+)
+from packaging.version import Version
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -47,26 +55,8 @@ def run_target_path(build_dir: Path, label: str) -> Path:
     return root / f"{stamp}-{safe}"
 
 
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-
-
-def reuse_partial_parse(previous_target: Path, next_target: Path) -> bool:
-    """Start the next dbt invocation of a build from the previous one's parse state.
-
-    dagster-dbt seeds each fresh target folder with the project's own partial-parse file,
-    written by ``dbt parse`` without the build's vars; dbt then parses the whole project
-    again (its vars changed), once for ``run`` and once more for ``test``. The ``run``
-    invocation's file was written with the same vars the ``test`` invocation passes, so
-    copied ahead it lets ``test`` parse only what changed (nothing). dbt still checks the
-    file's vars, profile and project hashes itself and parses in full on any mismatch.
-    Returns whether a file was copied.
-    """
-    source = previous_target / PARTIAL_PARSE_FILE
-    if not source.is_file():
-        return False
-    next_target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, next_target / PARTIAL_PARSE_FILE)
-    return True
+# dbt's parse state for the build's dbt step (orchestration.dbt_worker), one per warehouse
+PARSE_STATE_DIR_NAME = "dbt_parse"
 
 
 def prune_target_runs(root: Path, keep: int = KEEP_TARGET_RUNS) -> list[Path]:
@@ -84,10 +74,37 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR)
 
 
-def dbt_executable() -> str:
-    """The dbt next to this interpreter (the project's venv), so PATH need not be set."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+def dbt_executable(name: str = "dbt") -> str:
+    """The dbt next to this interpreter (the project's venv), so PATH need not be set.
+
+    ``name="crm-dbt"``: the build step's dbt (orchestration.dbt_worker), installed with the
+    project as a console script.
+    """
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else name
+
+
+class CrmDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource, without the set-up this project never uses.
+
+    Before starting each dbt command, ``DbtCliResource.cli`` (dagster-dbt 0.29) runs
+    ``dbt --version`` in a subprocess (once per resource) and builds a dbt adapter inside
+    the calling process: it imports dbt, loads the profile and parses dbt's own macros.
+    That costs several CPU seconds per command, on the build's critical path, and serves
+    only ``fetch_row_counts()`` and ``fetch_column_metadata()``, which this project does not
+    call (row counts come from orchestration.dbt_metadata once dbt has finished: DuckDB
+    has one writer). So the version is read from the installed dbt-core package (which
+    ``crm-dbt`` beside this interpreter runs, see :func:`dbt_executable`) and no adapter is
+    built; dagster-dbt handles a missing adapter. Both are private hooks of dagster-dbt:
+    tests/unit/test_dbt_step.py fails if an upgrade renames them.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
 
 
 def _project_fingerprint() -> str:

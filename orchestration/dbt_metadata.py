@@ -4,14 +4,16 @@ dagster-dbt's own ``fetch_row_counts()`` queries each table while dbt is still r
 DuckDB lets only one process open the build database for writing, so that would collide
 with the dbt subprocess. Instead the step's events are held until dbt has finished, then
 each model's table is counted once through the build connection (the step already holds
-the writer lock, so this re-enters it) and the events are passed on with
-``dagster/row_count`` and ``as_of_date`` added.
+the writer lock, so this re-enters it) and the events are handed back with
+``dagster/row_count`` and ``as_of_date`` added. They come back as a list, counted before
+the caller yields any: the step starts the next dbt command (which opens the database)
+first and lets Dagster store these events while that command starts up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
@@ -41,8 +43,8 @@ def with_build_metadata(
     context: dg.AssetExecutionContext,
     paths: WarehousePaths,
     as_of: dt.date,
-) -> Iterator[Any]:
-    """Pass the dbt events through once dbt is done, model outputs with row counts added."""
+) -> list[Any]:
+    """The dbt events once dbt is done, model outputs with row counts added (counted now)."""
     held = list(events)
     outputs = [event for event in held if isinstance(event, dg.Output)]
     counts: dict[str, int | None] = {}
@@ -54,17 +56,20 @@ def with_build_metadata(
                     counts[event.output_name] = _count_rows(con, key)
         except duckdb.Error as exc:
             context.log.warning(f"row counts not available: {exc}")
-    for event in held:
-        if isinstance(event, dg.Output):
-            extra: dict[str, Any] = {"as_of_date": as_of.isoformat()}
-            if counts.get(event.output_name) is not None:
-                extra["dagster/row_count"] = counts[event.output_name]
-            yield dg.Output(
-                value=event.value,
-                output_name=event.output_name,
-                metadata={**event.metadata, **extra},
-                data_version=event.data_version,
-                tags=event.tags,
-            )
-        else:
-            yield event
+    return [_with_metadata(event, counts, as_of) for event in held]
+
+
+def _with_metadata(event: Any, counts: dict[str, int | None], as_of: dt.date) -> Any:
+    """A model output with its row count and the as-of date; any other event unchanged."""
+    if not isinstance(event, dg.Output):
+        return event
+    extra: dict[str, Any] = {"as_of_date": as_of.isoformat()}
+    if counts.get(event.output_name) is not None:
+        extra["dagster/row_count"] = counts[event.output_name]
+    return dg.Output(
+        value=event.value,
+        output_name=event.output_name,
+        metadata={**event.metadata, **extra},
+        data_version=event.data_version,
+        tags=event.tags,
+    )

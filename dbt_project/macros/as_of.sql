@@ -5,7 +5,11 @@
     D has no default: a standalone `dbt run` without it would silently stamp a stale date
     on today's data. `crm-pipeline dbt --as-of D -- ...` passes it with the configured
     settings; a bare dbt run must pass `--vars '{as_of_date: YYYY-MM-DD}'`. While dbt only
-    parses (execute is false) a placeholder date keeps parsing possible. -#}
+    parses (execute is false) a placeholder date keeps parsing possible.
+
+    The build's dbt step parses the project WITHOUT as_of_date (orchestration/dbt_worker.py:
+    one parse serves every date) and compiles each model with it. So the date may only
+    shape compiled SQL, never a config, a ref or a test's arguments. -#}
 {% macro as_of_date_text() -%}
     {%- set value = var("as_of_date", none) -%}
     {%- if value is none or value == "" -%}

@@ -17,11 +17,12 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from core.constants import BUILD_DB_POOL
 from orchestration.dbt import (
     BUILD_DB_VAR,
+    PARSE_STATE_DIR_NAME,
     CrmDbtTranslator,
-    reuse_partial_parse,
     run_target_path,
 )
 from orchestration.dbt_metadata import with_build_metadata
+from orchestration.dbt_worker import PARSE_STATE_FLAG
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
     build_connection,
@@ -60,6 +61,8 @@ def build_dbt_assets(
         # the build database reaches dbt's profile as a var, like every other setting
         dbt_vars = {**pipeline.settings().dbt_vars(as_of), BUILD_DB_VAR: str(paths.build_db)}
         vars_arg = ["--vars", json.dumps(dbt_vars)]
+        # dbt parses once per configuration, not per date (orchestration.dbt_worker)
+        parse_state = [PARSE_STATE_FLAG, str(paths.build_dir / PARSE_STATE_DIR_NAME)]
         report = progress_reporter(context, pipeline.progress_to_terminal)
         # `dbt run`, then `dbt test` (not `dbt build`): a failing test would make `dbt build`
         # skip every model downstream, Dagster would then skip the publish step, and the
@@ -69,21 +72,22 @@ def build_dbt_assets(
         with build_writer(paths, f"dbt build as of {as_of}", context.log.info):
             report(f"dbt run as of {as_of}: staging, intermediate, marts")
             run = dbt.cli(
-                ["run", *vars_arg],
+                [*parse_state, "run", *vars_arg],
                 context=context,
                 raise_on_error=False,
                 target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-run"),
             )
-            yield from with_build_metadata(_until_exit(run), context, paths, as_of)
+            run_events = with_build_metadata(_until_exit(run), context, paths, as_of)
             report("dbt test: contract and mart tests")
-            test_target = run_target_path(paths.build_dir, f"{context.run_id[:8]}-test")
-            reuse_partial_parse(run.target_path, test_target)
             test = dbt.cli(
-                ["test", "--exclude-resource-type", "unit_test", *vars_arg],
+                [*parse_state, "test", "--exclude-resource-type", "unit_test", *vars_arg],
                 context=context,
                 raise_on_error=False,
-                target_path=test_target,
+                target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-test"),
             )
+            # Dagster stores the run's materializations (a few seconds: one event log write
+            # each) while the test process starts up (imports, parse) instead of before
+            yield from run_events
             yield from _until_exit(test)
         results = [
             *run.get_artifact("run_results.json")["results"],

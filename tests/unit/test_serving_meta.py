@@ -152,20 +152,6 @@ def test_only_the_last_dbt_targets_are_kept(tmp_path: Path) -> None:
     assert left == made[-KEEP_TARGET_RUNS:]
 
 
-def test_dbt_test_starts_from_the_run_invocations_parse_state(tmp_path: Path) -> None:
-    # the `test` invocation gets the `run` invocation's partial-parse file (same vars), not
-    # the project's (no vars): dagster-dbt seeds a target folder only when it has none
-    from orchestration.dbt import PARTIAL_PARSE_FILE, reuse_partial_parse
-
-    run_target, test_target = tmp_path / "run", tmp_path / "later" / "test"
-    assert not reuse_partial_parse(run_target, test_target)  # a run that never parsed
-    assert not test_target.exists()
-    run_target.mkdir()
-    (run_target / PARTIAL_PARSE_FILE).write_bytes(b"state with the build's vars")
-    assert reuse_partial_parse(run_target, test_target)
-    assert (test_target / PARTIAL_PARSE_FILE).read_bytes() == b"state with the build's vars"
-
-
 def test_dbt_command_passes_the_configured_vars_and_user_overrides(tmp_path: Path) -> None:
     from crm_pipeline.dbt_cli import dbt_command
 
