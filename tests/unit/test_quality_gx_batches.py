@@ -59,3 +59,43 @@ def test_arrow_batches_find_what_whole_rows_find(
         ).fetchall()
     assert len(expected) >= at_least
     assert sorted(found) == expected
+
+
+def test_failing_rows_come_back_by_position_whatever_the_index() -> None:
+    """GX reports failing rows by position; each maps back to its own ``_row_id`` and value.
+
+    A frame with a shuffled, gapped index and one bad satisfaction (7, range 1-5) and one
+    unknown type in different rows: each finding must name that row's id and echo that
+    row's value, never its neighbour's.
+    """
+    import pandas as pd
+
+    entity = load_contract().entity("service_records")
+    checks = contract_checks(entity, Settings())
+    validator = GxValidator()
+    validator.register(entity.name, checks)
+    frame = pd.DataFrame(
+        {
+            "_row_id": ["f:2", "f:3", "f:4"],
+            "service_id": ["S1", "S2", "S3"],
+            "account_name": ["Acme", "Acme", "Acme"],
+            "account_id": ["A1", "A1", "A1"],
+            "opened_at": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-03"]),
+            "type": ["complaint", "teleport", "complaint"],
+            "priority": ["high", "high", "high"],
+            "agent": ["ann", "ann", "ann"],
+            "satisfaction": [3.0, 4.0, 7.0],
+            "renewal_amount": [float("nan")] * 3,
+        },
+        index=[40, 7, 19],
+    ).astype({"type": "str", "agent": "str", "service_id": "str"})
+    result = validator.validate(entity.name, frame)
+    assert result.infrastructure_errors == []
+    assert sorted((f.row_id, f.check.key, f.detail) for f in result.findings) == [
+        ("f:3", "enumeration:type", "type 'teleport' is not a configured service_type value"),
+        (
+            "f:4",
+            "range:satisfaction",
+            "satisfaction '7' is out of range (satisfaction must be between 1 and 5)",
+        ),
+    ]
