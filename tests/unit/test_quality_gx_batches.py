@@ -99,3 +99,23 @@ def test_failing_rows_come_back_by_position_whatever_the_index() -> None:
             "satisfaction '7' is out of range (satisfaction must be between 1 and 5)",
         ),
     ]
+
+
+def test_stream_is_regrouped_into_large_batches_without_losing_a_row() -> None:
+    """Record batches of 3, 0, 4 and 5 rows regrouped by 6: 7 then 5 rows, in order."""
+    import pyarrow as pa
+
+    from quality.rules.expectations import gx_batches
+
+    sizes = [3, 0, 4, 5]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    batches = [
+        pa.record_batch({"_row_id": [f"f:{n}" for n in range(start, start + size)]})
+        for start, size in zip(starts, sizes, strict=True)
+    ]
+    reader = pa.RecordBatchReader.from_batches(batches[0].schema, batches)
+    tables = list(gx_batches(reader, 6))
+    assert [t.num_rows for t in tables] == [7, 5]
+    assert [r for t in tables for r in t.column("_row_id").to_pylist()] == [
+        f"f:{n}" for n in range(12)
+    ]
