@@ -19,7 +19,6 @@ This module only runs one check in order; each rule family is a module of
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 
@@ -114,12 +113,9 @@ def _check_pending_rows(
     checks = {e.name: contract_checks(e, settings) for e in entities}
     plan = [p for e in entities for p in row_rule_plan(e, checks[e.name])]
     checked = [e for e in entities if sizes[e.name]]
-    gx: GxValidator | Future[GxValidator] | None = validator
-    if gx is None and checked:
-        gx = _start_gx()
 
     # 1. Row rules: parser problems, uniqueness, the GX suites.
-    _row_rules(con, checked, checks, gx, outcome)
+    _row_rules(con, checked, checks, validator, outcome)
     drop_consequential(con)
     for entity in entities:
         write_quarantine(con, entity, run_id, as_of_date, started, ROW_RULES)
@@ -159,49 +155,32 @@ def _check_pending_rows(
     return outcome
 
 
-def _start_gx() -> Future[GxValidator]:
-    """Import Great Expectations and create its context on a worker thread.
-
-    The import is GX's whole start (3-4 s of CPU, once per process): started as soon as
-    the step knows there are new rows, it overlaps the SQL row rules, which run in DuckDB
-    without holding the GIL. A start that fails raises from ``result()``.
-    """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-start")
-    try:
-        return pool.submit(GxValidator)
-    finally:
-        pool.shutdown(wait=False)
-
-
 def _row_rules(
     con: duckdb.DuckDBPyConnection,
     entities: list[Entity],
     checks: dict[str, list[ContractCheck]],
-    gx: GxValidator | Future[GxValidator] | None,
+    validator: GxValidator | None,
     outcome: QualityOutcome,
 ) -> None:
-    """Parse problems and uniqueness of every entity with new rows, then its GX suite.
+    """Parse problems, uniqueness and the GX suites on each entity with new rows.
 
-    The SQL rules come first so that GX's start (a future) overlaps them. If GX cannot
+    Great Expectations starts only when there is something to validate. If it cannot
     start, or cannot evaluate a check, that is an infrastructure error in ``outcome``: the
     checks did not run, so the gate blocks and the rows stay pending.
     """
+    gx = validator
     for entity in entities:
         parse_problem_failures(con, entity)
         uniqueness_failures(con, entity)
-    for entity in entities:
         try:
             if gx is None:
                 gx = GxValidator()
-            validator = gx.result() if isinstance(gx, Future) else gx
-            if entity.name not in validator.registered:
-                validator.register(entity.name, checks[entity.name])
+            if entity.name not in gx.registered:
+                gx.register(entity.name, checks[entity.name])
         except Exception as exc:  # GX cannot start: the checks did not run, block
             outcome.infrastructure_errors.append(
                 f"Great Expectations could not start for {entity.name}: "
                 f"{type(exc).__name__}: {scrub(str(exc))}"
             )
             continue
-        outcome.infrastructure_errors += expectation_failures(
-            con, validator, entity, checks[entity.name]
-        )
+        outcome.infrastructure_errors += expectation_failures(con, gx, entity, checks[entity.name])
