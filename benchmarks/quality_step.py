@@ -75,8 +75,8 @@ def _timed(spent: Spent, name: str, func: Callable[..., Any]) -> Callable:
 def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = False) -> None:
     """Run the quality step once on a copy of the loaded database and print the timings.
 
-    With ``gx_in_step`` the step starts Great Expectations itself, as a build does (its
-    start then overlaps the SQL row rules); otherwise the start is measured apart first.
+    With ``gx_in_step`` the step starts Great Expectations itself, as a build does, and
+    its start counts in the step; otherwise the start is measured apart first.
     """
     from core import database
     from core.settings import Settings
