@@ -223,6 +223,11 @@ class GxValidator:
         outcome = GxChunkResult()
         if frame.empty or not self._checks.get(entity):
             return outcome
+        if ROW_ID not in frame.columns:  # a caller's bug: failing rows could not be named
+            outcome.infrastructure_errors.append(
+                f"Great Expectations could not validate {entity}: the batch has no {ROW_ID}"
+            )
+            return outcome
         frame = frame.reset_index(drop=True)  # GX's positions are this frame's labels
         try:
             # One validator per frame loads the batch once (``get_batch`` followed by

@@ -119,3 +119,17 @@ def test_stream_is_regrouped_into_large_batches_without_losing_a_row() -> None:
     assert [r for t in tables for r in t.column("_row_id").to_pylist()] == [
         f"f:{n}" for n in range(12)
     ]
+
+
+def test_batch_without_row_ids_is_an_infrastructure_error() -> None:
+    """Failing rows are named by ``_row_id``: a batch without it is a bug, never data."""
+    import pandas as pd
+
+    entity = load_contract().entity("service_records")
+    validator = GxValidator()
+    validator.register(entity.name, contract_checks(entity, Settings()))
+    result = validator.validate(entity.name, pd.DataFrame({"satisfaction": [7.0]}))
+    assert result.findings == []
+    assert result.infrastructure_errors == [
+        "Great Expectations could not validate service_records: the batch has no _row_id"
+    ]
