@@ -59,3 +59,77 @@ def test_arrow_batches_find_what_whole_rows_find(
         ).fetchall()
     assert len(expected) >= at_least
     assert sorted(found) == expected
+
+
+def test_failing_rows_come_back_by_position_whatever_the_index() -> None:
+    """GX reports failing rows by position; each maps back to its own ``_row_id`` and value.
+
+    A frame with a shuffled, gapped index and one bad satisfaction (7, range 1-5) and one
+    unknown type in different rows: each finding must name that row's id and echo that
+    row's value, never its neighbour's.
+    """
+    import pandas as pd
+
+    entity = load_contract().entity("service_records")
+    checks = contract_checks(entity, Settings())
+    validator = GxValidator()
+    validator.register(entity.name, checks)
+    frame = pd.DataFrame(
+        {
+            "_row_id": ["f:2", "f:3", "f:4"],
+            "service_id": ["S1", "S2", "S3"],
+            "account_name": ["Acme", "Acme", "Acme"],
+            "account_id": ["A1", "A1", "A1"],
+            "opened_at": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-03"]),
+            "type": ["complaint", "teleport", "complaint"],
+            "priority": ["high", "high", "high"],
+            "agent": ["ann", "ann", "ann"],
+            "satisfaction": [3.0, 4.0, 7.0],
+            "renewal_amount": [float("nan")] * 3,
+        },
+        index=[40, 7, 19],
+    ).astype({"type": "str", "agent": "str", "service_id": "str"})
+    result = validator.validate(entity.name, frame)
+    assert result.infrastructure_errors == []
+    assert sorted((f.row_id, f.check.key, f.detail) for f in result.findings) == [
+        ("f:3", "enumeration:type", "type 'teleport' is not a configured service_type value"),
+        (
+            "f:4",
+            "range:satisfaction",
+            "satisfaction '7' is out of range (satisfaction must be between 1 and 5)",
+        ),
+    ]
+
+
+def test_stream_is_regrouped_into_large_batches_without_losing_a_row() -> None:
+    """Record batches of 3, 0, 4 and 5 rows regrouped by 6: 7 then 5 rows, in order."""
+    import pyarrow as pa
+
+    from quality.rules.expectations import gx_batches
+
+    sizes = [3, 0, 4, 5]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    batches = [
+        pa.record_batch({"_row_id": [f"f:{n}" for n in range(start, start + size)]})
+        for start, size in zip(starts, sizes, strict=True)
+    ]
+    reader = pa.RecordBatchReader.from_batches(batches[0].schema, batches)
+    tables = list(gx_batches(reader, 6))
+    assert [t.num_rows for t in tables] == [7, 5]
+    assert [r for t in tables for r in t.column("_row_id").to_pylist()] == [
+        f"f:{n}" for n in range(12)
+    ]
+
+
+def test_batch_without_row_ids_is_an_infrastructure_error() -> None:
+    """Failing rows are named by ``_row_id``: a batch without it is a bug, never data."""
+    import pandas as pd
+
+    entity = load_contract().entity("service_records")
+    validator = GxValidator()
+    validator.register(entity.name, contract_checks(entity, Settings()))
+    result = validator.validate(entity.name, pd.DataFrame({"satisfaction": [7.0]}))
+    assert result.findings == []
+    assert result.infrastructure_errors == [
+        "Great Expectations could not validate service_records: the batch has no _row_id"
+    ]
