@@ -52,7 +52,7 @@ def _load(landing: Path, database: Path, engine: bool) -> int:
     return sum(r.rows_read for r in results)
 
 
-def _text_load(landing: Path, database: Path) -> int:
+def text_load(landing: Path, database: Path) -> int:
     """DuckDB's own reader: every CSV as text, one table per entity, headers by name."""
     rows = 0
     with duckdb.connect(str(database)) as con:
@@ -85,7 +85,7 @@ def main() -> int:
     ways: dict[str, Callable[[Path], int]] = {
         "loader, DuckDB path": lambda db: _load(args.landing, db, True),
         "loader, Python path": lambda db: _load(args.landing, db, False),
-        "DuckDB text load": lambda db: _text_load(args.landing, db),
+        "DuckDB text load": lambda db: text_load(args.landing, db),
     }
     best: dict[str, tuple[int, float, float]] = {}
     with tempfile.TemporaryDirectory() as scratch:

@@ -51,6 +51,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.ingest_paths import text_load  # noqa: E402
 from benchmarks.run_benchmark import END, _landing_for  # noqa: E402
 from core.contract import load_contract  # noqa: E402
 from core.database import connect  # noqa: E402
@@ -152,19 +153,9 @@ def loader_run(landing: Path, database: Path) -> dict[str, Any]:
 
 
 def text_load_run(landing: Path, database: Path) -> dict[str, Any]:
-    """DuckDB's own reader: every CSV as text into one table per entity (the baseline)."""
-    rows = 0
-    with connect(_fresh(database)) as con:
-        for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
-            files = sorted(str(f) for f in folder.glob("*.csv"))
-            if files:
-                con.execute(
-                    f'create table "{folder.name}" as select * from read_csv(?, '
-                    "all_varchar = true, union_by_name = true, header = true)",
-                    [files],
-                )
-                rows += con.execute(f'select count(*) from "{folder.name}"').fetchall()[0][0]
-    return {"rows": rows}
+    """DuckDB's own reader: every CSV as text into one table per entity (the baseline),
+    the same load ``benchmarks/ingest_paths.py`` measures."""
+    return {"rows": text_load(landing, _fresh(database))}
 
 
 def _count(con: Any, sql: str) -> int:
