@@ -494,6 +494,12 @@ def _next_load_seq(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0][0] if row else 0) + 1
 
 
+def _seen_before(latest: FileState | None, file_hash: str) -> bool:
+    """Whether this path's last load had this content and still stands (not withdrawn):
+    the file is skipped, by the one-file and the many-files way alike."""
+    return latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn"
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     landed: LandedFile,
@@ -518,7 +524,7 @@ def load_file(
     file_hash = file_hash or file_sha256(landed.path)
     if latest is None and not latest_known:
         latest = latest_file_states(con, landed.relative_path).get(landed.relative_path)
-    if latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn":
+    if _seen_before(latest, file_hash):
         return None
     prior = _prior_loads(con, file_hash)
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -644,7 +650,7 @@ def _engine_candidate(
     plainly structured UTF-8 (``csv_engine.plain_csv``), with every required column."""
     if landed.path.suffix.lower() != ".csv":
         return None
-    if latest is not None and latest.file_hash == file_hash and latest.status != "withdrawn":
+    if _seen_before(latest, file_hash):
         return None
     if any(status == "loaded" for _, status in _prior_loads(con, file_hash)):
         return None
