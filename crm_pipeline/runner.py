@@ -8,15 +8,19 @@ docs/operations.md: 0 published, 2 blocked by the gate, 1 error.
 
 One writer at a time: the whole run holds the build database's file lock
 (``core.build_lock``); a second build waits for it, saying what it waits for. The
-instance's ``dagster.yaml`` (written once, never overwritten) limits the daemon's runs on
-the build database to one at a time as well (pool ``crm_build_db`` and the run tag
-``crm/build_db``), so ``dagster dev`` on the same DAGSTER_HOME obeys the same rule.
+instance's ``dagster.yaml`` (written by the first build, never overwritten once edited)
+limits the daemon's runs on the build database to one at a time as well (pool
+``crm_build_db`` and the run tag ``crm/build_db``), so ``dagster dev`` on the same
+DAGSTER_HOME obeys the same rule; it also keeps the event log's SQLite files open between
+events (``orchestration/event_log.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -33,9 +37,13 @@ from core.settings import load_config
 EXIT_PUBLISHED, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
 
 # The local instance's dagster.yaml (deploy/dagster.yaml has the same concurrency section
-# on PostgreSQL storage; a unit test keeps the two equal).
-INSTANCE_YAML = """\
-# Dagster instance of this warehouse, written by crm-pipeline (edit freely; never overwritten).
+# on PostgreSQL storage; a unit test keeps the two equal). ``{event_log_dir}`` is the
+# instance's own history/runs folder, where Dagster keeps its event log by default.
+_HEADER = """\
+# Dagster instance of this warehouse, written by crm-pipeline (edit freely: once edited, never
+# overwritten).
+"""
+_LIMITS = """\
 # Writers to the build database never run concurrently:
 #  - every step writing it is in pool crm_build_db; a limit of 1 per pool, enforced per run,
 #    lets the run queue start one such run at a time (ad-hoc UI materialisations included);
@@ -52,6 +60,22 @@ concurrency:
 telemetry:
   enabled: false
 """
+_EVENT_LOG = """\
+# Dagster's default SQLite event log, its files kept open between events (one connection
+# per file instead of one per event: docs/dagster.md, "The instance's event log").
+event_log_storage:
+  module: orchestration.event_log
+  class: KeptOpenSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
+"""
+INSTANCE_YAML = _HEADER + _LIMITS + _EVENT_LOG
+# What earlier versions wrote: such a file, unedited, is brought up to date.
+_EARLIER_INSTANCE_YAML = (
+    "# Dagster instance of this warehouse, written by crm-pipeline (edit freely; never "
+    "overwritten).\n" + _LIMITS
+)
+_EVENT_LOG_DIR_LINE = re.compile(r"^    base_dir: .*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -83,13 +107,28 @@ def write_instance_config(dagster_home: Path) -> Path:
     """Create ``DAGSTER_HOME/dagster.yaml`` with the one-writer limits, unless it exists.
 
     An existing file is the operator's (e.g. a production instance on PostgreSQL) and is
-    left alone.
+    left alone, unless it is one this program wrote and nobody edited since (an earlier
+    version's, or one naming the event log folder of a warehouse since moved): that one is
+    brought up to date.
     """
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    wanted = _instance_yaml(dagster_home)
+    if not config.exists() or _written_by_us(config.read_text(encoding="utf-8"), wanted):
+        config.write_text(wanted, encoding="utf-8")
     return config
+
+
+def _instance_yaml(dagster_home: Path) -> str:
+    event_log_dir = (dagster_home / "history" / "runs").resolve()
+    return INSTANCE_YAML.format(event_log_dir=json.dumps(str(event_log_dir)))
+
+
+def _written_by_us(text: str, wanted: str) -> bool:
+    """Whether ``text`` is an unedited dagster.yaml of this or an earlier version."""
+    if text in (wanted, _EARLIER_INSTANCE_YAML):
+        return True
+    return _EVENT_LOG_DIR_LINE.sub("", text) == _EVENT_LOG_DIR_LINE.sub("", wanted)
 
 
 def _publish_status(paths: WarehousePaths, run_id: str) -> tuple[str, str, str] | None:

@@ -104,10 +104,14 @@ def publish_serving(
     counts: dict[str, int] = {}
     con = database.connect(paths.build_db)
     try:
+        # one transaction per database written: a statement outside one is a commit of its own
+        con.execute("begin transaction")
         serving_meta.refresh_labels(con)
+        con.execute("commit")
         con.execute(
             f"attach '{_quote(temporary)}' as serving (storage_version '{SERVING_STORAGE_VERSION}')"
         )
+        con.execute("begin transaction")
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists serving.{schema}")
             for table in _tables(con, schema):
@@ -122,6 +126,7 @@ def publish_serving(
                 counts[f"{schema}.{table}"] = int(
                     con.execute(f"select count(*) from serving.{schema}.{table}").fetchone()[0]
                 )
+        con.execute("commit")
         con.execute("detach serving")
         os.replace(temporary, paths.serving_db)
         if record is not None:

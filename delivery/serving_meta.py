@@ -64,6 +64,7 @@ def _clean(text: object) -> str:
     return " ".join(str(text or "").split())
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SQL_ALIAS = re.compile(r"config\([^)]*alias\s*=\s*['\"]([^'\"]+)['\"]")
 
 
@@ -80,7 +81,9 @@ def _table_name(yml_path: Path, model: dict[str, object]) -> str:
 
 
 def _mart_tables(yml_path: Path) -> dict[str, TableMeaning]:
-    data = yaml.safe_load(yml_path.read_text(encoding="utf-8")) or {}
+    # libyaml's loader: the marts' yml files are long, and PyYAML's pure-Python loader spent
+    # ~0.4 s of every publish reading them
+    data = yaml.load(yml_path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
     tables: dict[str, TableMeaning] = {}
     for model in data.get("models") or []:
         name = _table_name(yml_path, model)
