@@ -409,10 +409,13 @@ def insert_raw(
             f"{raw_json} as _raw",
             f"{errors} as _errors",
         ]
+        # No ORDER BY: a raw row's place is its _load_seq and _source_row, which every
+        # reader orders by (the quality step's new rows are a semi join, dbt orders by
+        # them). Sorting the wide rows only to store them in that order cost ~1 CPU s per
+        # 10^6-size day of leads and follow-ups (docs/benchmarks.md, "Ingest of large files").
         con.execute(
             f"insert into {RAW_SCHEMA}.{entity.name} by name "
-            f"select {', '.join(columns)} from {ROWS_TABLE} as kept {' '.join(joins)} "
-            "order by kept._load_seq, kept._source_row"
+            f"select {', '.join(columns)} from {ROWS_TABLE} as kept {' '.join(joins)}"
         )
     finally:
         for name in registered:
