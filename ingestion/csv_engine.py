@@ -237,21 +237,33 @@ class TypedColumn:
     join: str | None
 
 
+def column_sqls(
+    parsers: dict[str, ColumnParser], positions: dict[str, int], aliases: dict[str, list[str]]
+) -> dict[str, ColumnSql]:
+    """Canonical-form SQL of every mapped column over its cell ``kept.c<position>``."""
+    return {
+        name: column_sql(parsers[name], f"kept.c{position}", aliases.get(name, ()))
+        for name, position in positions.items()
+    }
+
+
 def typed_columns(
     con: duckdb.DuckDBPyConnection,
     parsers: dict[str, ColumnParser],
     positions: dict[str, int],
     aliases: dict[str, list[str]],
+    todo: dict[str, list[str]] | None = None,
 ) -> list[TypedColumn]:
     """SQL of every mapped column; non-canonical texts parsed by the reference parser.
 
-    One query collects, for every column, the distinct texts that are neither blank nor
-    canonical; the reference results are registered as ``_engine_ref_<i>`` to join.
+    ``todo`` holds, per column, the distinct texts that are neither blank nor canonical
+    (:func:`scan_rows` collects them with the rest the INSERT needs to know); without it,
+    one query collects them. The reference results are registered as ``_engine_ref_<i>``
+    to join.
     """
-    sqls = {}
-    for name, position in positions.items():
-        sqls[name] = column_sql(parsers[name], f"kept.c{position}", aliases.get(name, ()))
-    todo = _non_canonical(con, positions, sqls)
+    sqls = column_sqls(parsers, positions, aliases)
+    if todo is None:
+        todo = scan_rows(con, positions, sqls).todo
     typed = []
     for index, (name, position) in enumerate(positions.items()):
         cell, sql = f"kept.c{position}", sqls[name]
@@ -276,53 +288,79 @@ def typed_columns(
     return typed
 
 
-def _non_canonical(
-    con: duckdb.DuckDBPyConnection, positions: dict[str, int], sqls: dict[str, ColumnSql]
-) -> dict[str, list[str]]:
-    """Column -> its distinct cell texts that are neither blank nor canonical.
+@dataclass(frozen=True)
+class RowScan:
+    """What one scan of the kept rows tells before the INSERT is written."""
 
-    One scan of the rows: each cell is tested once, and a grouping set per column keeps
-    its distinct leftovers (a row of the result has at most one non-NULL column).
+    todo: dict[str, list[str]]  # column -> its distinct texts neither blank nor canonical
+    per_file: dict[str, int]  # _source_file -> kept rows (when asked for)
+    accounts: list[str]  # distinct stripped account names that are not printable ASCII
+
+
+def scan_rows(
+    con: duckdb.DuckDBPyConnection,
+    positions: dict[str, int],
+    sqls: dict[str, ColumnSql],
+    *,
+    per_file: bool = False,
+    account_name: str | None = None,
+) -> RowScan:
+    """One scan of ``ROWS_TABLE`` for all the INSERT must know beforehand.
+
+    A grouping set per column keeps its distinct leftovers (each cell tested once); with
+    ``per_file``, one more set counts each file's kept rows; with ``account_name`` (SQL of
+    the stripped name), one more keeps the names the SQL key cannot normalise. A row of
+    the result has at most one non-NULL key. One scan instead of three: every scan of the
+    view repeats the blank-row test (docs/benchmarks.md, "Ingest of large files").
     """
     names = [name for name, sql in sqls.items() if not sql.complete]
-    todo: dict[str, list[str]] = {}
-    if not names:
-        return todo
-    flagged = ", ".join(
+    keys = [
         f"case when not {blank_sql(f'kept.c{positions[name]}')} and not {sqls[name].canonical} "
-        f"then kept.c{positions[name]} end as n{index}"
-        for index, name in enumerate(names)
-    )
-    columns = ", ".join(f"n{index}" for index in range(len(names)))
-    sets = ", ".join(f"(n{index})" for index in range(len(names)))
+        f"then kept.c{positions[name]} end"
+        for name in names
+    ]
+    if account_name is not None:
+        keys.append(
+            f"case when {account_name} is not null and not {printable_ascii_sql(account_name)} "
+            f"then {account_name} end"
+        )
+    if per_file:
+        keys.append("kept._source_file")
+    if not keys:
+        return RowScan({}, {}, [])
+    flagged = ", ".join(f"{key} as k{index}" for index, key in enumerate(keys))
+    columns = ", ".join(f"k{index}" for index in range(len(keys)))
+    sets = ", ".join(f"(k{index})" for index in range(len(keys)))
     rows = con.execute(
         f"with flagged_cells as (select {flagged} from {ROWS_TABLE} as kept) "
-        f"select {columns} from flagged_cells group by grouping sets ({sets})"
+        f"select {columns}, count(*) from flagged_cells group by grouping sets ({sets})"
     ).fetchall()
-    for row in rows:
-        for name, cell in zip(names, row, strict=True):
+    scan = RowScan({}, {}, [])
+    for *cells, count in rows:
+        for name, cell in zip(names, cells[: len(names)], strict=True):
             if cell is not None:
-                todo.setdefault(name, []).append(cell)
-    return todo
+                scan.todo.setdefault(name, []).append(cell)
+        if account_name is not None and cells[len(names)] is not None:
+            scan.accounts.append(cells[len(names)])
+        if per_file and cells[-1] is not None:
+            scan.per_file[cells[-1]] = int(count)
+    return scan
 
 
 def _account_key(
-    con: duckdb.DuckDBPyConnection, entity: Entity, typed: list[TypedColumn]
+    con: duckdb.DuckDBPyConnection, entity: Entity, typed: list[TypedColumn], accounts: list[str]
 ) -> tuple[str, str | None]:
-    """SQL of ``_account_key`` (account_id, else the normalised account_name) and a join."""
+    """SQL of ``_account_key`` (account_id, else the normalised account_name) and a join;
+    ``accounts`` are the distinct names that are not printable ASCII (:func:`scan_rows`)."""
     by_name = {t.name: t for t in typed}
     if not {"account_name", "account_id"} & set(entity.column_names):
         return "null", None
     key, join = "null", None
     if "account_name" in by_name:
         name = by_name["account_name"].value
-        todo = con.execute(
-            f"select distinct {name} from {ROWS_TABLE} as kept "
-            f"where {name} is not null and not {printable_ascii_sql(name)}"
-        ).fetchall()
         key = f"case when {printable_ascii_sql(name)} then {ascii_account_key_sql(name)}"
-        if todo:
-            con.register("_engine_accounts", account_keys([row[0] for row in todo]))
+        if accounts:
+            con.register("_engine_accounts", account_keys(accounts))
             key += " else _engine_accounts.account_key"
             join = f"left join _engine_accounts on _engine_accounts.name = {name}"
         key += " end"
@@ -349,8 +387,12 @@ def insert_raw(
     _keep_rows(con, staged, metas)
     registered = [f"_engine_ref_{i}" for i in range(len(positions))] + ["_engine_accounts"]
     try:
-        typed = typed_columns(con, parsers, positions, aliases)
-        account_key, account_join = _account_key(con, entity, typed)
+        sqls = column_sqls(parsers, positions, aliases)
+        # account_name is text: its value is its SQL alone, known before the scan
+        name_sql = sqls["account_name"].value if "account_name" in sqls else None
+        scan = scan_rows(con, positions, sqls, per_file=True, account_name=name_sql)
+        typed = typed_columns(con, parsers, positions, aliases, scan.todo)
+        account_key, account_join = _account_key(con, entity, typed, scan.accounts)
         joins = [t.join for t in typed if t.join] + ([account_join] if account_join else [])
         problems = [t.problem for t in typed if t.problem]
         errors = f"'[' || concat_ws(', ', {', '.join(problems)}) || ']'" if problems else "'[]'"
@@ -367,16 +409,16 @@ def insert_raw(
             f"{raw_json} as _raw",
             f"{errors} as _errors",
         ]
-        per_file = dict(
-            con.execute(f"select _source_file, count(*) from {ROWS_TABLE} group by all").fetchall()
-        )
+        # No ORDER BY: a raw row's place is its _load_seq and _source_row, which every
+        # reader orders by (the quality step's new rows are a semi join, dbt orders by
+        # them). Sorting the wide rows only to store them in that order cost ~1 CPU s per
+        # 10^6-size day of leads and follow-ups (docs/benchmarks.md, "Ingest of large files").
         con.execute(
             f"insert into {RAW_SCHEMA}.{entity.name} by name "
-            f"select {', '.join(columns)} from {ROWS_TABLE} as kept {' '.join(joins)} "
-            "order by kept._load_seq, kept._source_row"
+            f"select {', '.join(columns)} from {ROWS_TABLE} as kept {' '.join(joins)}"
         )
     finally:
         for name in registered:
             with contextlib.suppress(duckdb.Error):
                 con.unregister(name)
-    return {m.rel: int(per_file.get(m.rel, 0)) for m in metas}
+    return {m.rel: scan.per_file.get(m.rel, 0) for m in metas}
