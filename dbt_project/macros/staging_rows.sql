@@ -43,11 +43,14 @@
     held back as of D. `not exists` rather than `not in`: one quarantine row without a row_id
     (a file-level or aggregate finding) must not empty the whole model. The rows are read
     from the entity's incremental base (models/staging/base: every raw row, masked), which
-    holds the same rows as raw whatever D: the as-of choice is made here, every run. -#}
-{% macro clean_rows(entity) -%}
+    holds the same rows as raw whatever D: the as-of choice is made here, every run.
+    `landed_filter`, a condition on `landed`, narrows the rows first (an incremental run of
+    stg_crm__leads takes only the changed leads, macros/changed_records.sql). -#}
+{% macro clean_rows(entity, landed_filter='true') -%}
     select landed.*
     from {{ ref('base_crm__' ~ entity) }} as landed
-    where exists (
+    where {{ landed_filter }}
+    and exists (
         select 1
         from {{ source('data_quality', 'checked_loads') }} as checked
         where checked.file_hash = landed._file_hash
@@ -119,8 +122,9 @@
 {#- The latest clean copy of each event (follow-up, service record) known at the end of D:
     a re-exported event replaces the earlier copy (latest updated_at, then the later file,
     then the later row; sources.md). A copy known only after D (copy_known_from) is a later
-    version that a build for a past D must not see. -#}
-{% macro latest_clean_copies(entity, id_column, own_time_column) -%}
+    version that a build for a past D must not see. `landed_filter` as in clean_rows: it
+    must keep or drop all copies of an id together. -#}
+{% macro latest_clean_copies(entity, id_column, own_time_column, landed_filter='true') -%}
     select *
     from (
         select
@@ -133,7 +137,7 @@
             select
                 clean.*,
                 {{ copy_known_from(id_column, own_time_column) }} as _known_from_at
-            from ({{ clean_rows(entity) }}) as clean
+            from ({{ clean_rows(entity, landed_filter) }}) as clean
         ) as known_copies
         where _known_from_at < {{ as_of_end() }}
     ) as ranked_copies

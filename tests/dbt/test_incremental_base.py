@@ -101,3 +101,43 @@ def test_rows_that_leave_raw_leave_the_bases(tmp_path: Path) -> None:
         "select count(*), count(*) filter (where _load_seq = "
         f"{gone}) from staging.base_crm__follow_ups"
     ) == [(left, 0)]
+
+
+def changed_tables(harness: DbtHarness) -> list[str]:
+    """The staging models whose last run was incremental (it leaves ``<model>__changed``)."""
+    return [
+        name
+        for (name,) in harness.query(
+            "select table_name from information_schema.tables where table_schema = 'staging' "
+            "and table_name like '%\\_\\_changed' escape '\\' order by table_name"
+        )
+    ]
+
+
+def test_staging_built_with_another_configuration_is_built_from_scratch(
+    tmp_path: Path,
+) -> None:
+    # staging keeps the rows of unchanged records from build to build
+    # (macros/changed_records.sql); a configured value they were computed with (here the
+    # reporting currency: amounts converted from CNY, in another decimal type) must not
+    # stay behind in them
+    db_path, landing = tmp_path / "build.duckdb", tmp_path / "landing"
+    harness = DbtHarness(db_path, tmp_path / "dbt_target")
+    selection = ["--select", *BASES, *STAGING]
+    land(db_path, FIXTURES / "landing_zh", landing)
+    assert harness.run("run", *selection, as_of=LATE).success
+    before = tables(harness, STAGING)
+    assert harness.run("run", *selection, as_of=LATE).success
+    # same configuration: an incremental run that found nothing to rebuild
+    assert changed_tables(harness) == sorted(f"{model}__changed" for model in STAGING)
+    assert harness.query("select count(*) from staging.stg_crm__leads__changed") == [(0,)]
+    assert tables(harness, STAGING) == before
+
+    in_usd = {"currency": "USD", "currency_rates": {"CNY": 0.14}}
+    assert harness.run("run", *selection, as_of=LATE, extra_vars=in_usd).success
+    assert changed_tables(harness) == []  # every staging model was built from scratch
+    incremental = tables(harness, STAGING)
+    assert harness.run("run", *selection, "--full-refresh", as_of=LATE, extra_vars=in_usd).success
+    full = tables(harness, STAGING)
+    assert full["stg_crm__leads"] != before["stg_crm__leads"]  # the change shows in staging
+    assert incremental == full

@@ -141,6 +141,8 @@ class DayByDay:
     marts: dict[dt.date, dict[str, Table]]
     # F25's quarantine (released_at, or None while held) after each build
     f25_released: dict[dt.date, dt.datetime | None]
+    # per build: staging model -> (ids the build rebuilt, ids the table holds)
+    rebuilt: dict[dt.date, dict[str, tuple[set[str], set[str]]]]
 
 
 def f25_quarantine(warehouse: Path) -> list[dt.datetime | None]:
@@ -156,6 +158,41 @@ def f25_quarantine(warehouse: Path) -> list[dt.datetime | None]:
         ]
 
 
+STAGING_IDS = {
+    "stg_crm__leads": "lead_id",
+    "stg_crm__follow_ups": "follow_up_id",
+    "stg_crm__service_records": "service_id",
+}
+
+
+def rebuilt_ids(warehouse: Path) -> dict[str, tuple[set[str], set[str]]]:
+    """Per staging model: the ids its last run rebuilt (``<model>__changed``, written by an
+    incremental run only) and the ids the table holds."""
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    with duckdb.connect(str(warehouse / "build" / "crm.duckdb"), read_only=True) as con:
+        for model, id_column in STAGING_IDS.items():
+            held = {
+                row[0] for row in con.execute(f"select {id_column} from staging.{model}").fetchall()
+            }
+            exists = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'staging' and table_name = ?",
+                [f"{model}__changed"],
+            ).fetchone()
+            changed = (
+                {
+                    row[0]
+                    for row in con.execute(
+                        f"select {id_column} from staging.{model}__changed"
+                    ).fetchall()
+                }
+                if exists and exists[0]
+                else set()
+            )
+            found[model] = (changed, held)
+    return found
+
+
 @pytest.fixture(scope="module")
 def day_by_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DayByDay]:
     """One warehouse built date after date; the marts as published after each build."""
@@ -164,7 +201,7 @@ def day_by_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DayByDay]:
     landing.mkdir()
     mp = pytest.MonkeyPatch()
     mp.delenv("DAGSTER_HOME", raising=False)  # each warehouse keeps its own instance
-    result = DayByDay(landing, warehouse, {}, {})
+    result = DayByDay(landing, warehouse, {}, {}, {})
     try:
         for as_of in DATES:
             land_files_until(as_of, landing)
@@ -172,6 +209,7 @@ def day_by_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DayByDay]:
             result.marts[as_of] = read_marts(warehouse, as_of)
             held = f25_quarantine(warehouse)
             result.f25_released[as_of] = held[0] if len(held) == 1 else None
+            result.rebuilt[as_of] = rebuilt_ids(warehouse)
         yield result
     finally:
         mp.undo()
@@ -198,6 +236,24 @@ def test_the_day_by_day_build_quarantines_f25_then_releases_it(day_by_day: DayBy
     assert len(f25_quarantine(day_by_day.warehouse)) == 1
     assert day_by_day.f25_released[dt.date(2026, 3, 31)] is None
     assert day_by_day.f25_released[dt.date(2026, 4, 2)] is not None
+
+
+def test_the_day_by_day_builds_rebuild_staging_record_by_record(day_by_day: DayByDay) -> None:
+    # guards the premise: the comparisons below judge the incremental staging path
+    # (macros/changed_records.sql), which rebuilds only the records whose rows changed.
+    # The first build makes the tables (nothing incremental yet).
+    assert all(not changed for changed, _ in day_by_day.rebuilt[DATES[0]].values())
+    on_04_02 = day_by_day.rebuilt[dt.date(2026, 4, 2)]
+    # 04-02: the late leads file brings L13 and a version of L07; follow_ups/2026-04-02.csv
+    # brings F14, and the build releases F25 (its lead L13 is known now); nothing else
+    assert on_04_02["stg_crm__leads"][0] == {"L07", "L13"}
+    assert on_04_02["stg_crm__follow_ups"][0] == {"F14", "F25"}
+    assert on_04_02["stg_crm__service_records"][0] == set()
+    # 04-03: leads/2026-04-03.csv brings a version of L08 and the new L09
+    assert day_by_day.rebuilt[DATES[-1]]["stg_crm__leads"][0] == {"L08", "L09"}
+    # the tables hold many more records than were rebuilt
+    assert len(on_04_02["stg_crm__leads"][1]) > 10
+    assert len(on_04_02["stg_crm__follow_ups"][1]) > 10
 
 
 @pytest.mark.parametrize("as_of", DATES[1:], ids=str)

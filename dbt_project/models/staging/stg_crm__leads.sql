@@ -1,3 +1,4 @@
+{{ changed_records_config('lead_id', "clean_rows('leads')") }}
 -- Every clean version of every lead (rows quarantined as of D excluded), with the contract's
 -- defaults applied: updated_at from the time the version is known (copy_known_from: the
 -- first copy from created_at, a later copy from its file's business date), amount from
@@ -8,6 +9,8 @@
 -- number or e-mail address typed into them reaches a mart. Masked ids that changed carry a
 -- short hash of the original, so two ids never merge, and copies of one record stay
 -- together.
+-- Incremental (macros/changed_records.sql): a daily run rebuilds only the leads whose clean
+-- rows as of D differ from the rows the table holds.
 -- The column list is written once, below; the CTE only adds the defaults it reuses.
 with clean_versions as (
     select
@@ -15,7 +18,7 @@ with clean_versions as (
         {{ copy_known_from('lead_id', 'created_at') }} as _known_from_at,
         coalesce(clean.currency, '{{ var("currency") }}') as _currency_or_default,
         coalesce(clean.amount, clean.budget) as _amount_or_budget
-    from ({{ clean_rows('leads') }}) as clean
+    from ({{ clean_rows('leads', only_changed_records('landed', 'lead_id')) }}) as clean
 )
 
 select

@@ -1,3 +1,6 @@
+{{ changed_records_config(
+    'service_id', "latest_clean_copies('service_records', 'service_id', 'opened_at')"
+) }}
 -- One row per service record: the latest clean copy of each service_id known at the end of
 -- D (latest updated_at, then the later file, then the later row), with priority defaulted
 -- to medium.
@@ -7,8 +10,12 @@
 -- number or e-mail address typed into them reaches a mart. Masked ids that changed carry a
 -- short hash of the original, so two ids never merge, and copies of one record stay
 -- together.
+-- Incremental (macros/changed_records.sql): a daily run rebuilds only the records whose
+-- latest copy known as of D differs from the one the table holds.
 with latest_copies as (
-    {{ latest_clean_copies('service_records', 'service_id', 'opened_at') }}
+    {{ latest_clean_copies(
+        'service_records', 'service_id', 'opened_at', only_changed_records('landed', 'service_id')
+    ) }}
 )
 
 select
