@@ -85,10 +85,10 @@ def dbt_command(
     args: Sequence[str], *, settings: Settings, as_of: dt.date, database: Path, target_path: Path
 ) -> list[str]:
     """The full dbt command line: ARGS plus project, profiles, target path and the vars."""
-    from orchestration.dbt import BUILD_DB_VAR, DBT_PROJECT_DIR, dbt_executable
+    from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable, project_vars
 
     rest, user_vars = split_user_vars(args)
-    dbt_vars = {**settings.dbt_vars(as_of), BUILD_DB_VAR: str(database), **user_vars}
+    dbt_vars = {**project_vars(settings.dbt_vars(as_of), database), **user_vars}
     return [
         dbt_executable(),
         *rest,

@@ -31,6 +31,10 @@ _FINGERPRINT_PATH = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
 # The dbt var holding the build database's path; profiles.yml reads it (standalone dbt
 # runs fall back to CRM_BUILD_DB, then target/dev.duckdb).
 BUILD_DB_VAR = "build_db"
+# The project's code fingerprint as a dbt var: the incremental staging models keep rows
+# computed by the project's macros, so a build with other code rebuilds them from scratch
+# (macros/changed_records.sql). dbt itself cannot see macro sources from a model.
+CODE_VAR = "project_code"
 
 
 # dbt's artifacts (manifest, run_results, compiled SQL: ~10 MB a build) go to one folder per
@@ -107,8 +111,9 @@ class CrmDbtCliResource(DbtCliResource):
         return None
 
 
-def _project_fingerprint() -> str:
-    """Hash of every file dbt parses, so the manifest is rebuilt exactly when needed."""
+def project_fingerprint() -> str:
+    """Hash of every file dbt parses: the manifest is rebuilt, and incremental staging
+    rebuilt from scratch, exactly when it changes."""
     digest = hashlib.sha256()
     for folder in ("models", "macros", "tests"):
         for path in sorted((DBT_PROJECT_DIR / folder).rglob("*")):
@@ -120,13 +125,19 @@ def _project_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def project_vars(settings_vars: dict[str, Any], build_db: Path) -> dict[str, Any]:
+    """The vars of every dbt command on a warehouse: the configured settings (with the
+    build date), the build database, and the fingerprint of the project's code."""
+    return {**settings_vars, BUILD_DB_VAR: str(build_db), CODE_VAR: project_fingerprint()}
+
+
 def ensure_manifest() -> Path:
     """Parse the dbt project when its files changed since the last parse.
 
     ``DbtProject.prepare_if_dev()`` only parses under ``dagster dev``; the CLI and tests
     load definitions outside it, so they need this.
     """
-    fingerprint = _project_fingerprint()
+    fingerprint = project_fingerprint()
     if (
         MANIFEST_PATH.exists()
         and _FINGERPRINT_PATH.exists()

@@ -16,11 +16,11 @@
     rows landed, rows whose load left raw, rows quarantined, released or held
     back by another D, loads newly checked, copies known by one D and not the other. Nothing
     is inferred from dates or times: the table itself records what the last build picked.
-    A change of the configuration or of the model's SQL (a fingerprint kept in a small state
-    table) drops the table before the run (on-run-start: forget_staging_of_another_build),
-    so dbt builds it from scratch: a configured rate may change a column's type, which an
-    incremental insert could not take. A change of the staging macros needs a
-    --full-refresh, as for the bases.
+    A change of the configuration, of the model's SQL or of any file of the project (the
+    var `project_code`; a fingerprint kept in a small state table) drops the table before
+    the run (on-run-start: forget_staging_of_another_build), so dbt builds it from scratch:
+    a configured rate may change a column's type, which an incremental insert could not
+    take, and a changed macro may change any row.
 
     Engines: DuckDB and PostgreSQL (plain SQL: full outer join, delete, create table).
     Spark runs only full refreshes (tests/spark): the spark__ variants do nothing. -#}
@@ -61,11 +61,14 @@
         database=this.database, schema=this.schema, identifier=this.identifier ~ '__state')) }}
 {%- endmacro %}
 
-{#- What the rows of the model depend on besides its input rows: its own SQL and the
-    configured values staging reads. Not the build date. -#}
+{#- What the rows of the model depend on besides its input rows: its own SQL, the macros
+    it expands (through the project's code fingerprint, `project_code`, which the dbt step
+    and `crm-pipeline dbt` pass: any change of the project's files rebuilds staging once)
+    and the configured values staging reads. Not the build date. -#}
 {% macro build_fingerprint(node=none) -%}
     {%- set configured = [
         var('timezone'), var('currency'), var('currency_rates'), var('stages'),
+        var('project_code', ''),
     ] -%}
     {{ return(local_md5((node or model).raw_code ~ (configured | tojson))) }}
 {%- endmacro %}

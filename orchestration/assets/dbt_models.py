@@ -16,9 +16,9 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from core.constants import BUILD_DB_POOL
 from orchestration.dbt import (
-    BUILD_DB_VAR,
     PARSE_STATE_DIR_NAME,
     CrmDbtTranslator,
+    project_vars,
     run_target_path,
 )
 from orchestration.dbt_metadata import with_build_metadata
@@ -59,7 +59,7 @@ def build_dbt_assets(
         as_of = partition_date(context)
         paths = pipeline.paths()
         # the build database reaches dbt's profile as a var, like every other setting
-        dbt_vars = {**pipeline.settings().dbt_vars(as_of), BUILD_DB_VAR: str(paths.build_db)}
+        dbt_vars = project_vars(pipeline.settings().dbt_vars(as_of), paths.build_db)
         vars_arg = ["--vars", json.dumps(dbt_vars)]
         # dbt parses once per configuration, not per date (orchestration.dbt_worker)
         parse_state = [PARSE_STATE_FLAG, str(paths.build_dir / PARSE_STATE_DIR_NAME)]

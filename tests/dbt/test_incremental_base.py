@@ -133,7 +133,15 @@ def test_staging_built_with_another_configuration_is_built_from_scratch(
     assert harness.query("select count(*) from staging.stg_crm__leads__changed") == [(0,)]
     assert tables(harness, STAGING) == before
 
-    in_usd = {"currency": "USD", "currency_rates": {"CNY": 0.14}}
+    # another version of the project's code (a changed macro): built from scratch, once
+    new_code = {"project_code": "another version of the project"}
+    assert harness.run("run", *selection, as_of=LATE, extra_vars=new_code).success
+    assert changed_tables(harness) == []
+    assert tables(harness, STAGING) == before
+    assert harness.run("run", *selection, as_of=LATE, extra_vars=new_code).success
+    assert changed_tables(harness) == sorted(f"{model}__changed" for model in STAGING)
+
+    in_usd = {"currency": "USD", "currency_rates": {"CNY": 0.14}, **new_code}
     assert harness.run("run", *selection, as_of=LATE, extra_vars=in_usd).success
     assert changed_tables(harness) == []  # every staging model was built from scratch
     incremental = tables(harness, STAGING)

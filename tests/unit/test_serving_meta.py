@@ -170,6 +170,27 @@ def test_dbt_command_passes_the_configured_vars_and_user_overrides(tmp_path: Pat
     assert dbt_vars["tiers"] == {"a_share": 0.1, "b_share": 0.2}
     assert dbt_vars["currency"] == "USD"
     assert dbt_vars["build_db"] == str(tmp_path / "crm.duckdb")
+    # the project's code fingerprint: incremental staging is rebuilt when the code changes
+    assert len(dbt_vars["project_code"]) == 64
+
+
+def test_the_project_code_var_changes_with_any_macro(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import orchestration.dbt as dbt_module
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        dbt_module.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    monkeypatch.setattr(dbt_module, "DBT_PROJECT_DIR", project)
+    before = dbt_module.project_vars({}, tmp_path / "crm.duckdb")["project_code"]
+    assert dbt_module.project_vars({}, tmp_path / "crm.duckdb")["project_code"] == before
+    masking = project / "macros" / "masking.sql"
+    masking.write_text(masking.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert dbt_module.project_vars({}, tmp_path / "crm.duckdb")["project_code"] != before
 
 
 def test_dbt_without_a_date_or_a_published_build_is_one_sentence(
