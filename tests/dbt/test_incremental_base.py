@@ -42,12 +42,17 @@ def tables(harness: DbtHarness, models: list[str]) -> dict[str, Counter[tuple[An
     return {model: Counter(harness.query(f"select * from staging.{model}")) for model in models}
 
 
+def harness_with_zh_landed(tmp_path: Path) -> tuple[DbtHarness, Path, Path]:
+    """A dbt harness on a new build database holding the Chinese fixture, loaded."""
+    db_path, landing = tmp_path / "build.duckdb", tmp_path / "landing"
+    land(db_path, FIXTURES / "landing_zh", landing)
+    return DbtHarness(db_path, tmp_path / "dbt_target"), db_path, landing
+
+
 def test_an_incremental_run_keeps_the_rows_it_holds_and_adds_the_new_ones(
     tmp_path: Path,
 ) -> None:
-    db_path, landing = tmp_path / "build.duckdb", tmp_path / "landing"
-    harness = DbtHarness(db_path, tmp_path / "dbt_target")
-    land(db_path, FIXTURES / "landing_zh", landing)
+    harness, db_path, landing = harness_with_zh_landed(tmp_path)
     assert harness.run("run", "--select", *BASES, as_of=LATE).success
     first = tables(harness, BASES)
     assert all(first.values())
@@ -68,10 +73,8 @@ def test_an_incremental_run_keeps_the_rows_it_holds_and_adds_the_new_ones(
 def test_incremental_bases_and_staging_for_a_past_date_equal_a_full_refresh(
     tmp_path: Path,
 ) -> None:
-    db_path, landing = tmp_path / "build.duckdb", tmp_path / "landing"
-    harness = DbtHarness(db_path, tmp_path / "dbt_target")
+    harness, db_path, landing = harness_with_zh_landed(tmp_path)
     selection = ["--select", *BASES, *STAGING]
-    land(db_path, FIXTURES / "landing_zh", landing)
     assert harness.run("run", *selection, as_of=EARLY).success
     land(db_path, FIXTURES / "landing_en", landing)
     assert harness.run("run", *selection, as_of=LATE).success
@@ -87,9 +90,7 @@ def test_incremental_bases_and_staging_for_a_past_date_equal_a_full_refresh(
 def test_rows_that_leave_raw_leave_the_bases(tmp_path: Path) -> None:
     # a load that was never recorded is removed from raw by the next ingest
     # (ingestion.loader.remove_unrecorded_rows); the next run forgets its base rows
-    db_path, landing = tmp_path / "build.duckdb", tmp_path / "landing"
-    harness = DbtHarness(db_path, tmp_path / "dbt_target")
-    land(db_path, FIXTURES / "landing_zh", landing)
+    harness, db_path, landing = harness_with_zh_landed(tmp_path)
     land(db_path, FIXTURES / "landing_en", landing)
     assert harness.run("run", "--select", *BASES, as_of=LATE).success
     with harness.connect() as con:
@@ -121,10 +122,8 @@ def test_staging_built_with_another_configuration_is_built_from_scratch(
     # (macros/changed_records.sql); a configured value they were computed with (here the
     # reporting currency: amounts converted from CNY, in another decimal type) must not
     # stay behind in them
-    db_path, landing = tmp_path / "build.duckdb", tmp_path / "landing"
-    harness = DbtHarness(db_path, tmp_path / "dbt_target")
+    harness, _, _ = harness_with_zh_landed(tmp_path)
     selection = ["--select", *BASES, *STAGING]
-    land(db_path, FIXTURES / "landing_zh", landing)
     assert harness.run("run", *selection, as_of=LATE).success
     before = tables(harness, STAGING)
     assert harness.run("run", *selection, as_of=LATE).success
