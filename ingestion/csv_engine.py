@@ -253,15 +253,17 @@ def typed_columns(
     positions: dict[str, int],
     aliases: dict[str, list[str]],
     todo: dict[str, list[str]] | None = None,
+    sqls: dict[str, ColumnSql] | None = None,
 ) -> list[TypedColumn]:
     """SQL of every mapped column; non-canonical texts parsed by the reference parser.
 
     ``todo`` holds, per column, the distinct texts that are neither blank nor canonical
     (:func:`scan_rows` collects them with the rest the INSERT needs to know); without it,
-    one query collects them. The reference results are registered as ``_engine_ref_<i>``
-    to join.
+    one query collects them; ``sqls``, when the caller already has them, are
+    :func:`column_sqls`. The reference results are registered as ``_engine_ref_<i>`` to
+    join.
     """
-    sqls = column_sqls(parsers, positions, aliases)
+    sqls = sqls if sqls is not None else column_sqls(parsers, positions, aliases)
     if todo is None:
         todo = scan_rows(con, positions, sqls).todo
     typed = []
@@ -391,7 +393,7 @@ def insert_raw(
         # account_name is text: its value is its SQL alone, known before the scan
         name_sql = sqls["account_name"].value if "account_name" in sqls else None
         scan = scan_rows(con, positions, sqls, per_file=True, account_name=name_sql)
-        typed = typed_columns(con, parsers, positions, aliases, scan.todo)
+        typed = typed_columns(con, parsers, positions, aliases, scan.todo, sqls)
         account_key, account_join = _account_key(con, entity, typed, scan.accounts)
         joins = [t.join for t in typed if t.join] + ([account_join] if account_join else [])
         problems = [t.problem for t in typed if t.problem]
