@@ -343,6 +343,23 @@ def _table_rows(result: dict[str, Any]) -> list[tuple[str, int, float, float | N
     return rows
 
 
+def _steps_text(build: dict[str, Any]) -> str:
+    """The steps of one build in run order with their seconds, e.g. for the daily build.
+
+    Target 4 compares whole builds; this line says where a daily build's seconds go.
+    """
+    parts = []
+    for fragment, label in STEPS:
+        seconds = next((v for k, v in build["steps"].items() if fragment in k), None)
+        if seconds is not None:
+            parts.append(f"{label} {seconds:.1f} s")
+    outside = build["total_seconds"] - sum(build["steps"].values())
+    parts.append(
+        f"outside the steps (loading the definitions, starting the run, hand-overs) {outside:.1f} s"
+    )
+    return ", ".join(parts)
+
+
 def _print(result: dict[str, Any]) -> None:
     """One table for one size: step, rows, seconds, rows/s, baseline, ratio, peak memory."""
     raw = result["raw_rows"]
@@ -362,6 +379,7 @@ def _print(result: dict[str, Any]) -> None:
         shown_rows = f"{rows:,}" if rows else ""
         print(f"| {step} | {shown_rows} | {seconds:.1f} | {rate} | {base} | {ratio} | {memory} |")
     print(f"daily/full: {daily['total_seconds'] / full['total_seconds']:.0%}")
+    print(f"daily build by step: {_steps_text(daily)}")
     if "cpu_seconds" in full and "cpu_seconds" in daily:
         print(
             f"CPU seconds (build process + dbt, user + sys): full {full['cpu_seconds']:.1f}, "
