@@ -24,8 +24,7 @@ with versions_until_d as (
         probability,
         expected_close_date,
         updated_at,
-        _load_seq,
-        _source_row
+        {{ lead_version_superseded_at() }} as superseded_at
     from {{ ref('stg_crm__leads') }}
     where updated_at < {{ as_of_end() }}
 ),
@@ -51,51 +50,30 @@ months as (
     ) }}) as month_spine
 ),
 
-ranked_versions_at_start as (
-    select
-        months.month,
-        versions_until_d.*,
-        row_number() over (
-            partition by months.month, versions_until_d.lead_id
-            order by versions_until_d.updated_at desc, versions_until_d._load_seq desc,
-                versions_until_d._source_row desc
-        ) as version_rank
-    from months
-    inner join versions_until_d
-        on versions_until_d.updated_at < months.month_start_at
-),
-
 open_at_start as (
-    select
-        month,
-        lead_id,
-        amount,
-        {{ as_money('amount * probability / 100.0') }} as weighted_amount,
-        {{ month_of('expected_close_date') }} as expected_close_month
-    from ranked_versions_at_start
-    where version_rank = 1
-      and stage not in ('won', 'lost')
-),
-
-ranked_versions_at_end as (
     select
         months.month,
         versions_until_d.lead_id,
-        versions_until_d.stage,
-        row_number() over (
-            partition by months.month, versions_until_d.lead_id
-            order by versions_until_d.updated_at desc, versions_until_d._load_seq desc,
-                versions_until_d._source_row desc
-        ) as version_rank
+        versions_until_d.amount,
+        {{ as_money('versions_until_d.amount * versions_until_d.probability / 100.0') }}
+            as weighted_amount,
+        {{ month_of('versions_until_d.expected_close_date') }} as expected_close_month
     from months
     inner join versions_until_d
-        on versions_until_d.updated_at < months.month_end_at
+        on versions_until_d.updated_at < months.month_start_at
+       and versions_until_d.superseded_at >= months.month_start_at
+    where versions_until_d.stage not in ('won', 'lost')
 ),
 
 stage_at_end as (
-    select month, lead_id, stage
-    from ranked_versions_at_end
-    where version_rank = 1
+    select
+        months.month,
+        versions_until_d.lead_id,
+        versions_until_d.stage
+    from months
+    inner join versions_until_d
+        on versions_until_d.updated_at < months.month_end_at
+       and versions_until_d.superseded_at >= months.month_end_at
 ),
 
 forecast_outcomes as (

@@ -9,7 +9,13 @@ with opportunities as (
 ),
 
 versions_until_d as (
-    select lead_id, stage, amount, probability, updated_at, _load_seq, _source_row
+    select
+        lead_id,
+        stage,
+        amount,
+        probability,
+        updated_at,
+        {{ lead_version_superseded_at() }} as superseded_at
     from {{ ref('stg_crm__leads') }}
     where updated_at < {{ as_of_end() }}
 ),
@@ -34,20 +40,16 @@ outcomes_per_week as (
     {{ opportunity_outcomes_by_period('week', 'weeks', 'week_start') }}
 ),
 
-ranked_versions_at_week_end as (
+open_versions_at_week_end as (
     select
         weeks.week_start,
-        versions_until_d.stage,
         versions_until_d.amount,
-        versions_until_d.probability,
-        row_number() over (
-            partition by weeks.week_start, versions_until_d.lead_id
-            order by versions_until_d.updated_at desc, versions_until_d._load_seq desc,
-                versions_until_d._source_row desc
-        ) as version_rank
+        versions_until_d.probability
     from weeks
     inner join versions_until_d
         on versions_until_d.updated_at < weeks.week_end_at
+       and versions_until_d.superseded_at >= weeks.week_end_at
+    where versions_until_d.stage not in ('won', 'lost')
 ),
 
 open_at_week_end as (
@@ -55,9 +57,7 @@ open_at_week_end as (
         week_start,
         count(*) as open_count,
         sum({{ as_money('amount * probability / 100.0') }}) as weighted_pipeline
-    from ranked_versions_at_week_end
-    where version_rank = 1
-      and stage not in ('won', 'lost')
+    from open_versions_at_week_end
     group by week_start
 ),
 
