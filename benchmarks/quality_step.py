@@ -119,6 +119,8 @@ def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = Fals
         f"{cpu:.1f} s CPU = {rows / cpu:,.0f} rows per CPU second"
     )
     print(f"  with the GX start: {rows / (seconds + gx_start):,.0f} rows/s wall")
+    for error in outcome.infrastructure_errors:  # a benchmark of a step that did not run
+        print(f"  INFRASTRUCTURE ERROR: {error}")
     print(f"  {'part':28s} {'wall s':>7s} {'CPU s':>7s}")
     walls = {name: part for (name, kind), part in spent.items() if kind == "wall"}
     for name, part in sorted(walls.items(), key=lambda item: -item[1]):
