@@ -12,14 +12,16 @@ counted as failing data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.contract import Entity
 from quality.gx_suites import ROW_ID, ContractCheck, GxFinding, GxValidator, suite_columns
-from quality.rules.candidates import candidates_query, flag_column
+from quality.rules.candidates import SAMPLE_KEY, candidates_query, flag_column
 from quality.rules.new_rows import Failure, add_failures, new_rows_table, quote
 
 # Rows per GX batch: GX's cost per batch is mostly fixed (building the validator and the
@@ -53,12 +55,40 @@ def batch_columns(entity: Entity, checks: list[ContractCheck]) -> list[str]:
 
 
 def candidate_batch_query(
-    entity: Entity, checks: list[ContractCheck], sample: int = SAMPLE_ROWS
+    entity: Entity, checks: list[ContractCheck], new_rows: int, sample: int = SAMPLE_ROWS
 ) -> str:
-    """The new rows GX validates: the candidates and the sample, with each check's flag."""
+    """The scan that finds the candidates and the rows the sample is taken from.
+
+    Twice ``sample`` rows of the ``new_rows`` are expected in the sample's hash range, so
+    that the sample is full even after the candidates among them are set aside.
+    """
+    share = min(1.0, 2 * sample / max(new_rows, 1))
     return candidates_query(
-        entity, checks, new_rows_table(entity.name), batch_columns(entity, checks), sample
+        entity, checks, new_rows_table(entity.name), batch_columns(entity, checks), share
     )
+
+
+def gx_rows(
+    batches: Iterable[pa.RecordBatch], flags: list[str], sample: int
+) -> Iterator[pa.RecordBatch]:
+    """The rows GX validates: every candidate as it comes, then the sample.
+
+    The sample is the ``sample`` non-candidates with the smallest ``_sample_key`` (hash
+    of ``_row_id``), ties by ``_row_id``: the same rows in every run over the same data,
+    spread over every file and day. Candidates have at least one flag set.
+    """
+    pool: list[pa.RecordBatch] = []
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        flagged = functools.reduce(pc.or_, [batch.column(f) for f in flags], pa.scalar(False))
+        yield batch.filter(flagged).drop_columns([SAMPLE_KEY])
+        pool.append(batch.filter(pc.invert(flagged)))
+    if pool and sample > 0:
+        others = pa.Table.from_batches(pool).sort_by(
+            [(SAMPLE_KEY, "ascending"), (ROW_ID, "ascending")]
+        )
+        yield from others.slice(0, sample).drop_columns([SAMPLE_KEY]).to_batches()
 
 
 def expectation_failures(
@@ -66,19 +96,23 @@ def expectation_failures(
     validator: GxValidator,
     entity: Entity,
     checks: list[ContractCheck],
+    new_rows: int,
 ) -> list[str]:
     """Run the entity's suite on its candidate and sample rows; record failing rows.
 
+    ``new_rows`` is how many new rows the entity has (it sizes the sample's hash range).
     Returns the infrastructure errors: what GX could not evaluate, and every check on
     which GX failed a row its SQL predicate did not flag (the predicate and GX disagree,
     so the candidates cannot be trusted: the gate blocks and the rows stay pending).
     """
+    if not checks:
+        return []
     errors: list[str] = []
     rows: list[Failure] = []
     flags = [flag_column(i) for i in range(len(checks))]
-    query = candidate_batch_query(entity, checks)
+    query = candidate_batch_query(entity, checks, new_rows)
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-    for batch in gx_batches(reader, BATCH_ROWS):
+    for batch in gx_batches(gx_rows(reader, flags, SAMPLE_ROWS), BATCH_ROWS):
         row_ids = batch[ROW_ID].to_pylist()
         flagged = {
             check.key: {r for r, f in zip(row_ids, batch[flag].to_pylist(), strict=True) if f}
@@ -120,7 +154,7 @@ def _disagreements(entity: str, unflagged: list[GxFinding]) -> list[str]:
     ]
 
 
-def gx_batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+def gx_batches(reader: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
     """The stream regrouped into tables of about ``rows`` rows (the last one smaller).
 
     DuckDB hands out record batches of whatever size its pipelines produced (a 377 k-row

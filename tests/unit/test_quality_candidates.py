@@ -31,8 +31,13 @@ from core.contract import Entity, load_contract
 from core.raw_schema import SQL_TYPES, create_raw_tables
 from core.settings import Settings
 from quality.gx_suites import ContractCheck, GxValidator, contract_checks, suite_columns
-from quality.rules.candidates import failure_predicate
-from quality.rules.expectations import batch_query, candidate_batch_query, expectation_failures
+from quality.rules.candidates import failure_predicate, flag_column
+from quality.rules.expectations import (
+    batch_query,
+    candidate_batch_query,
+    expectation_failures,
+    gx_rows,
+)
 from quality.rules.new_rows import FAILURES, create_failures, new_rows_table, quote, stage_new_rows
 from tests.fixtures.quality_raw.rows import fresh_database, land
 from tests.unit.test_quality_checks import LEAD_ERRORS, LEADS_R1
@@ -191,9 +196,13 @@ def _lead(n: int, **values: Any) -> dict[str, Any]:
 
 
 def _batch_ids(con: duckdb.DuckDBPyConnection, sample: int) -> list[str]:
+    """The rows GX would get for the ten leads, with a sample of ``sample``."""
     entity = CONTRACT.entity("leads")
-    query = candidate_batch_query(entity, _checks(entity), sample)
-    return [r[0] for r in con.execute(f"select _row_id from ({query})").fetchall()]
+    checks = _checks(entity)
+    query = candidate_batch_query(entity, checks, 10, sample)
+    flags = [flag_column(i) for i in range(len(checks))]
+    batches = gx_rows(con.sql(query).to_arrow_reader(4), flags, sample)
+    return [r for batch in batches for r in batch.column("_row_id").to_pylist()]
 
 
 def test_gx_gets_every_candidate_and_the_same_sample_each_time(tmp_path: Path) -> None:
@@ -235,7 +244,7 @@ def test_a_gx_failure_the_predicate_missed_is_an_infrastructure_error(
         land(con, "leads", LEADS_R1, file_name="a.csv", run_id="r1", errors=LEAD_ERRORS)
         create_failures(con)
         stage_new_rows(con, "leads")
-        errors = expectation_failures(con, _validator(), entity, checks)
+        errors = expectation_failures(con, _validator(), entity, checks, len(LEADS_R1))
         found = con.execute(f"select distinct rule, column_name from {FAILURES}").fetchall()
     assert len(errors) == 1
     assert errors[0].startswith(
