@@ -10,7 +10,8 @@ family and writer that :mod:`quality.checks` calls, with GX's own validation spl
 the whole process, DuckDB's threads included): on a shared machine wall time mostly says
 how busy the machine was, CPU time what the step cost.
 
-Usage: ``python benchmarks/quality_step.py LANDING [--out DIR] [--as-of YYYY-MM-DD]``, e.g.
+Usage: ``python benchmarks/quality_step.py LANDING [--out DIR] [--as-of YYYY-MM-DD]
+[--sample-rows N]``, e.g.
 on the landing folder ``make bench`` generated (``benchmarks/out/landing-100000``).
 A measurement, not a test: the numbers depend on what else the machine is doing.
 """
@@ -180,12 +181,22 @@ def main() -> int:
         help="let the step start Great Expectations itself, as a build does",
     )
     parser.add_argument(
+        "--sample-rows",
+        type=int,
+        metavar="N",
+        help="GX's check sample per entity (default: quality.rules.expectations.SAMPLE_ROWS)",
+    )
+    parser.add_argument(
         "--gx-at-scale",
         type=int,
         metavar="ROWS",
         help="instead: GX's validation alone on each entity's new rows repeated to ROWS",
     )
     args = parser.parse_args()
+    if args.sample_rows is not None:
+        import quality.rules.expectations
+
+        quality.rules.expectations.SAMPLE_ROWS = args.sample_rows
     if args.gx_at_scale:
         measure_gx_at_scale(args.landing.resolve(), args.out, args.as_of, args.gx_at_scale)
     else:

@@ -55,7 +55,7 @@ def batch_columns(entity: Entity, checks: list[ContractCheck]) -> list[str]:
 
 
 def candidate_batch_query(
-    entity: Entity, checks: list[ContractCheck], new_rows: int, sample: int = SAMPLE_ROWS
+    entity: Entity, checks: list[ContractCheck], new_rows: int, sample: int
 ) -> str:
     """The scan that finds the candidates and the rows the sample is taken from.
 
@@ -110,7 +110,7 @@ def expectation_failures(
     errors: list[str] = []
     rows: list[Failure] = []
     flags = [flag_column(i) for i in range(len(checks))]
-    query = candidate_batch_query(entity, checks, new_rows)
+    query = candidate_batch_query(entity, checks, new_rows, SAMPLE_ROWS)
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
     for batch in gx_batches(gx_rows(reader, flags, SAMPLE_ROWS), BATCH_ROWS):
         row_ids = batch[ROW_ID].to_pylist()
