@@ -89,9 +89,16 @@ def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = Fals
     from quality.gx_suites import GxValidator
 
     validator = None
+    validated: collections.Counter[str] = collections.Counter()
     if not gx_in_step:
         validator = GxValidator()
-        validator.validate = _timed(spent, "  of which GX validate", validator.validate)  # type: ignore[method-assign]
+        validate = validator.validate
+
+        def counted(entity: str, frame: Any) -> Any:
+            validated[entity] += len(frame)
+            return validate(entity, frame)
+
+        validator.validate = _timed(spent, "  of which GX validate", counted)  # type: ignore[method-assign]
     gx_start, gx_start_cpu = time.perf_counter() - began, _cpu() - cpu
     import quality.checks as step
 
@@ -120,6 +127,12 @@ def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = Fals
         f"{cpu:.1f} s CPU = {rows / cpu:,.0f} rows per CPU second"
     )
     print(f"  with the GX start: {rows / (seconds + gx_start):,.0f} rows/s wall")
+    if validated:
+        print(
+            f"  rows GX validated (candidates and sample): {sum(validated.values()):,} ("
+            + ", ".join(f"{name} {count:,}" for name, count in validated.items())
+            + ")"
+        )
     for error in outcome.infrastructure_errors:  # a benchmark of a step that did not run
         print(f"  INFRASTRUCTURE ERROR: {error}")
     print(f"  {'part':28s} {'wall s':>7s} {'CPU s':>7s}")
