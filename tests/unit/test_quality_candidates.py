@@ -40,7 +40,7 @@ from quality.rules.expectations import (
 )
 from quality.rules.new_rows import FAILURES, create_failures, new_rows_table, quote, stage_new_rows
 from tests.fixtures.quality_raw.rows import fresh_database, land
-from tests.unit.test_quality_checks import LEAD_ERRORS, LEADS_R1
+from tests.unit.test_quality_checks import FOLLOW_UPS_R1, LEAD_ERRORS, LEADS_R1, SERVICES_R1
 
 CONTRACT = load_contract()
 SETTINGS = Settings()
@@ -253,3 +253,79 @@ def test_a_gx_failure_the_predicate_missed_is_an_infrastructure_error(
     )
     assert ("range", "budget") not in found
     assert ("range", "probability") in found  # L9's probability: other checks still count
+
+
+# -------------------------------------------------------------- the whole step, both ways
+LANDINGS = Path(__file__).resolve().parents[1]
+FIXTURES = [
+    LANDINGS / "e2e" / "fixtures" / name
+    for name in ("backbone_landing", "customer_landing", "funnel_landing", "funnel_landing_late")
+] + [LANDINGS / "fixtures" / name for name in ("landing_en", "landing_zh")]
+
+
+def _quality_schema(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every ``data_quality`` table, sorted, without its timestamp columns (when it ran)."""
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'data_quality'"
+    ).fetchall()
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for (table,) in tables:
+        columns = con.execute(
+            "select column_name from information_schema.columns where table_schema = "
+            "'data_quality' and table_name = ? and data_type not like 'TIMESTAMP%' "
+            "order by ordinal_position",
+            [table],
+        ).fetchall()
+        listed = ", ".join(quote(c) for (c,) in columns)
+        out[table] = con.execute(
+            f"select {listed} from data_quality.{table} order by all"
+        ).fetchall()
+    return out
+
+
+def _step(
+    source: Path, target: Path, sample: int, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The quality step on a copy of ``source`` with a GX sample of ``sample`` rows."""
+    from quality.checks import run_quality_checks
+
+    monkeypatch.setattr("quality.rules.expectations.SAMPLE_ROWS", sample)
+    target.write_bytes(source.read_bytes())
+    with duckdb.connect(str(target)) as con:
+        outcome = run_quality_checks(
+            con, SETTINGS, run_id="same", as_of_date=dt.date(2026, 3, 31), validator=_validator()
+        )
+        assert outcome.infrastructure_errors == []
+        return _quality_schema(con)
+
+
+def _hand_made(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        fresh_database(con)
+        land(con, "leads", LEADS_R1, file_name="2026-03-31.csv", run_id="r1", errors=LEAD_ERRORS)
+        land(con, "follow_ups", FOLLOW_UPS_R1, file_name="2026-03-31.csv", run_id="r1")
+        land(con, "service_records", SERVICES_R1, file_name="2026-03-31.csv", run_id="r1")
+
+
+@pytest.mark.parametrize("landing", [*FIXTURES, None], ids=[p.name for p in FIXTURES] + ["hand"])
+def test_quality_schema_is_the_same_when_gx_validates_every_row(
+    tmp_path: Path, landing: Path | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step with GX on the candidates only (no sample) and with GX on every row (a
+    sample larger than the data) leaves the same ``data_quality`` schema — every table,
+    timestamps aside, same run id — on each landing fixture and on the hand-made rows
+    (which fail every kind of check)."""
+    from ingestion.loader import load_landing
+
+    loaded = tmp_path / "loaded.duckdb"
+    if landing is None:
+        _hand_made(loaded)
+    else:
+        with duckdb.connect(str(loaded)) as con:
+            load_landing(con, landing, SETTINGS, run_id="load", as_of_date=dt.date(2026, 3, 31))
+    candidates_only = _step(loaded, tmp_path / "a.duckdb", 0, monkeypatch)
+    every_row = _step(loaded, tmp_path / "b.duckdb", 10**9, monkeypatch)
+    assert every_row["checked_loads"]  # the step ran and checked something
+    assert candidates_only == every_row
+    if landing is None:
+        assert len(every_row["quarantine"]) >= 10
