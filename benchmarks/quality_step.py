@@ -10,7 +10,8 @@ family and writer that :mod:`quality.checks` calls, with GX's own validation spl
 the whole process, DuckDB's threads included): on a shared machine wall time mostly says
 how busy the machine was, CPU time what the step cost.
 
-Usage: ``python benchmarks/quality_step.py LANDING [--out DIR] [--as-of YYYY-MM-DD]``, e.g.
+Usage: ``python benchmarks/quality_step.py LANDING [--out DIR] [--as-of YYYY-MM-DD]
+[--sample-rows N]``, e.g.
 on the landing folder ``make bench`` generated (``benchmarks/out/landing-100000``).
 A measurement, not a test: the numbers depend on what else the machine is doing.
 """
@@ -88,9 +89,16 @@ def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = Fals
     from quality.gx_suites import GxValidator
 
     validator = None
+    validated: collections.Counter[str] = collections.Counter()
     if not gx_in_step:
         validator = GxValidator()
-        validator.validate = _timed(spent, "  of which GX validate", validator.validate)  # type: ignore[method-assign]
+        validate = validator.validate
+
+        def counted(entity: str, frame: Any) -> Any:
+            validated[entity] += len(frame)
+            return validate(entity, frame)
+
+        validator.validate = _timed(spent, "  of which GX validate", counted)  # type: ignore[method-assign]
     gx_start, gx_start_cpu = time.perf_counter() - began, _cpu() - cpu
     import quality.checks as step
 
@@ -119,6 +127,14 @@ def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = Fals
         f"{cpu:.1f} s CPU = {rows / cpu:,.0f} rows per CPU second"
     )
     print(f"  with the GX start: {rows / (seconds + gx_start):,.0f} rows/s wall")
+    if validated:
+        print(
+            f"  rows GX validated (candidates and sample): {sum(validated.values()):,} ("
+            + ", ".join(f"{name} {count:,}" for name, count in validated.items())
+            + ")"
+        )
+    for error in outcome.infrastructure_errors:  # a benchmark of a step that did not run
+        print(f"  INFRASTRUCTURE ERROR: {error}")
     print(f"  {'part':28s} {'wall s':>7s} {'CPU s':>7s}")
     walls = {name: part for (name, kind), part in spent.items() if kind == "wall"}
     for name, part in sorted(walls.items(), key=lambda item: -item[1]):
@@ -178,12 +194,22 @@ def main() -> int:
         help="let the step start Great Expectations itself, as a build does",
     )
     parser.add_argument(
+        "--sample-rows",
+        type=int,
+        metavar="N",
+        help="GX's check sample per entity (default: quality.rules.expectations.SAMPLE_ROWS)",
+    )
+    parser.add_argument(
         "--gx-at-scale",
         type=int,
         metavar="ROWS",
         help="instead: GX's validation alone on each entity's new rows repeated to ROWS",
     )
     args = parser.parse_args()
+    if args.sample_rows is not None:
+        import quality.rules.expectations
+
+        quality.rules.expectations.SAMPLE_ROWS = args.sample_rows
     if args.gx_at_scale:
         measure_gx_at_scale(args.landing.resolve(), args.out, args.as_of, args.gx_at_scale)
     else:

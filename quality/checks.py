@@ -115,7 +115,7 @@ def _check_pending_rows(
     checked = [e for e in entities if sizes[e.name]]
 
     # 1. Row rules: parser problems, uniqueness, the GX suites.
-    _row_rules(con, checked, checks, validator, outcome)
+    _row_rules(con, checked, checks, validator, outcome, sizes)
     drop_consequential(con)
     for entity in entities:
         write_quarantine(con, entity, run_id, as_of_date, started, ROW_RULES)
@@ -161,6 +161,7 @@ def _row_rules(
     checks: dict[str, list[ContractCheck]],
     validator: GxValidator | None,
     outcome: QualityOutcome,
+    sizes: dict[str, int],
 ) -> None:
     """Parse problems, uniqueness and the GX suites on each entity with new rows.
 
@@ -183,4 +184,6 @@ def _row_rules(
                 f"{type(exc).__name__}: {scrub(str(exc))}"
             )
             continue
-        outcome.infrastructure_errors += expectation_failures(con, gx, entity, checks[entity.name])
+        outcome.infrastructure_errors += expectation_failures(
+            con, gx, entity, checks[entity.name], sizes[entity.name]
+        )

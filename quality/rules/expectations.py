@@ -1,28 +1,38 @@
 """``required``, ``conditional``, ``range``, ``enumeration``: the contract's GX suites.
 
 The suites are generated from the contract (:mod:`quality.gx_suites`); Great
-Expectations stays their evaluator. Each batch holds ``_row_id`` and only the columns the
-suite reads (issue 14), streamed from the new rows as Arrow record batches and handed to
-GX as pandas frames whose text columns stay Arrow-backed; every failing row comes back by
-its ``_row_id``. What GX could not evaluate is returned as an infrastructure error, never
+Expectations stays their evaluator. It validates the rows that can fail — the candidates
+DuckDB finds with one predicate per check (:mod:`quality.rules.candidates`) — plus a
+check sample of the others (issue 14). Each batch holds ``_row_id`` and only the columns
+the suite reads, streamed as Arrow record batches and handed to GX as pandas frames;
+every failing row comes back by its ``_row_id``. What GX could not evaluate, and a row GX
+fails that the predicate did not flag, is returned as an infrastructure error, never
 counted as failing data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.contract import Entity
-from quality.gx_suites import ContractCheck, GxValidator, suite_columns
+from quality.gx_suites import ROW_ID, ContractCheck, GxFinding, GxValidator, suite_columns
+from quality.rules.candidates import SAMPLE_KEY, candidates_query, flag_column
 from quality.rules.new_rows import Failure, add_failures, new_rows_table, quote
 
 # Rows per GX batch: GX's cost per batch is mostly fixed (building the validator and the
 # metric graph of every expectation, ~0.1-0.2 s CPU for a suite), so batches are large; a
 # batch of the widest suite (leads, text as categories) stays a few hundred MB.
 BATCH_ROWS = 1_000_000
+
+# Rows GX validates per entity and build beyond the candidates, all of which the SQL
+# predicates say pass: a check that the predicates still mean what GX means (a GX upgrade,
+# a new kind of check). See docs/benchmarks.md for why this many.
+SAMPLE_ROWS = 10_000
 
 
 def batch_query(entity: Entity, checks: list[ContractCheck]) -> str:
@@ -32,12 +42,53 @@ def batch_query(entity: Entity, checks: list[ContractCheck]) -> str:
     came through Arrow: GX compares numbers vectorised only on float columns, and a
     detail echoes ``-175000``, not ``Decimal('-175000.00')``.
     """
+    return f"select {', '.join(batch_columns(entity, checks))} from {new_rows_table(entity.name)}"
+
+
+def batch_columns(entity: Entity, checks: list[ContractCheck]) -> list[str]:
+    """The select list of a batch: ``_row_id`` and the suite's columns, money as DOUBLE."""
     types = {c.name: c.type for c in entity.columns}
-    columns = [
+    return [
         f"cast({quote(c)} as double) as {quote(c)}" if types.get(c) == "money" else quote(c)
-        for c in ["_row_id", *suite_columns(checks)]
+        for c in [ROW_ID, *suite_columns(checks)]
     ]
-    return f"select {', '.join(columns)} from {new_rows_table(entity.name)}"
+
+
+def candidate_batch_query(
+    entity: Entity, checks: list[ContractCheck], new_rows: int, sample: int
+) -> str:
+    """The scan that finds the candidates and the rows the sample is taken from.
+
+    Twice ``sample`` rows of the ``new_rows`` are expected in the sample's hash range, so
+    that the sample is full even after the candidates among them are set aside.
+    """
+    share = min(1.0, 2 * sample / max(new_rows, 1))
+    return candidates_query(
+        entity, checks, new_rows_table(entity.name), batch_columns(entity, checks), share
+    )
+
+
+def gx_rows(
+    batches: Iterable[pa.RecordBatch], flags: list[str], sample: int
+) -> Iterator[pa.RecordBatch]:
+    """The rows GX validates: every candidate as it comes, then the sample.
+
+    The sample is the ``sample`` non-candidates with the smallest ``_sample_key`` (hash
+    of ``_row_id``), ties by ``_row_id``: the same rows in every run over the same data,
+    spread over every file and day. Candidates have at least one flag set.
+    """
+    pool: list[pa.RecordBatch] = []
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        flagged = functools.reduce(pc.or_, [batch.column(f) for f in flags], pa.scalar(False))
+        yield batch.filter(flagged).drop_columns([SAMPLE_KEY])
+        pool.append(batch.filter(pc.invert(flagged)))
+    if pool and sample > 0:
+        others = pa.Table.from_batches(pool).sort_by(
+            [(SAMPLE_KEY, "ascending"), (ROW_ID, "ascending")]
+        )
+        yield from others.slice(0, sample).drop_columns([SAMPLE_KEY]).to_batches()
 
 
 def expectation_failures(
@@ -45,23 +96,65 @@ def expectation_failures(
     validator: GxValidator,
     entity: Entity,
     checks: list[ContractCheck],
+    new_rows: int,
 ) -> list[str]:
-    """Run the entity's suite batch by batch; record failing rows; return GX errors."""
+    """Run the entity's suite on its candidate and sample rows; record failing rows.
+
+    ``new_rows`` is how many new rows the entity has (it sizes the sample's hash range).
+    Returns the infrastructure errors: what GX could not evaluate, and every check on
+    which GX failed a row its SQL predicate did not flag (the predicate and GX disagree,
+    so the candidates cannot be trusted: the gate blocks and the rows stay pending).
+    """
+    if not checks:
+        return []
     errors: list[str] = []
     rows: list[Failure] = []
-    reader: pa.RecordBatchReader = con.sql(batch_query(entity, checks)).to_arrow_reader(BATCH_ROWS)
-    for batch in gx_batches(reader, BATCH_ROWS):
-        result = validator.validate(entity.name, batch.to_pandas())
+    flags = [flag_column(i) for i in range(len(checks))]
+    query = candidate_batch_query(entity, checks, new_rows, SAMPLE_ROWS)
+    reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
+    for batch in gx_batches(gx_rows(reader, flags, SAMPLE_ROWS), BATCH_ROWS):
+        row_ids = batch[ROW_ID].to_pylist()
+        flagged = {
+            check.key: {r for r, f in zip(row_ids, batch[flag].to_pylist(), strict=True) if f}
+            for check, flag in zip(checks, flags, strict=True)
+        }
+        result = validator.validate(entity.name, batch.drop_columns(flags).to_pandas())
         errors.extend(e for e in result.infrastructure_errors if e not in errors)
+        agreed, unflagged = _split_by_flags(result.findings, flagged)
+        errors.extend(e for e in _disagreements(entity.name, unflagged) if e not in errors)
         rows.extend(
             (entity.name, f.row_id, f.check.rule, f.check.column, f.detail, "gx", "block")
-            for f in result.findings
+            for f in agreed
         )
     add_failures(con, rows)  # after the last batch: one result stream at a time
     return errors
 
 
-def gx_batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+def _split_by_flags(
+    findings: list[GxFinding], flagged: dict[str, set[str]]
+) -> tuple[list[GxFinding], list[GxFinding]]:
+    """GX's failing rows its check's predicate flagged, and those it did not."""
+    agreed: list[GxFinding] = []
+    unflagged: list[GxFinding] = []
+    for finding in findings:
+        ok = finding.row_id in flagged.get(finding.check.key, set())
+        (agreed if ok else unflagged).append(finding)
+    return agreed, unflagged
+
+
+def _disagreements(entity: str, unflagged: list[GxFinding]) -> list[str]:
+    """One infrastructure error per check whose SQL predicate missed rows GX fails."""
+    by_check: dict[str, list[GxFinding]] = {}
+    for finding in unflagged:
+        by_check.setdefault(finding.check.key, []).append(finding)
+    return [
+        f"Great Expectations and the SQL candidate predicate disagree on {entity} check "
+        f"{key}: GX fails {len(found)} row(s) the predicate passed, e.g. row {found[0].row_id}"
+        for key, found in by_check.items()
+    ]
+
+
+def gx_batches(reader: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
     """The stream regrouped into tables of about ``rows`` rows (the last one smaller).
 
     DuckDB hands out record batches of whatever size its pipelines produced (a 377 k-row

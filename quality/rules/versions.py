@@ -24,6 +24,21 @@ def version_key(entity: Entity) -> str:
     return f"coalesce({', '.join(parts)}, '')"
 
 
+def version_value(entity: Entity) -> str:
+    """SQL for a row's version as a typed value where that groups rows as ``version_key`` does.
+
+    Casting a timestamp or date to text is one-to-one, so grouping by the typed value
+    (null for the empty text) gives the same groups without casting every row (issue 14);
+    other types, or a default of another type, keep the text key.
+    """
+    version = entity.column(entity.version_column)
+    default = entity.column(version.default_from) if version.default_from else None
+    if version.type not in {"timestamp", "date"} or (default and default.type != version.type):
+        return version_key(entity)
+    parts = [quote(version.name), *([quote(default.name)] if default else [])]
+    return f"coalesce({', '.join(parts)})"
+
+
 def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     """Two different rows with the same record id and version in one load (one file): all
     of them. Across files the later file wins (sources.md), so that is no conflict."""
@@ -38,7 +53,7 @@ def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
         f"""
         insert into {FAILURES}
         with repeated_versions as (
-            select _file_hash, {rid} as record_id, {version_key(entity)} as version_key
+            select _file_hash, {rid} as record_id, {version_value(entity)} as version
             from {new_rows}
             where {rid} is not null
             group by all
@@ -46,18 +61,18 @@ def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
         ),
         versions as (
             select new_rows._row_id, new_rows._file_hash, repeated_versions.record_id,
-                   repeated_versions.version_key,
+                   repeated_versions.version, {version_key(entity)} as version_key,
                    md5(concat_ws('|', {content})) as content_hash
             from {new_rows} as new_rows
             join repeated_versions
               on repeated_versions._file_hash = new_rows._file_hash
              and repeated_versions.record_id = new_rows.{rid}
-             and repeated_versions.version_key = {version_key(entity)}
+             and repeated_versions.version is not distinct from {version_value(entity)}
         ),
         conflicting_versions as (
-            select _file_hash, record_id, version_key, count(*) as copies
+            select _file_hash, record_id, version, count(*) as copies
             from versions
-            group by _file_hash, record_id, version_key
+            group by _file_hash, record_id, version
             having count(distinct content_hash) > 1
         )
         select '{entity.name}', versions._row_id, '{Rule.UNIQUENESS}', '{entity.record_id}',
@@ -69,6 +84,6 @@ def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
         join conflicting_versions
           on versions._file_hash = conflicting_versions._file_hash
          and versions.record_id = conflicting_versions.record_id
-         and versions.version_key = conflicting_versions.version_key
+         and versions.version is not distinct from conflicting_versions.version
         """
     )

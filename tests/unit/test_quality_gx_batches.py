@@ -53,7 +53,7 @@ def test_arrow_batches_find_what_whole_rows_find(
 
         create_failures(con)
         stage_new_rows(con, entity_name)
-        assert expectation_failures(con, validator, entity, checks) == []
+        assert expectation_failures(con, validator, entity, checks, len(rows)) == []
         found = con.execute(
             f"select row_id, rule, column_name, detail from {FAILURES} order by all"
         ).fetchall()
