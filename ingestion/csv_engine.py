@@ -42,12 +42,12 @@ from ingestion.readers import _blank, _header_names
 from ingestion.sql_parsing import (
     ColumnSql,
     account_keys,
-    ascii_account_key_sql,
     blank_sql,
     column_sql,
     literal,
-    printable_ascii_sql,
     reference_results,
+    simple_account_key_sql,
+    simple_name_sql,
 )
 
 STAGE_TABLE = "_engine_csv"
@@ -296,7 +296,7 @@ class RowScan:
 
     todo: dict[str, list[str]]  # column -> its distinct texts neither blank nor canonical
     per_file: dict[str, int]  # _source_file -> kept rows (when asked for)
-    accounts: list[str]  # distinct stripped account names that are not printable ASCII
+    accounts: list[str]  # distinct stripped account names the SQL key cannot read
 
 
 def scan_rows(
@@ -323,7 +323,7 @@ def scan_rows(
     ]
     if account_name is not None:
         keys.append(
-            f"case when {account_name} is not null and not {printable_ascii_sql(account_name)} "
+            f"case when {account_name} is not null and not {simple_name_sql(account_name)} "
             f"then {account_name} end"
         )
     if per_file:
@@ -353,14 +353,14 @@ def _account_key(
     con: duckdb.DuckDBPyConnection, entity: Entity, typed: list[TypedColumn], accounts: list[str]
 ) -> tuple[str, str | None]:
     """SQL of ``_account_key`` (account_id, else the normalised account_name) and a join;
-    ``accounts`` are the distinct names that are not printable ASCII (:func:`scan_rows`)."""
+    ``accounts`` are the distinct names the SQL key cannot read (:func:`scan_rows`)."""
     by_name = {t.name: t for t in typed}
     if not {"account_name", "account_id"} & set(entity.column_names):
         return "null", None
     key, join = "null", None
     if "account_name" in by_name:
         name = by_name["account_name"].value
-        key = f"case when {printable_ascii_sql(name)} then {ascii_account_key_sql(name)}"
+        key = f"case when {simple_name_sql(name)} then {simple_account_key_sql(name)}"
         if accounts:
             con.register("_engine_accounts", account_keys(accounts))
             key += " else _engine_accounts.account_key"
