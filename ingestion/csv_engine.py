@@ -360,12 +360,15 @@ def _account_key(
     key, join = "null", None
     if "account_name" in by_name:
         name = by_name["account_name"].value
-        key = f"case when {simple_name_sql(name)} then {simple_account_key_sql(name)}"
+        key = simple_account_key_sql(name)
         if accounts:
+            # the scan tested every name: the join holds the ones the SQL key cannot read
             con.register("_engine_accounts", account_keys(accounts))
-            key += " else _engine_accounts.account_key"
+            key = (
+                "case when _engine_accounts.name is not null "
+                f"then _engine_accounts.account_key else {key} end"
+            )
             join = f"left join _engine_accounts on _engine_accounts.name = {name}"
-        key += " end"
     if "account_id" in by_name:
         key = f"coalesce({by_name['account_id'].value}, {key})"
     return key, join
