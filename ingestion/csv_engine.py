@@ -13,7 +13,8 @@ sentence of any structure rule) for anything else:
 
 - UTF-8 text (a BOM is fine), header in the first line, every line ending in ``\\n`` or
   ``\\r\\n`` (no lone CR, the last line terminated), no NUL byte;
-- quotes, if any, only around whole fields (a regular expression over the bytes);
+- quotes, if any, only around whole fields, none holding a line break (a regular
+  expression over the lines that hold a quote);
 - DuckDB's strict reader loads it, one record per line (no blank line, no line break
   inside a quoted field), and its first record equals Python's ``csv`` header.
 
@@ -42,21 +43,21 @@ from ingestion.readers import _blank, _header_names
 from ingestion.sql_parsing import (
     ColumnSql,
     account_keys,
-    ascii_account_key_sql,
     blank_sql,
     column_sql,
     literal,
-    printable_ascii_sql,
     reference_results,
+    simple_account_key_sql,
+    simple_name_sql,
 )
 
 STAGE_TABLE = "_engine_csv"
 ROWS_TABLE = "_engine_rows"
 FILES_TABLE = "_engine_files"
 _BLOCK = 1 << 24
-_FIELD = rb'(?:"[^"]*+(?:""[^"]*+)*+"|[^",\r\n]*+)'
-# A CSV file whose quotes only ever enclose whole fields, every line terminated.
-_WELL_QUOTED = re.compile(rb"(?:" + _FIELD + rb"(?:," + _FIELD + rb")*+\r?\n)*+")
+_FIELD = rb'(?:"[^"\r\n]*+(?:""[^"\r\n]*+)*+"|[^",\r\n]*+)'
+# A line whose quotes only ever enclose whole fields, none holding a line break.
+_WELL_QUOTED_LINE = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*+\r?\n")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
@@ -95,9 +96,25 @@ def _plain_lines(path: Path) -> int | None:
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
         if m[-1:] != b"\n" or m.find(b"\x00") != -1 or _LONE_CR.search(m):
             return None
-        if m.find(b'"') != -1 and _WELL_QUOTED.fullmatch(m) is None:
+        if not _well_quoted(m):
             return None
         return sum(m[i : i + _BLOCK].count(b"\n") for i in range(0, len(m), _BLOCK))
+
+
+def _well_quoted(data: mmap.mmap) -> bool:
+    """Every line holding a quote is whole fields, quoted or not (the data ends in a line
+    break). Only those lines are matched: a 10^6-size leads file has quotes on 2 % of its
+    lines, and matching all its bytes cost 0.07 s per file (docs/benchmarks.md, "Ingest:
+    typing each cell once"). A quoted line break fails the match: such a file holds more
+    lines than records, which the Python reader alone counts right."""
+    quote = data.find(b'"')
+    while quote != -1:
+        start = data.rfind(b"\n", 0, quote) + 1
+        end = data.find(b"\n", quote) + 1
+        if _WELL_QUOTED_LINE.fullmatch(data, start, end) is None:
+            return False
+        quote = data.find(b'"', end)
+    return True
 
 
 def _first_record(path: Path) -> list[str] | None:
@@ -296,7 +313,7 @@ class RowScan:
 
     todo: dict[str, list[str]]  # column -> its distinct texts neither blank nor canonical
     per_file: dict[str, int]  # _source_file -> kept rows (when asked for)
-    accounts: list[str]  # distinct stripped account names that are not printable ASCII
+    accounts: list[str]  # distinct stripped account names the SQL key cannot read
 
 
 def scan_rows(
@@ -323,7 +340,7 @@ def scan_rows(
     ]
     if account_name is not None:
         keys.append(
-            f"case when {account_name} is not null and not {printable_ascii_sql(account_name)} "
+            f"case when {account_name} is not null and not {simple_name_sql(account_name)} "
             f"then {account_name} end"
         )
     if per_file:
@@ -353,19 +370,22 @@ def _account_key(
     con: duckdb.DuckDBPyConnection, entity: Entity, typed: list[TypedColumn], accounts: list[str]
 ) -> tuple[str, str | None]:
     """SQL of ``_account_key`` (account_id, else the normalised account_name) and a join;
-    ``accounts`` are the distinct names that are not printable ASCII (:func:`scan_rows`)."""
+    ``accounts`` are the distinct names the SQL key cannot read (:func:`scan_rows`)."""
     by_name = {t.name: t for t in typed}
     if not {"account_name", "account_id"} & set(entity.column_names):
         return "null", None
     key, join = "null", None
     if "account_name" in by_name:
         name = by_name["account_name"].value
-        key = f"case when {printable_ascii_sql(name)} then {ascii_account_key_sql(name)}"
+        key = simple_account_key_sql(name)
         if accounts:
+            # the scan tested every name: the join holds the ones the SQL key cannot read
             con.register("_engine_accounts", account_keys(accounts))
-            key += " else _engine_accounts.account_key"
+            key = (
+                "case when _engine_accounts.name is not null "
+                f"then _engine_accounts.account_key else {key} end"
+            )
             join = f"left join _engine_accounts on _engine_accounts.name = {name}"
-        key += " end"
     if "account_id" in by_name:
         key = f"coalesce({by_name['account_id'].value}, {key})"
     return key, join

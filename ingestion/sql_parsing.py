@@ -37,11 +37,17 @@ from ingestion.parsing import (
 # Every character Python's ``str.strip`` removes; DuckDB's trim(text, characters) removes
 # the same from both ends.
 _SPACES = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-# Printable ASCII: NFKC leaves it alone and lower() means the same in Python and SQL.
-_PRINTABLE_ASCII = "[\\x{20}-\\x{7e}]*"
+# Account names the SQL key reads exactly as ``account_name_key``: printable ASCII
+# (NFKC leaves it alone, lower() means the same in Python and SQL), CJK ideographs (NFKC
+# leaves them alone, they have no case and are no whitespace: a test checks every one)
+# and the full-width parentheses of Chinese company names, which NFKC makes ASCII ones.
+CJK_IDEOGRAPHS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
+FULL_WIDTH = {"（": "(", "）": ")"}
+_CJK = "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in CJK_IDEOGRAPHS)
+_SIMPLE_NAME = f"[\\x{{20}}-\\x{{7e}}{_CJK}{''.join(FULL_WIDTH)}]*"
 
-_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-_DATE_FORMAT = "%Y-%m-%d"
+_DATE_TEXT = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME_TEXT = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _NUMBER_TEXT = r"[+-]?[0-9]{1,15}(\.[0-9]{1,2})?"
 _INTEGER_TEXT = r"[+-]?[0-9]{1,9}"  # at most 9 digits: always a 32-bit integer
 
@@ -74,9 +80,15 @@ def blank_sql(cell: str) -> str:
 
 
 def strip_sql(cell: str) -> str:
-    """The cell text without leading and trailing whitespace (Python's ``str.strip``)."""
+    """The cell text without leading and trailing whitespace (Python's ``str.strip``).
+
+    The empty text first: its edge test is true (every text contains ''), and trim()
+    with a character set on the empty cells of a mostly empty column cost ten times the
+    rest of the column (docs/benchmarks.md, "Ingest: typing each cell once").
+    """
     return (
-        f"(case when {_edge_space_sql(cell)} then trim({cell}, {literal(_SPACES)}) else {cell} end)"
+        f"(case when {cell} = '' then '' when {_edge_space_sql(cell)} "
+        f"then trim({cell}, {literal(_SPACES)}) else {cell} end)"
     )
 
 
@@ -94,18 +106,24 @@ class ColumnSql:
     complete: bool = False
 
 
-def _timestamp_sql(cell: str, fmt: str, pattern: str, cast: str) -> ColumnSql:
-    """A fixed-width ISO form that strptime reads, within the plausible years."""
-    text = f"replace({cell}, 'T', ' ')" if "T" in pattern else cell
-    parsed = f"try_strptime({text}, '{fmt}')"
-    # strptime refuses what the calendar refuses (2026-02-30, 24:00:00, :60), as the
-    # reference parser does; the differential test holds both to it
+def _timestamp_sql(cell: str, pattern: str, cast: str) -> ColumnSql:
+    """A fixed-width ISO form within the plausible years, typed by DuckDB's cast.
+
+    The pattern pins every field's width and keeps hours to 00-23 and minutes and seconds
+    to 00-59 (the cast would read ``24:00:00`` as the next day); the cast then refuses
+    what the calendar refuses (2026-02-30), as the reference parser does. The cast reads
+    these fixed forms three times faster than ``try_strptime`` with a format
+    (docs/benchmarks.md, "Ingest: typing each cell once"); the differential test holds
+    both paths to the same values.
+    """
+    parsed = f"try_cast({cell} as {cast})"
     first, last = f"{YEAR_RANGE[0]}-01-01", f"{YEAR_RANGE[1]}-12-31 23:59:59.999999"
+    # a CASE: the cast runs only on the cells that match the pattern
     canonical = (
-        f"coalesce(regexp_full_match({cell}, '{pattern}') "
-        f"and {parsed} between timestamp '{first}' and timestamp '{last}', false)"
+        f"(case when regexp_full_match({cell}, '{pattern}') then coalesce({parsed} "
+        f"between timestamp '{first}' and timestamp '{last}', false) else false end)"
     )
-    return ColumnSql(canonical, f"cast({parsed} as {cast})")
+    return ColumnSql(canonical, parsed)
 
 
 def _literal_map_sql(cell: str, parser: ColumnParser, texts: Iterable[str]) -> ColumnSql:
@@ -156,10 +174,9 @@ def column_sql(parser: ColumnParser, cell: str, aliases: Iterable[str] = ()) -> 
     if kind == "text":
         return ColumnSql("true", f"nullif({strip_sql(cell)}, '')", complete=True)
     if kind == "timestamp":
-        pattern = "[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}"
-        return _timestamp_sql(cell, _TIMESTAMP_FORMAT, pattern, "timestamp")
+        return _timestamp_sql(cell, f"{_DATE_TEXT}[ T]{_TIME_TEXT}", "timestamp")
     if kind == "date":
-        return _timestamp_sql(cell, _DATE_FORMAT, "[0-9]{4}-[0-9]{2}-[0-9]{2}", "date")
+        return _timestamp_sql(cell, _DATE_TEXT, "date")
     if kind == "money":
         return ColumnSql(
             f"regexp_full_match({cell}, '{MONEY_TEXT}')", f"cast({cell} as decimal(18, 2))"
@@ -195,7 +212,8 @@ def reference_results(parser: ColumnParser, cells: list[str]) -> pd.DataFrame:
 
 
 def account_keys(names: list[str]) -> pd.DataFrame:
-    """``account_name_key`` of each distinct (stripped) account name that is not ASCII."""
+    """``account_name_key`` of each distinct (stripped) account name the SQL key cannot
+    read (:func:`simple_name_sql`)."""
     return pd.DataFrame(
         {
             "name": pd.Series(names, dtype=object),
@@ -204,12 +222,24 @@ def account_keys(names: list[str]) -> pd.DataFrame:
     )
 
 
-def ascii_account_key_sql(name: str) -> str:
-    """SQL ``account_name_key`` of a stripped printable-ASCII name: inner spaces collapsed,
-    lower case (NFKC leaves printable ASCII unchanged)."""
-    return f"nullif(lower(regexp_replace({name}, ' +', ' ', 'g')), '')"
+def simple_account_key_sql(name: str) -> str:
+    """SQL ``account_name_key`` of a stripped name :func:`simple_name_sql` accepts:
+    full-width parentheses made ASCII (what NFKC does to them), inner spaces collapsed,
+    lower case."""
+    ascii_name = name
+    for full, ascii_char in FULL_WIDTH.items():
+        ascii_name = f"replace({ascii_name}, '{full}', '{ascii_char}')"
+    # only a run of two spaces or more changes: the regular expression runs on those alone
+    collapsed = (
+        f"case when contains({ascii_name}, '  ') "
+        f"then regexp_replace({ascii_name}, ' +', ' ', 'g') else {ascii_name} end"
+    )
+    return f"nullif(lower({collapsed}), '')"
 
 
-def printable_ascii_sql(text: str) -> str:
-    """True when the text is printable ASCII only."""
-    return f"regexp_full_match({text}, '{_PRINTABLE_ASCII}')"
+def simple_name_sql(text: str) -> str:
+    """True when the text is printable ASCII, CJK ideographs and full-width parentheses
+    only: the SQL key then equals ``account_name_key``, so no name of that kind is sent
+    to Python (most generated and real Chinese company names; docs/benchmarks.md,
+    "Ingest: typing each cell once")."""
+    return f"regexp_full_match({text}, '{_SIMPLE_NAME}')"

@@ -15,6 +15,7 @@ import pytest
 from core.contract import load_contract
 from core.settings import Settings
 from ingestion import csv_engine, loader
+from ingestion.csv_engine import plain_csv
 from ingestion.loader import load_landing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,7 +244,24 @@ def test_a_batch_holds_files_of_one_header_only(
     assert _batch_sizes(landing, monkeypatch) == [2, 2]
 
 
-@pytest.mark.parametrize("broken", ["short_row.csv", "blank_line.csv", "quoted_line_break.csv"])
+def test_the_byte_pre_check_matches_every_line_that_holds_a_quote(tmp_path: Path) -> None:
+    # only the lines with a quote are matched: a bad one after good ones, or a line break
+    # inside quotes (more lines than records), still sends the file to the Python reader
+    quoted = _GOOD.replace(",Ann,", ',"Ann ""A""",')
+    cases = {
+        "later_line.csv": (LEADS_HEADER + "\n" + quoted + _GOOD + quoted.replace('"A""', 'A"')),
+        "quoted_line_break.csv": HOSTILE["quoted_line_break.csv"][0].decode(),
+        "good.csv": LEADS_HEADER + "\n" + quoted + _GOOD + quoted + '"L9",' + _GOOD[3:],
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_bytes(text.encode())
+    assert plain_csv(tmp_path / "later_line.csv", "utf-8", 1) is None
+    assert plain_csv(tmp_path / "quoted_line_break.csv", "utf-8", 1) is None
+    good = plain_csv(tmp_path / "good.csv", "utf-8", 1)
+    assert good is not None and good.lines == 1 + 4 * _GOOD.count("\n")
+
+
+@pytest.mark.parametrize("broken", ["short_row.csv", "blank_line.csv"])
 def test_a_file_duckdb_reads_differently_sends_its_whole_run_one_by_one(
     broken: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
