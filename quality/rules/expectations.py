@@ -97,10 +97,13 @@ def expectation_failures(
     entity: Entity,
     checks: list[ContractCheck],
     new_rows: int,
+    *,
+    every_row: bool = False,
 ) -> list[str]:
     """Run the entity's suite on its candidate and sample rows; record failing rows.
 
-    ``new_rows`` is how many new rows the entity has (it sizes the sample's hash range).
+    ``new_rows`` is how many new rows the entity has (it sizes the sample's hash range);
+    ``every_row`` makes the sample every row (after a run with an infrastructure error).
     Returns the infrastructure errors: what GX could not evaluate, and every check on
     which GX failed a row its SQL predicate did not flag (the predicate and GX disagree,
     so the candidates cannot be trusted: the gate blocks and the rows stay pending).
@@ -110,9 +113,10 @@ def expectation_failures(
     errors: list[str] = []
     rows: list[Failure] = []
     flags = [flag_column(i) for i in range(len(checks))]
-    query = candidate_batch_query(entity, checks, new_rows, SAMPLE_ROWS)
+    sample = max(new_rows, SAMPLE_ROWS) if every_row else SAMPLE_ROWS
+    query = candidate_batch_query(entity, checks, new_rows, sample)
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-    for batch in gx_batches(gx_rows(reader, flags, SAMPLE_ROWS), BATCH_ROWS):
+    for batch in gx_batches(gx_rows(reader, flags, sample), BATCH_ROWS):
         row_ids = batch[ROW_ID].to_pylist()
         flagged = {
             check.key: {r for r, f in zip(row_ids, batch[flag].to_pylist(), strict=True) if f}
