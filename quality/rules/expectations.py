@@ -69,17 +69,21 @@ def candidate_batch_query(
 
 
 def gx_rows(
-    batches: Iterable[pa.RecordBatch], flags: list[str], sample: int
+    batches: Iterable[pa.RecordBatch], flags: list[str], sample: int | None
 ) -> Iterator[pa.RecordBatch]:
     """The rows GX validates: every candidate as it comes, then the sample.
 
     The sample is the ``sample`` non-candidates with the smallest ``_sample_key`` (hash
     of ``_row_id``), ties by ``_row_id``: the same rows in every run over the same data,
-    spread over every file and day. Candidates have at least one flag set.
+    spread over every file and day. Candidates have at least one flag set. ``None``:
+    every row, streamed as it comes (nothing held back and sorted).
     """
     pool: list[pa.RecordBatch] = []
     for batch in batches:
         if not batch.num_rows:
+            continue
+        if sample is None:
+            yield batch.drop_columns([SAMPLE_KEY])
             continue
         flagged = functools.reduce(pc.or_, [batch.column(f) for f in flags], pa.scalar(False))
         yield batch.filter(flagged).drop_columns([SAMPLE_KEY])
@@ -113,8 +117,8 @@ def expectation_failures(
     errors: list[str] = []
     rows: list[Failure] = []
     flags = [flag_column(i) for i in range(len(checks))]
-    sample = max(new_rows, SAMPLE_ROWS) if every_row else SAMPLE_ROWS
-    query = candidate_batch_query(entity, checks, new_rows, sample)
+    sample = None if every_row else SAMPLE_ROWS
+    query = candidate_batch_query(entity, checks, new_rows, new_rows if every_row else SAMPLE_ROWS)
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
     for batch in gx_batches(gx_rows(reader, flags, sample), BATCH_ROWS):
         row_ids = batch[ROW_ID].to_pylist()
