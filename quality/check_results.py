@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from core.contract import Entity
-from core.quality_tables import check_status, insert_check_results
+from core.quality_tables import DQ_SCHEMA, check_status, insert_check_results
 from core.rules import Rule
 from quality.gx_suites import ContractCheck
 from quality.outcome import QualityOutcome
@@ -95,6 +95,25 @@ def plausibility_check(entity: str) -> PlannedCheck:
         "sql",
         "stage skips, events after D, outlier amounts",
     )
+
+
+def last_run_had_infrastructure_errors(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the latest quality run recorded an infrastructure error.
+
+    Such a run marked nothing checked, so every row it saw is pending again. The next run
+    validates them all with GX instead of the candidates and a sample: the sample moves as
+    new loads arrive, and a disagreement it once caught must keep blocking until fixed.
+    """
+    ((failed,),) = con.execute(
+        f"""
+        select count(*) from {DQ_SCHEMA}.check_results
+        where rule = '{Rule.INFRASTRUCTURE}' and not passed
+          and checked_at = (
+              select max(checked_at) from {DQ_SCHEMA}.check_results where check_source <> 'dbt'
+          )
+        """
+    ).fetchall()
+    return bool(failed)
 
 
 def write_check_results(

@@ -27,6 +27,7 @@ from core.masking import scrub
 from core.rules import Rule
 from core.settings import Settings
 from quality.check_results import (
+    last_run_had_infrastructure_errors,
     legacy_account_check,
     plausibility_check,
     row_rule_plan,
@@ -108,6 +109,7 @@ def _check_pending_rows(
     create_failures(con)
     outcome = QualityOutcome(run_id, as_of_date, rejected_files=rejected_files(con))
     sizes = {e.name: stage_new_rows(con, e.name) for e in entities}
+    every_row = last_run_had_infrastructure_errors(con)  # before a retry clears its own
     for entity in entities:
         reset_pending(con, entity.name, run_id)
     checks = {e.name: contract_checks(e, settings) for e in entities}
@@ -115,7 +117,7 @@ def _check_pending_rows(
     checked = [e for e in entities if sizes[e.name]]
 
     # 1. Row rules: parser problems, uniqueness, the GX suites.
-    _row_rules(con, checked, checks, validator, outcome, sizes)
+    _row_rules(con, checked, checks, validator, outcome, sizes, every_row=every_row)
     drop_consequential(con)
     for entity in entities:
         write_quarantine(con, entity, run_id, as_of_date, started, ROW_RULES)
@@ -162,8 +164,13 @@ def _row_rules(
     validator: GxValidator | None,
     outcome: QualityOutcome,
     sizes: dict[str, int],
+    *,
+    every_row: bool,
 ) -> None:
     """Parse problems, uniqueness and the GX suites on each entity with new rows.
+
+    ``every_row``: GX validates every new row, not the candidates and a sample (the run
+    after one with an infrastructure error, see ``last_run_had_infrastructure_errors``).
 
     Great Expectations starts only when there is something to validate. If it cannot
     start, or cannot evaluate a check, that is an infrastructure error in ``outcome``: the
@@ -185,5 +192,5 @@ def _row_rules(
             )
             continue
         outcome.infrastructure_errors += expectation_failures(
-            con, gx, entity, checks[entity.name], sizes[entity.name]
+            con, gx, entity, checks[entity.name], sizes[entity.name], every_row=every_row
         )

@@ -69,17 +69,21 @@ def candidate_batch_query(
 
 
 def gx_rows(
-    batches: Iterable[pa.RecordBatch], flags: list[str], sample: int
+    batches: Iterable[pa.RecordBatch], flags: list[str], sample: int | None
 ) -> Iterator[pa.RecordBatch]:
     """The rows GX validates: every candidate as it comes, then the sample.
 
     The sample is the ``sample`` non-candidates with the smallest ``_sample_key`` (hash
     of ``_row_id``), ties by ``_row_id``: the same rows in every run over the same data,
-    spread over every file and day. Candidates have at least one flag set.
+    spread over every file and day. Candidates have at least one flag set. ``None``:
+    every row, streamed as it comes (nothing held back and sorted).
     """
     pool: list[pa.RecordBatch] = []
     for batch in batches:
         if not batch.num_rows:
+            continue
+        if sample is None:
+            yield batch.drop_columns([SAMPLE_KEY])
             continue
         flagged = functools.reduce(pc.or_, [batch.column(f) for f in flags], pa.scalar(False))
         yield batch.filter(flagged).drop_columns([SAMPLE_KEY])
@@ -97,10 +101,13 @@ def expectation_failures(
     entity: Entity,
     checks: list[ContractCheck],
     new_rows: int,
+    *,
+    every_row: bool = False,
 ) -> list[str]:
     """Run the entity's suite on its candidate and sample rows; record failing rows.
 
-    ``new_rows`` is how many new rows the entity has (it sizes the sample's hash range).
+    ``new_rows`` is how many new rows the entity has (it sizes the sample's hash range);
+    ``every_row`` makes the sample every row (after a run with an infrastructure error).
     Returns the infrastructure errors: what GX could not evaluate, and every check on
     which GX failed a row its SQL predicate did not flag (the predicate and GX disagree,
     so the candidates cannot be trusted: the gate blocks and the rows stay pending).
@@ -110,9 +117,10 @@ def expectation_failures(
     errors: list[str] = []
     rows: list[Failure] = []
     flags = [flag_column(i) for i in range(len(checks))]
-    query = candidate_batch_query(entity, checks, new_rows, SAMPLE_ROWS)
+    sample = None if every_row else SAMPLE_ROWS
+    query = candidate_batch_query(entity, checks, new_rows, new_rows if every_row else SAMPLE_ROWS)
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-    for batch in gx_batches(gx_rows(reader, flags, SAMPLE_ROWS), BATCH_ROWS):
+    for batch in gx_batches(gx_rows(reader, flags, sample), BATCH_ROWS):
         row_ids = batch[ROW_ID].to_pylist()
         flagged = {
             check.key: {r for r, f in zip(row_ids, batch[flag].to_pylist(), strict=True) if f}

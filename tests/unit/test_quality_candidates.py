@@ -174,7 +174,8 @@ def test_every_check_kind_and_condition_is_exercised() -> None:
     assert any("when_column" in c.params for c in checks)
     assert any("unless_null" in c.params for c in checks)
     assert any(CONTRACT.entity(c.entity).column(c.column).type == "number" for c in checks)
-    assert all(SQL_TYPES[t] for t in ("money", "number", "integer", "timestamp"))
+    # the predicates count NaN as missing only for ``number``: no other type may hold it
+    assert {t for t, sql in SQL_TYPES.items() if sql in {"double", "float", "real"}} == {"number"}
 
 
 # -------------------------------------------------------------- the plumbing, by hand
@@ -228,9 +229,11 @@ def test_gx_gets_every_candidate_and_the_same_sample_each_time(tmp_path: Path) -
 def test_a_gx_failure_the_predicate_missed_is_an_infrastructure_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A budget predicate that (wrongly) never fires: the negative budget reaches GX only
-    through the sample, GX fails it, and the step reports the disagreement instead of
-    quarantining the row — while every other check's findings are recorded as usual."""
+    """A budget predicate that (wrongly) never fires: L2's negative budget still reaches
+    GX, as a candidate of another check (its source is bogus); GX fails it, and the step
+    reports the disagreement instead of quarantining the row — while every other check's
+    findings are recorded as usual. (A row reaching GX through the sample only: the test
+    of durable blocking below.)"""
     real = candidates.failure_predicate
 
     def blind_to_budget(check: ContractCheck, types: dict[str, str]) -> str:
@@ -329,3 +332,57 @@ def test_quality_schema_is_the_same_when_gx_validates_every_row(
     assert candidates_only == every_row
     if landing is None:
         assert len(every_row["quarantine"]) >= 10
+
+
+def _sample_rank(con: duckdb.DuckDBPyConnection, row_id: str) -> int:
+    """1-based rank of ``row_id`` by hash among the pending leads (all but it are clean)."""
+    ((rank,),) = con.execute(
+        f"select count(*) from {new_rows_table('leads')} where hash(_row_id) <= (select hash(?))",
+        [row_id],
+    ).fetchall()
+    return int(rank)
+
+
+def test_a_disagreement_keeps_blocking_when_later_loads_move_the_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spec quality.md: what blocked a build keeps blocking every later build until it is
+    resolved. A budget predicate that (wrongly) never fires: the one bad lead reaches GX
+    in the sample of build 1, which blocks. Build 2 brings 200 clean leads whose smaller
+    hashes push that lead out of a rank-based sample; the predicate is still wrong, so
+    build 2 must block too and the bad lead must not be marked checked unquarantined."""
+    from quality.checks import run_quality_checks
+    from quality.gate import evaluate_gate, pending_loads
+
+    real = candidates.failure_predicate
+
+    def blind_to_budget(check: ContractCheck, types: dict[str, str]) -> str:
+        return "false" if check.key == "range:budget" else real(check, types)
+
+    monkeypatch.setattr(candidates, "failure_predicate", blind_to_budget)
+    first = [_lead(n) for n in range(10)]
+    first[4] = _lead(4, budget=decimal.Decimal("-5"))
+    with duckdb.connect(str(tmp_path / "e.duckdb")) as con:
+        fresh_database(con)
+        file_hash = land(con, "leads", first, file_name="a.csv", run_id="r1")
+        bad = f"{file_hash[:16]}:6"
+        stage_new_rows(con, "leads")
+        sample = _sample_rank(con, bad)  # the smallest sample that holds the bad lead
+        monkeypatch.setattr("quality.rules.expectations.SAMPLE_ROWS", sample)
+
+        def build(run_id: str) -> list[str]:
+            outcome = run_quality_checks(
+                con, SETTINGS, run_id=run_id, as_of_date=dt.date(2026, 3, 31),
+                validator=_validator(),
+            )  # fmt: skip
+            return outcome.infrastructure_errors
+
+        assert build("b1")
+        land(con, "leads", [_lead(100 + n) for n in range(200)], file_name="b.csv", run_id="r2")
+        stage_new_rows(con, "leads")
+        assert _sample_rank(con, bad) > sample  # build 2's sample no longer holds it
+        errors = build("b2")
+        blocked = not evaluate_gate(con, SETTINGS, run_id="b2", with_dbt=False).publish
+        still_pending = "leads/a.csv" in pending_loads(con)
+    assert any("range:budget" in e for e in errors)
+    assert blocked and still_pending
