@@ -59,7 +59,9 @@ def _phases(folders: list[Path], began: float, ended: float) -> dict[str, float]
     mark = began
     for index, folder in enumerate(folders):
         label = folder.name.rsplit("-", 1)[-1]
-        created, log = _folder_time(folder), _log_times(folder)
+        # a folder named before the previous invocation ended (one dbt process running
+        # both) counts from that end
+        created, log = max(_folder_time(folder), mark), _log_times(folder)
         phases["step setup" if index == 0 else f"gap before {label}"] = created - mark
         phases[f"{label}: until dbt's first line"] = log["first"] - created
         phases[f"{label}: parse"] = log.get(PARSED, log["first"]) - log["first"]

@@ -5,9 +5,8 @@ DuckDB lets only one process open the build database for writing, so that would 
 with the dbt subprocess. Instead the step's events are held until dbt has finished, then
 each model's table is counted once through the build connection (the step already holds
 the writer lock, so this re-enters it) and the events are handed back with
-``dagster/row_count`` and ``as_of_date`` added. They come back as a list, counted before
-the caller yields any: the step starts the next dbt command (which opens the database)
-first and lets Dagster store these events while that command starts up.
+``dagster/row_count`` and ``as_of_date`` added, as a list, in dbt's order: the models'
+materializations before the test results that check them.
 """
 
 from __future__ import annotations

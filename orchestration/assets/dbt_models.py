@@ -7,7 +7,7 @@ previously published marts stay as they were and the build is reported as blocke
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from orchestration.dbt import (
     run_target_path,
 )
 from orchestration.dbt_metadata import with_build_metadata
-from orchestration.dbt_worker import PARSE_STATE_FLAG
+from orchestration.dbt_worker import PARSE_STATE_FLAG, THEN_TEST_FLAG
 from orchestration.resources import PipelineResource
 from orchestration.runtime import (
     build_connection,
@@ -37,6 +37,22 @@ def _until_exit(invocation: DbtCliInvocation) -> Iterator[Any]:
     releases the DuckDB file lock, and the next step opens the database."""
     yield from invocation.stream()
     invocation.process.wait()
+
+
+def _announcing_tests(events: Iterable[Any], report: Callable[[str], None]) -> Iterator[Any]:
+    """The events unchanged; the progress line of ``dbt test`` when its first result comes
+    (the run and the test share one dbt process, so there is no process start to report)."""
+    announced = False
+    for event in events:
+        if not announced and isinstance(event, (dg.AssetCheckResult, dg.AssetObservation)):
+            report("dbt test: contract and mart tests")
+            announced = True
+        yield event
+
+
+def _run_results(target: Path) -> list[dict[str, Any]]:
+    """The results of one dbt invocation, from its target folder."""
+    return json.loads((target / "run_results.json").read_bytes())["results"]
 
 
 def build_dbt_assets(
@@ -66,33 +82,27 @@ def build_dbt_assets(
         report = progress_reporter(context, pipeline.progress_to_terminal)
         # `dbt run`, then `dbt test` (not `dbt build`): a failing test would make `dbt build`
         # skip every model downstream, Dagster would then skip the publish step, and the
-        # run would end as failed instead of blocked. Everything is built in the private
-        # build database; the publish step's gate decides what BI tools see. dbt unit tests
+        # run would end as failed instead of blocked. Both run in one dbt process, one
+        # after the other on one parsed manifest (orchestration.dbt_worker, --then-test),
+        # each with its own target folder. Everything is built in the private build
+        # database; the publish step's gate decides what BI tools see. dbt unit tests
         # check SQL logic, not data: they run in the test suite (tests/dbt), not daily.
         with build_writer(paths, f"dbt build as of {as_of}", context.log.info):
             report(f"dbt run as of {as_of}: staging, intermediate, marts")
-            run = dbt.cli(
-                [*parse_state, "run", *vars_arg],
+            run_target = run_target_path(paths.build_dir, f"{context.run_id[:8]}-run")
+            run_target.mkdir(parents=True)  # counted among the kept folders from now on
+            test_target = run_target_path(paths.build_dir, f"{context.run_id[:8]}-test")
+            dbt_process = dbt.cli(
+                [*parse_state, THEN_TEST_FLAG, str(test_target), "run", *vars_arg],
                 context=context,
                 raise_on_error=False,
-                target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-run"),
+                target_path=run_target,
             )
-            run_events = with_build_metadata(_until_exit(run), context, paths, as_of)
-            report("dbt test: contract and mart tests")
-            test = dbt.cli(
-                [*parse_state, "test", "--exclude-resource-type", "unit_test", *vars_arg],
-                context=context,
-                raise_on_error=False,
-                target_path=run_target_path(paths.build_dir, f"{context.run_id[:8]}-test"),
+            # held until dbt has exited, then the models' row counts are added
+            yield from with_build_metadata(
+                _announcing_tests(_until_exit(dbt_process), report), context, paths, as_of
             )
-            # Dagster stores the run's materializations (a few seconds: one event log write
-            # each) while the test process starts up (imports, parse) instead of before
-            yield from run_events
-            yield from _until_exit(test)
-        results = [
-            *run.get_artifact("run_results.json")["results"],
-            *test.get_artifact("run_results.json")["results"],
-        ]
+        results = [*_run_results(run_target), *_run_results(test_target)]
         with build_connection(paths) as con:
             failures = record_dbt_results(
                 con, {"results": results}, run_id=context.run_id, as_of_date=as_of

@@ -93,3 +93,92 @@ def test_arguments_without_the_parse_state_go_to_dbt_unchanged() -> None:
     assert parse_vars(["run", "--vars", '{"as_of_date": "2026-03-31", "currency": "CNY"}']) == {
         "currency": "CNY"
     }
+
+
+class _Result:
+    """What dbtRunner.invoke returns: success, a result, maybe an exception."""
+
+    def __init__(self, success: bool, result: object = None, exception: object = None) -> None:
+        self.success, self.result, self.exception = success, result, exception
+
+
+def _recording_runner(
+    monkeypatch: pytest.MonkeyPatch, outcomes: dict[str, _Result]
+) -> list[tuple[object, list[str]]]:
+    """Replace dbtRunner: record (manifest, args) per invocation, answer per command."""
+    import dbt.cli.main
+
+    calls: list[tuple[object, list[str]]] = []
+
+    class Runner:
+        def __init__(self, manifest: object = None) -> None:
+            self.manifest = manifest
+
+        def invoke(self, args: list[str]) -> _Result:
+            calls.append((self.manifest, list(args)))
+            return outcomes[args[0]]
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
+    return calls
+
+
+def test_then_test_runs_the_tests_after_the_run_on_its_manifest_even_if_a_model_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one process, still two dbt commands: every model is run before any test (a failing
+    # test skips nothing), and a failed model does not stop the tests, as with two processes
+    from orchestration.dbt_worker import PARSE_STATE_FLAG, THEN_TEST_FLAG, main
+
+    manifest = object()
+    calls = _recording_runner(
+        monkeypatch,
+        {"parse": _Result(True, manifest), "run": _Result(False), "test": _Result(True)},
+    )
+    vars_arg = ["--vars", json.dumps({"as_of_date": "2026-03-31", "currency": "CNY"})]
+    selection = ["--select", "model_a", "model_b"]
+    code = main(
+        [PARSE_STATE_FLAG, "/w/parse", THEN_TEST_FLAG, "/w/t2", "run", *vars_arg, *selection]
+    )
+    assert code == 1  # the run's failure is reported although the tests passed
+    assert [args[0] for _, args in calls] == ["parse", "run", "test"]
+    assert calls[1] == (manifest, ["run", *vars_arg, *selection])
+    assert calls[2] == (
+        manifest,
+        [
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+            *vars_arg,
+            *selection,
+            "--target-path",
+            "/w/t2",
+            "--log-path",
+            "/w/t2",
+        ],
+    )
+
+
+def test_a_crash_in_either_command_is_the_worker_s_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orchestration.dbt_worker import PARSE_STATE_FLAG, THEN_TEST_FLAG, main
+
+    args = [PARSE_STATE_FLAG, "/w/p", THEN_TEST_FLAG, "/w/t", "run", "--vars", "{}"]
+    crash = _Result(False, exception=RuntimeError("database is locked"))
+    for run, test in ((crash, _Result(True)), (_Result(True), crash)):
+        calls = _recording_runner(
+            monkeypatch, {"parse": _Result(True, object()), "run": run, "test": test}
+        )
+        assert main(args) == 2
+        assert [args[0] for _, args in calls] == ["parse", "run", "test"]
+    _recording_runner(
+        monkeypatch, {"parse": _Result(True, object()), "run": _Result(True), "test": _Result(True)}
+    )
+    assert main(args) == 0
+
+
+def test_then_test_only_follows_a_run() -> None:
+    from orchestration.dbt_worker import THEN_TEST_FLAG, main
+
+    with pytest.raises(ValueError, match="follows a dbt run"):
+        main([THEN_TEST_FLAG, "/w/t", "build", "--vars", "{}"])
