@@ -170,6 +170,12 @@ class Contract(_Strict):
             for col in entity.columns:
                 if col.enum and col.enum not in self.enums:
                     raise ValueError(f"{ename}.{col.name}: unknown enum {col.enum!r}")
+                if col.required and col.required_unless:
+                    # "always required" and "required unless another column is given"
+                    # contradict each other, and both would be the check required:<column>
+                    raise ValueError(
+                        f"{ename}.{col.name}: `required` and `required_unless` exclude each other"
+                    )
                 for other in (col.default_from, col.required_unless):
                     if other and other not in names:
                         raise ValueError(f"{ename}.{col.name}: unknown column {other!r}")
