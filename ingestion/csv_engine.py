@@ -39,7 +39,7 @@ import pandas as pd
 from core.contract import Entity
 from core.raw_schema import RAW_SCHEMA, SQL_TYPES
 from ingestion.parsing import ColumnParser
-from ingestion.readers import _blank, _header_names
+from ingestion.readers import header_names, is_blank
 from ingestion.sql_parsing import (
     ColumnSql,
     account_keys,
@@ -125,7 +125,7 @@ def _first_record(path: Path) -> list[str] | None:
         cells = next(csv.reader([line.decode("utf-8-sig")], strict=True))
     except (UnicodeDecodeError, csv.Error, StopIteration):
         return None
-    return None if _blank(cells) else cells
+    return None if is_blank(cells) else cells
 
 
 def _is_utf8(encoding: str) -> bool:
@@ -173,7 +173,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, files: list[PlainCsv]) -> StagedCs
     if not _same_records(con, files):
         drop_stage(con)
         return None
-    return StagedCsv(_header_names(cells), files)
+    return StagedCsv(header_names(cells), files)
 
 
 def _same_records(con: duckdb.DuckDBPyConnection, files: list[PlainCsv]) -> bool:

@@ -65,9 +65,9 @@ from ingestion.readers import (
     detect_encoding,
     excel_serial_text,
     file_sha256,
+    header_names,
     read_file,
 )
-from ingestion.readers import _header_names as header_names
 
 Status = Literal["loaded", "duplicate", "rejected", "withdrawn", "ignored"]
 # A CSV file, or a run of them loaded in one statement, with less text goes through the

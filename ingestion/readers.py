@@ -274,7 +274,7 @@ def _physical_lines(handle: BinaryIO) -> Iterator[bytes]:
             yield raw[start:]
 
 
-def _blank(cells: list[str] | tuple[Any, ...]) -> bool:
+def is_blank(cells: list[str] | tuple[Any, ...]) -> bool:
     """True when no cell holds anything but whitespace."""
     if not any(cells):
         return True
@@ -283,7 +283,7 @@ def _blank(cells: list[str] | tuple[Any, ...]) -> bool:
     )
 
 
-def _header_names(cells: list[Any]) -> list[str]:
+def header_names(cells: list[Any]) -> list[str]:
     """Header text per position; blank headers get a positional name for ``_raw``."""
     names = []
     for i, cell in enumerate(cells):
@@ -308,12 +308,12 @@ def read_csv(
             for cells in reader:
                 record += 1
                 if headers is None:
-                    if record < header_row or not cells or _blank(cells):
+                    if record < header_row or not cells or is_blank(cells):
                         continue
-                    headers = _header_names(cells)
+                    headers = header_names(cells)
                     chunk = Chunk(headers)
                     continue
-                if not cells or (not cells[0].strip() and _blank(cells)):
+                if not cells or (not cells[0].strip() and is_blank(cells)):
                     continue
                 if len(cells) != len(headers):
                     raise FileRejected(_width_reason(lines, len(cells), len(headers)), rows_read)
@@ -432,16 +432,16 @@ def _xlsx_chunks(
         for offset, values in enumerate(rows):
             number = header_row + offset
             if headers is None:
-                if offset > 0 or _blank(values):
+                if offset > 0 or is_blank(values):
                     break
                 cells = list(values)
                 while cells and (cells[-1] is None or str(cells[-1]).strip() == ""):
                     cells.pop()
-                headers = _header_names(cells)
+                headers = header_names(cells)
                 chunk = Chunk(headers)
                 continue
             texts = [cell_text(v) for v in values]
-            if _blank(texts):
+            if is_blank(texts):
                 continue
             width = len(headers)
             if any(t is not None and t.strip() for t in texts[width:]):
@@ -471,7 +471,7 @@ def _remaining_sheet_rows(rows: Iterator[tuple[Any, ...]]) -> int:
     count = 0
     try:
         for values in rows:
-            count += not _blank([cell_text(v) for v in values])
+            count += not is_blank([cell_text(v) for v in values])
     except Exception:  # noqa: BLE001 - the rows before the damage are what can be counted
         pass
     return count
