@@ -55,14 +55,15 @@ def batch_columns(entity: Entity, checks: list[ContractCheck]) -> list[str]:
 
 
 def candidate_batch_query(
-    entity: Entity, checks: list[ContractCheck], new_rows: int, sample: int
+    entity: Entity, checks: list[ContractCheck], new_rows: int, sample: int | None
 ) -> str:
     """The scan that finds the candidates and the rows the sample is taken from.
 
     Twice ``sample`` rows of the ``new_rows`` are expected in the sample's hash range, so
-    that the sample is full even after the candidates among them are set aside.
+    that the sample is full even after the candidates among them are set aside; ``None``
+    (every row validated) keeps every row.
     """
-    share = min(1.0, 2 * sample / max(new_rows, 1))
+    share = 1.0 if sample is None else min(1.0, 2 * sample / max(new_rows, 1))
     return candidates_query(
         entity, checks, new_rows_table(entity.name), batch_columns(entity, checks), share
     )
@@ -118,12 +119,13 @@ def expectation_failures(
     rows: list[Failure] = []
     flags = [flag_column(i) for i in range(len(checks))]
     sample = None if every_row else SAMPLE_ROWS
-    query = candidate_batch_query(entity, checks, new_rows, new_rows if every_row else SAMPLE_ROWS)
+    query = candidate_batch_query(entity, checks, new_rows, sample)
     reader: pa.RecordBatchReader = con.sql(query).to_arrow_reader(BATCH_ROWS)
     for batch in gx_batches(gx_rows(reader, flags, sample), BATCH_ROWS):
-        row_ids = batch[ROW_ID].to_pylist()
+        # only the flagged row ids reach Python: after an infrastructure error the batch
+        # is every new row, and the flags are true on a few of them
         flagged = {
-            check.key: {r for r, f in zip(row_ids, batch[flag].to_pylist(), strict=True) if f}
+            check.key: set(batch[ROW_ID].filter(batch[flag]).to_pylist())
             for check, flag in zip(checks, flags, strict=True)
         }
         result = validator.validate(entity.name, batch.drop_columns(flags).to_pandas())
