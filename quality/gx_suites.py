@@ -13,7 +13,10 @@ publish) and never counted as failing data.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,6 +175,36 @@ def _quiet_gx() -> None:
     """No chatter in the pipeline's logs (progress bars and analytics: see GxValidator)."""
     for name in ("great_expectations", "great_expectations.core", "tqdm"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+_GX_MODULES = (
+    "great_expectations",
+    "great_expectations.data_context.types.base",
+    "great_expectations.validator.v1_validator",
+    "great_expectations.expectations",
+)
+
+
+def warm_up() -> threading.Thread:
+    """Import Great Expectations in a background thread; the thread, already started.
+
+    Importing GX takes seconds of Python (2.5–4 s here), paid by every build before its
+    first validation. A build starts this while it loads the landing folder — DuckDB work
+    that leaves the interpreter free — so the quality step finds GX imported, or waits on
+    Python's import lock for the rest of it. Nothing else happens in the thread, and a
+    failed import there is left to the quality step, which imports GX again and fails
+    in its own place with its own message.
+    """
+
+    def import_all() -> None:
+        with contextlib.suppress(Exception):
+            for module in _GX_MODULES:
+                importlib.import_module(module)
+
+    _quiet_gx()
+    thread = threading.Thread(target=import_all, name="great-expectations-import", daemon=True)
+    thread.start()
+    return thread
 
 
 class GxValidator:

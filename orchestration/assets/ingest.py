@@ -48,6 +48,7 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
     ) -> Iterator[dg.MaterializeResult]:
         from delivery.publish_history import backfill_skips, published_dates, ui_backfill_run
         from ingestion.loader import load_landing
+        from quality import gx_suites
 
         as_of = partition_date(context)
         in_backfill, forced = ui_backfill_run(context.run.tags)
@@ -58,6 +59,8 @@ def build_raw_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
                     "(launch the backfill with the tag crm/force=true to rebuild)"
                 )
                 return
+            # the quality step comes next: its Great Expectations import overlaps the load
+            gx_suites.warm_up()
             results = load_landing(
                 con,
                 pipeline.landing(),
