@@ -1,0 +1,30 @@
+{#- The order of a lead's versions, latest first (sources.md): the greatest updated_at,
+    ties to the later file, then the later row. -#}
+{% macro lead_version_order() -%}
+    updated_at desc, _load_seq desc, _source_row desc
+{%- endmacro %}
+
+{#- The pick of int_leads__as_of (macros/changed_records.sql): for each lead, the row key
+    and updated_at of its version as of D — the greatest updated_at before the end of D,
+    ties to the later file, then the later row — ranked over these few columns only, so
+    that comparing it with the versions the table holds costs a fraction of building the
+    table. Ranked in int_leads__as_of's order (lead_version_order): a lead whose pick is
+    the same keeps its row. -#}
+{% macro lead_versions_picked() -%}
+    select lead_id, _row_id, _load_seq, _loaded_at, updated_at
+    from (
+        select
+            lead_id,
+            _row_id,
+            _load_seq,
+            _loaded_at,
+            updated_at,
+            row_number() over (
+                partition by lead_id
+                order by {{ lead_version_order() }}
+            ) as version_rank
+        from {{ ref('stg_crm__leads') }}
+        where updated_at < {{ as_of_end() }}
+    ) as ranked_versions
+    where version_rank = 1
+{%- endmacro %}
