@@ -158,7 +158,9 @@ def leads_rebuilt(harness: DbtHarness) -> set[str]:
     """The leads the last incremental run of int_leads__as_of rebuilt."""
     return {
         lead_id
-        for (lead_id,) in harness.query("select lead_id from intermediate.int_leads__as_of__changed")
+        for (lead_id,) in harness.query(
+            "select lead_id from intermediate.int_leads__as_of__changed"
+        )
     }
 
 
