@@ -200,3 +200,34 @@ def test_lead_versions_as_of_d_are_rebuilt_lead_by_lead_where_the_pick_moved(
     assert harness.run("run", *selection, as_of=dt.date(2026, 3, 5)).success
     assert leads_rebuilt(harness) == set()
     assert leads_as_of(harness) == incremental
+
+
+def test_the_pick_breaks_ties_as_int_leads_as_of_does(tmp_path: Path) -> None:
+    # The pick (macros/lead_versions.sql) and the model rank a lead's versions in the same
+    # order: greatest updated_at, then the later load, then the later row. Were they to
+    # differ on a tie, the pick would never match the table and the lead would be rebuilt
+    # by every run. Versions tying on updated_at are put into staging by hand: L001's
+    # version again, a row later in the same load (stage won), and L003's version again in
+    # an earlier load (stage won): the first must win, the second must not.
+    harness, _, _ = harness_with_zh_landed(tmp_path)
+    selection = ["--select", *BASES, *STAGING, "int_leads__as_of"]
+    assert harness.run("run", *selection, as_of=LATE).success
+    with harness.connect() as con:
+        con.execute(
+            "insert into staging.stg_crm__leads select * replace ("
+            "'won' as stage, _row_id || '-later-row' as _row_id, _source_row + 1 as _source_row"
+            ") from staging.stg_crm__leads where lead_id = 'L001'"
+        )
+        con.execute(
+            "insert into staging.stg_crm__leads select * replace ("
+            "'won' as stage, _row_id || '-earlier-load' as _row_id, _load_seq - 1 as _load_seq"
+            ") from staging.stg_crm__leads where lead_id = 'L003'"
+        )
+    only_the_model = ["--select", "int_leads__as_of"]
+    assert harness.run("run", *only_the_model, as_of=LATE).success
+    assert leads_rebuilt(harness) == {"L001"}
+    stages = dict(harness.query("select lead_id, stage from intermediate.int_leads__as_of"))
+    assert stages["L001"] == "won"
+    assert stages["L003"] == "lost"
+    assert harness.run("run", *only_the_model, as_of=LATE).success
+    assert leads_rebuilt(harness) == set()
