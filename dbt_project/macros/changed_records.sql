@@ -1,5 +1,7 @@
-{#- Incremental staging (stg_crm__*): rebuild only the records whose rows changed
-    (docs/operations.md, "Daily builds are incremental").
+{#- Models kept record by record: rebuild only the records whose picked rows changed
+    (docs/operations.md, "Daily builds are incremental"). Used by the staging models
+    (stg_crm__*) and by the intermediate models whose rows per id are a function of a pick
+    (int_leads__as_of).
 
     Each staging model holds rows picked from the clean landed rows (macros/staging_rows.sql)
     and keyed by a record id: every clean version of a lead (stg_crm__leads), the latest
@@ -9,6 +11,9 @@
     row it holds), and the model's SQL with the configuration it reads (currency, rates,
     stage probabilities; time zone, which also acts on the pick). The build date D acts
     only through the pick: which rows are clean as of D, which copies are known by its end.
+    The same holds one step further for int_leads__as_of: its row of a lead is a function
+    of the one version it picks as of D (a row of stg_crm__leads, identified by its row
+    key and its updated_at, the only staging value that is not fixed for a landed row).
 
     So an incremental run computes the pick of now for every id (`current_rows`: id and row
     key, cheap, nothing written) and compares it, row key by row key, with the rows the
@@ -27,8 +32,13 @@
 
 {#- The model's config: incremental by appending the rebuilt ids after the pre-hooks have
     found the changed ids and deleted their rows. `current_rows` is a Jinja expression (as
-    text) giving the select of the pick of now: `id_column` and the row key columns. -#}
-{% macro changed_records_config(id_column, current_rows) -%}
+    text) giving the select of the pick of now: `id_column` and the row key columns.
+    `row_key` names the columns that identify a picked row (the table holds them too):
+    `_row_id, _load_seq, _loaded_at` for a landed row; a model reading staging adds the
+    staging values that are not fixed for a landed row (updated_at of a copy without one is
+    the time it is known from, which depends on the record's other copies). -#}
+{% macro changed_records_config(id_column, current_rows, row_key=none) -%}
+    {%- set row_key = row_key or default_row_key() -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
@@ -36,7 +46,8 @@
         pre_hook=[
             "{{ create_build_state() }}",
             "{{ drop_changed_records() }}",
-            "{{ find_changed_records('" ~ id_column ~ "', " ~ current_rows ~ ") }}",
+            "{{ find_changed_records('" ~ id_column ~ "', " ~ current_rows ~ ", "
+                ~ (row_key | tojson) ~ ") }}",
             "{{ forget_changed_records('" ~ id_column ~ "') }}",
         ],
         post_hook=[
@@ -45,6 +56,11 @@
             "{{ remember_build_fingerprint() }}",
         ],
     ) }}
+{%- endmacro %}
+
+{#- A landed row: one load of a file at one time, one row of it. -#}
+{% macro default_row_key() -%}
+    {{ return(['_row_id', '_load_seq', '_loaded_at']) }}
 {%- endmacro %}
 
 {#- The table of the record ids an incremental run rebuilds (kept until the next run: it
@@ -74,7 +90,7 @@
 {%- endmacro %}
 
 {#- on-run-start (dbt_project.yml), for `dbt run` and `dbt build`: drop each selected
-    incremental staging model whose state does not hold this run's fingerprint (another
+    model kept record by record whose state does not hold this run's fingerprint (another
     configuration or model SQL, or a table built before it kept a state), through the
     adapter so that dbt's relation cache knows: the model is then built from scratch. -#}
 {% macro forget_staging_of_another_build() -%}
@@ -98,7 +114,7 @@
                 {%- do kept.append(found.columns[0].values()[0] > 0) -%}
             {%- endif -%}
             {%- if table is not none and not (kept and kept[0]) -%}
-                {%- do log("staging: " ~ node.alias ~ " was built with another configuration"
+                {%- do log(node.alias ~ " was built with another configuration"
                     ~ " or model; it is built from scratch", info=true) -%}
                 {%- do adapter.drop_relation(table) -%}
             {%- endif -%}
@@ -132,31 +148,34 @@
     (matched on the row key, which identifies a landed row in the bases too: one load of a
     file at one time, one row of it; the row's id is one of its fixed values). A full
     outer join: one hash join, where comparing two multisets (except all both ways) cost
-    four times as much at 10^5 leads (docs/benchmarks.md). -#}
-{% macro find_changed_records(id_column, current_rows) -%}
-    {{ return(adapter.dispatch('find_changed_records')(id_column, current_rows)) }}
+    four times as much at 10^5 leads (docs/benchmarks.md). The first column of the row key
+    is never NULL in a picked row (a landed row's _row_id): NULL there marks the side of
+    the join that has no match. -#}
+{% macro find_changed_records(id_column, current_rows, row_key=none) -%}
+    {{ return(adapter.dispatch('find_changed_records')(
+        id_column, current_rows, row_key or default_row_key())) }}
 {%- endmacro %}
 
-{% macro default__find_changed_records(id_column, current_rows) -%}
+{% macro default__find_changed_records(id_column, current_rows, row_key) -%}
     {%- if is_incremental() -%}
-        {%- set row_key = id_column ~ ', _row_id, _load_seq, _loaded_at' -%}
+        {%- set key_columns = id_column ~ ', ' ~ (row_key | join(', ')) -%}
         create table {{ changed_records_relation() }} as
         with rows_now as (
-            select {{ row_key }} from ({{ current_rows }}) as current_rows
+            select {{ key_columns }} from ({{ current_rows }}) as current_rows
         ),
 
         rows_held as (
-            select {{ row_key }} from {{ this }}
+            select {{ key_columns }} from {{ this }}
         ),
 
         differing_rows as (
             select coalesce(rows_now.{{ id_column }}, rows_held.{{ id_column }}) as {{ id_column }}
             from rows_now
             full outer join rows_held
-                on rows_now._row_id = rows_held._row_id
-               and rows_now._load_seq = rows_held._load_seq
-               and rows_now._loaded_at = rows_held._loaded_at
-            where rows_now._row_id is null or rows_held._row_id is null
+                on {% for column in row_key -%}
+                {{ 'and ' if not loop.first }}rows_now.{{ column }} = rows_held.{{ column }}
+                {% endfor -%}
+            where rows_now.{{ row_key[0] }} is null or rows_held.{{ row_key[0] }} is null
         )
 
         select distinct {{ id_column }} from differing_rows
@@ -165,7 +184,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro spark__find_changed_records(id_column, current_rows) -%}
+{% macro spark__find_changed_records(id_column, current_rows, row_key) -%}
     select 1 as nothing_changed
 {%- endmacro %}
 

@@ -148,3 +148,86 @@ def test_staging_built_with_another_configuration_is_built_from_scratch(
     full = tables(harness, STAGING)
     assert full["stg_crm__leads"] != before["stg_crm__leads"]  # the change shows in staging
     assert incremental == full
+
+
+def leads_as_of(harness: DbtHarness) -> Counter[tuple[Any, ...]]:
+    return Counter(harness.query("select * from intermediate.int_leads__as_of"))
+
+
+def leads_rebuilt(harness: DbtHarness) -> set[str]:
+    """The leads the last incremental run of int_leads__as_of rebuilt."""
+    return {
+        lead_id
+        for (lead_id,) in harness.query(
+            "select lead_id from intermediate.int_leads__as_of__changed"
+        )
+    }
+
+
+def test_lead_versions_as_of_d_are_rebuilt_lead_by_lead_where_the_pick_moved(
+    tmp_path: Path,
+) -> None:
+    # int_leads__as_of keeps each lead's row while the version picked for it as of D is the
+    # same (macros/changed_records.sql). The Chinese fixture: L001 updated 03-05 10:00, L002
+    # (its only version) updated 03-06 09:00, L003 without updated_at, first copy, so known
+    # from its created_at 03-03. The English fixture holds the same three records again in
+    # a later load, named for 03-06: L001 and L002 tie on updated_at and the later load
+    # wins; L003's second copy is known from its file's business date, 03-06.
+    harness, db_path, landing = harness_with_zh_landed(tmp_path)
+    selection = ["--select", *BASES, *STAGING, "int_leads__as_of"]
+    assert harness.run("run", *selection, as_of=dt.date(2026, 3, 5)).success
+    assert {row[0] for row in leads_as_of(harness)} == {"L001", "L003"}
+
+    # 03-09: L002's version is known now; L001 and L003 pick the same version as on 03-05
+    assert harness.run("run", *selection, as_of=EARLY).success
+    assert leads_rebuilt(harness) == {"L002"}
+
+    # the second copies land: every lead picks its copy of the later load
+    land(db_path, FIXTURES / "landing_en", landing)
+    assert harness.run("run", *selection, as_of=EARLY).success
+    assert leads_rebuilt(harness) == {"L001", "L002", "L003"}
+
+    # a rebuild of 03-05: L002 did not exist yet, L003 stood at its first copy; L001 picks
+    # the later load's copy, as on 03-09, and keeps its row
+    assert harness.run("run", *selection, as_of=dt.date(2026, 3, 5)).success
+    assert leads_rebuilt(harness) == {"L002", "L003"}
+    incremental = leads_as_of(harness)
+    assert harness.run("run", *selection, "--full-refresh", as_of=dt.date(2026, 3, 5)).success
+    assert leads_as_of(harness) == incremental
+    assert {row[0] for row in incremental} == {"L001", "L003"}
+
+    # the same run again: nothing moved, nothing is rebuilt
+    assert harness.run("run", *selection, as_of=dt.date(2026, 3, 5)).success
+    assert leads_rebuilt(harness) == set()
+    assert leads_as_of(harness) == incremental
+
+
+def test_the_pick_breaks_ties_as_int_leads_as_of_does(tmp_path: Path) -> None:
+    # The pick (macros/lead_versions.sql) and the model rank a lead's versions in the same
+    # order: greatest updated_at, then the later load, then the later row. Were they to
+    # differ on a tie, the pick would never match the table and the lead would be rebuilt
+    # by every run. Versions tying on updated_at are put into staging by hand: L001's
+    # version again, a row later in the same load (stage won), and L003's version again in
+    # an earlier load (stage won): the first must win, the second must not.
+    harness, _, _ = harness_with_zh_landed(tmp_path)
+    selection = ["--select", *BASES, *STAGING, "int_leads__as_of"]
+    assert harness.run("run", *selection, as_of=LATE).success
+    with harness.connect() as con:
+        con.execute(
+            "insert into staging.stg_crm__leads select * replace ("
+            "'won' as stage, _row_id || '-later-row' as _row_id, _source_row + 1 as _source_row"
+            ") from staging.stg_crm__leads where lead_id = 'L001'"
+        )
+        con.execute(
+            "insert into staging.stg_crm__leads select * replace ("
+            "'won' as stage, _row_id || '-earlier-load' as _row_id, _load_seq - 1 as _load_seq"
+            ") from staging.stg_crm__leads where lead_id = 'L003'"
+        )
+    only_the_model = ["--select", "int_leads__as_of"]
+    assert harness.run("run", *only_the_model, as_of=LATE).success
+    assert leads_rebuilt(harness) == {"L001"}
+    stages = dict(harness.query("select lead_id, stage from intermediate.int_leads__as_of"))
+    assert stages["L001"] == "won"
+    assert stages["L003"] == "lost"
+    assert harness.run("run", *only_the_model, as_of=LATE).success
+    assert leads_rebuilt(harness) == set()

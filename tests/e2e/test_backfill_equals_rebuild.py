@@ -141,7 +141,7 @@ class DayByDay:
     marts: dict[dt.date, dict[str, Table]]
     # F25's quarantine (released_at, or None while held) after each build
     f25_released: dict[dt.date, dt.datetime | None]
-    # per build: staging model -> (ids the build rebuilt, ids the table holds)
+    # per build: model kept by id -> (ids the build rebuilt, ids the table holds)
     rebuilt: dict[dt.date, dict[str, tuple[set[str], set[str]]]]
 
 
@@ -158,32 +158,35 @@ def f25_quarantine(warehouse: Path) -> list[dt.datetime | None]:
         ]
 
 
-STAGING_IDS = {
-    "stg_crm__leads": "lead_id",
-    "stg_crm__follow_ups": "follow_up_id",
-    "stg_crm__service_records": "service_id",
+# models kept record by record (macros/changed_records.sql): model -> (schema, id column)
+KEPT_BY_ID = {
+    "stg_crm__leads": ("staging", "lead_id"),
+    "stg_crm__follow_ups": ("staging", "follow_up_id"),
+    "stg_crm__service_records": ("staging", "service_id"),
+    "int_leads__as_of": ("intermediate", "lead_id"),
 }
 
 
 def rebuilt_ids(warehouse: Path) -> dict[str, tuple[set[str], set[str]]]:
-    """Per staging model: the ids its last run rebuilt (``<model>__changed``, written by an
-    incremental run only) and the ids the table holds."""
+    """Per model kept record by record: the ids its last run rebuilt (``<model>__changed``,
+    written by an incremental run only) and the ids the table holds."""
     found: dict[str, tuple[set[str], set[str]]] = {}
     with duckdb.connect(str(warehouse / "build" / "crm.duckdb"), read_only=True) as con:
-        for model, id_column in STAGING_IDS.items():
+        for model, (schema, id_column) in KEPT_BY_ID.items():
             held = {
-                row[0] for row in con.execute(f"select {id_column} from staging.{model}").fetchall()
+                row[0]
+                for row in con.execute(f"select {id_column} from {schema}.{model}").fetchall()
             }
             exists = con.execute(
                 "select count(*) from information_schema.tables "
-                "where table_schema = 'staging' and table_name = ?",
-                [f"{model}__changed"],
+                "where table_schema = ? and table_name = ?",
+                [schema, f"{model}__changed"],
             ).fetchone()
             changed = (
                 {
                     row[0]
                     for row in con.execute(
-                        f"select {id_column} from staging.{model}__changed"
+                        f"select {id_column} from {schema}.{model}__changed"
                     ).fetchall()
                 }
                 if exists and exists[0]
@@ -254,6 +257,23 @@ def test_the_day_by_day_builds_rebuild_staging_record_by_record(day_by_day: DayB
     # the tables hold many more records than were rebuilt
     assert len(on_04_02["stg_crm__leads"][1]) > 10
     assert len(on_04_02["stg_crm__follow_ups"][1]) > 10
+
+
+def test_the_day_by_day_builds_rebuild_lead_versions_lead_by_lead(day_by_day: DayByDay) -> None:
+    # guards the premise: int_leads__as_of is rebuilt only for the leads whose version as of
+    # D moved (macros/changed_records.sql), read from the fixture's lead files
+    rebuilt = {as_of: day_by_day.rebuilt[as_of]["int_leads__as_of"][0] for as_of in DATES}
+    assert rebuilt[DATES[0]] == set()  # the first build makes the table
+    # 03-15: no lead file landed since 02-28, and every version known then is dated by 02-25
+    assert rebuilt[dt.date(2026, 3, 15)] == set()
+    # 03-31: leads/2026-03-31.csv brings later versions of L02, L03 and L12 and the new
+    # leads L05, L06, L08 and L11
+    assert rebuilt[DATES[2]] == {"L02", "L03", "L05", "L06", "L08", "L11", "L12"}
+    # 04-02: the late leads/2026-03-13.csv brings L13 and L07's version known from 03-13
+    assert rebuilt[dt.date(2026, 4, 2)] == {"L07", "L13"}
+    # 04-03: L08's version updated 04-03 10:00, and L09
+    assert rebuilt[DATES[-1]] == {"L08", "L09"}
+    assert len(day_by_day.rebuilt[DATES[-1]]["int_leads__as_of"][1]) == 13
 
 
 @pytest.mark.parametrize("as_of", DATES[1:], ids=str)
