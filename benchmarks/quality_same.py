@@ -98,7 +98,9 @@ def main() -> int:
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         for landing in args.landing:
-            lines += check_folder(landing.resolve(), Path(scratch), one_run=args.one_run, as_of=args.as_of)
+            lines += check_folder(
+                landing.resolve(), Path(scratch), one_run=args.one_run, as_of=args.as_of
+            )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(lines):,} lines")
     return 0
