@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -60,8 +61,14 @@ def dump(con: duckdb.DuckDBPyConnection, title: str) -> list[str]:
     return lines
 
 
-def check_folder(landing: Path, scratch: Path, *, one_run: bool, as_of: dt.date) -> list[str]:
-    """Load and check one landing folder (day by day, or at once); its dump."""
+def check_folder(
+    landing: Path, scratch: Path, *, one_run: bool, as_of: dt.date, validator: Any = None
+) -> list[str]:
+    """Load and check one landing folder (day by day, or at once); its dump.
+
+    ``validator``: one Great Expectations validator for every run (``None``: each run
+    starts its own, as a build does).
+    """
     from core import database
     from core.settings import Settings
     from ingestion.loader import load_landing
@@ -82,7 +89,9 @@ def check_folder(landing: Path, scratch: Path, *, one_run: bool, as_of: dt.date)
                 shutil.copyfile(path, target)
             date = dt.date.fromisoformat(day) if day else as_of
             load_landing(con, staged, settings, run_id=f"run-{day}", as_of_date=date)
-            run_quality_checks(con, settings, run_id=f"run-{day}", as_of_date=date)
+            run_quality_checks(
+                con, settings, run_id=f"run-{day}", as_of_date=date, validator=validator
+            )
         lines = dump(con, landing.name)
     warehouse.unlink(missing_ok=True)
     return lines
@@ -94,12 +103,26 @@ def main() -> int:
     parser.add_argument("landing", type=Path, nargs="+")
     parser.add_argument("--one-run", action="store_true", help="load and check everything at once")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 3, 30))
+    parser.add_argument(
+        "--shared-gx",
+        action="store_true",
+        help="start Great Expectations once for every run (faster on many days)",
+    )
     args = parser.parse_args()
+    validator = None
+    if args.shared_gx:
+        from quality.gx_suites import GxValidator
+
+        validator = GxValidator()
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         for landing in args.landing:
             lines += check_folder(
-                landing.resolve(), Path(scratch), one_run=args.one_run, as_of=args.as_of
+                landing.resolve(),
+                Path(scratch),
+                one_run=args.one_run,
+                as_of=args.as_of,
+                validator=validator,
             )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(lines):,} lines")

@@ -16,13 +16,7 @@ from core.contract import Entity
 from core.quality_tables import DQ_SCHEMA
 from core.rules import Rule
 from core.settings import Settings
-from quality.rules.new_rows import (
-    FAILURES,
-    every_row_is_new,
-    new_rows_table,
-    pending_loads_table,
-    quote,
-)
+from quality.rules.new_rows import FAILURES, every_row_is_new, new_rows_table, quote
 from quality.rules.versions import version_order
 
 
@@ -46,13 +40,14 @@ def _stage_skips(con: duckdb.DuckDBPyConnection, entity: Entity, settings: Setti
     before it (moving to a terminal stage with probability 0, i.e. lost, is no skip).
 
     The history is every clean version of the ids with new rows (all of them on a first
-    build: then the filter is skipped); a version is new when its load is pending, which
-    a join with the few pending loads says without joining the new rows back by row id.
+    build: then the filter that finds those ids is left out), ordered by the typed version.
+    Skips found in it are joined to the new rows by row id, so a file copied under another
+    path (the same row ids) reports what it always did.
     """
     if entity.kind != "versioned" or "stage" not in entity.column_names:
         return
     falls = [f"'{v.key}'" for v in settings.enums["stage"] if v.terminal and not v.probability]
-    not_fall = f"and history.stage not in ({', '.join(falls)})" if falls else ""
+    not_fall = f"and new_rows.stage not in ({', '.join(falls)})" if falls else ""
     rid = quote(entity.record_id)
     new_rows = new_rows_table(entity.name)
     ids = f"landed.{rid} is not null"
@@ -62,15 +57,13 @@ def _stage_skips(con: duckdb.DuckDBPyConnection, entity: Entity, settings: Setti
         f"""
         insert into {FAILURES}
         with history as (
-            select landed._row_id, landed.stage, pending.load_seq is not null as is_new,
+            select landed._row_id, landed.stage,
                    lag(landed.stage) over (
                        partition by landed.{rid}
                        order by {version_order(entity)}, landed._load_seq,
                                 landed._source_row
                    ) as previous_stage
             from raw.{entity.name} as landed
-            left join {pending_loads_table(entity.name)} as pending
-              on pending.file_hash = landed._file_hash and pending.load_seq = landed._load_seq
             where {ids}
               and landed._row_id not in (
                   select row_id from {DQ_SCHEMA}.quarantine
@@ -81,8 +74,8 @@ def _stage_skips(con: duckdb.DuckDBPyConnection, entity: Entity, settings: Setti
                'stage moved from ' || history.previous_stage || ' to ' || history.stage
                || ', skipping a stage', 'sql', 'warn'
         from history
-        where history.is_new
-          and {_stage_order_case(settings, "history.stage")}
+        join {new_rows} as new_rows on new_rows._row_id = history._row_id
+        where {_stage_order_case(settings, "history.stage")}
               - {_stage_order_case(settings, "history.previous_stage")} > 1
           {not_fall}
         """
