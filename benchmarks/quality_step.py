@@ -73,11 +73,20 @@ def _timed(spent: Spent, name: str, func: Callable[..., Any]) -> Callable:
     return wrapper
 
 
-def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = False) -> None:
+def measure(
+    landing: Path,
+    out: Path,
+    as_of: dt.date,
+    *,
+    gx_in_step: bool = False,
+    dump_to: Path | None = None,
+) -> None:
     """Run the quality step once on a copy of the loaded database and print the timings.
 
     With ``gx_in_step`` the step starts Great Expectations itself, as a build does, and
-    its start counts in the step; otherwise the start is measured apart first.
+    its start counts in the step; otherwise the start is measured apart first. With
+    ``dump_to`` the ``data_quality`` schema after the step is written there
+    (``benchmarks/quality_same.py``'s format), to compare two versions of the code.
     """
     from core import database
     from core.settings import Settings
@@ -115,6 +124,10 @@ def measure(landing: Path, out: Path, as_of: dt.date, *, gx_in_step: bool = Fals
             con, Settings(), run_id="bench", as_of_date=as_of, validator=validator
         )
         seconds, cpu = time.perf_counter() - began, _cpu() - cpu
+        if dump_to is not None:
+            from quality_same import dump  # next to this script, which is on sys.path
+
+            dump_to.write_text("\n".join(dump(con, landing.name)) + "\n", encoding="utf-8")
     work.unlink(missing_ok=True)
     rows = sum(e.rows_checked for e in outcome.entities.values())
     print(
@@ -205,6 +218,12 @@ def main() -> int:
         metavar="ROWS",
         help="instead: GX's validation alone on each entity's new rows repeated to ROWS",
     )
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        metavar="FILE",
+        help="write the data_quality schema after the step to FILE (to compare versions)",
+    )
     args = parser.parse_args()
     if args.sample_rows is not None:
         import quality.rules.expectations
@@ -213,7 +232,13 @@ def main() -> int:
     if args.gx_at_scale:
         measure_gx_at_scale(args.landing.resolve(), args.out, args.as_of, args.gx_at_scale)
     else:
-        measure(args.landing.resolve(), args.out, args.as_of, gx_in_step=args.gx_in_step)
+        measure(
+            args.landing.resolve(),
+            args.out,
+            args.as_of,
+            gx_in_step=args.gx_in_step,
+            dump_to=args.dump,
+        )
     return 0
 
 

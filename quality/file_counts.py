@@ -16,7 +16,7 @@ import duckdb
 from core.quality_tables import DQ_SCHEMA
 from ingestion.loader import latest_file_states
 from quality.outcome import EntityOutcome
-from quality.rules.new_rows import new_rows_table, pending_loads_sql
+from quality.rules.new_rows import new_rows_table, pending_loads_sql, pending_loads_table
 
 
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -34,10 +34,12 @@ def update_file_loads(con: duckdb.DuckDBPyConnection, entity: str, released_rows
     Files checked in this build, plus (after a release) every loaded file of the entity,
     so that rows_read = rows_loaded + rows_quarantined stays true for every file.
     """
+    # read from the few pending loads, not from every new row; a pending load without
+    # rows is recounted too, to the zeros it already holds
     scope = (
         ""
         if released_rows
-        else f"and file_loads.file_hash in (select _file_hash from {new_rows_table(entity)})"
+        else f"and file_loads.file_hash in (select file_hash from {pending_loads_table(entity)})"
     )
     con.execute(
         f"""

@@ -74,6 +74,17 @@ def stage_new_rows(con: duckdb.DuckDBPyConnection, entity: str) -> int:
     return int(count)
 
 
+def every_row_is_new(con: duckdb.DuckDBPyConnection, entity: str) -> bool:
+    """Whether every raw row of the entity is new (a first build, or a rebuild from the
+    landing folder): a rule reading the history of the ids with new rows then reads every
+    row anyway and can leave out the filter that finds those ids (issue 14)."""
+    ((new, landed),) = con.execute(
+        f"select (select count(*) from {new_rows_table(entity)}), "
+        f"(select count(*) from raw.{entity})"
+    ).fetchall()
+    return bool(new == landed)
+
+
 def reset_pending(con: duckdb.DuckDBPyConnection, entity: str, run_id: str) -> None:
     """Findings an unfinished earlier check left on rows still pending are replaced, and a
     retry of this run replaces its own check results (re-running the step is safe)."""

@@ -16,8 +16,8 @@ from core.contract import Entity
 from core.quality_tables import DQ_SCHEMA
 from core.rules import Rule
 from core.settings import Settings
-from quality.rules.new_rows import FAILURES, new_rows_table, quote
-from quality.rules.versions import version_key
+from quality.rules.new_rows import FAILURES, every_row_is_new, new_rows_table, quote
+from quality.rules.versions import version_order
 
 
 def plausibility_failures(
@@ -37,25 +37,35 @@ def _stage_order_case(settings: Settings, column: str) -> str:
 
 def _stage_skips(con: duckdb.DuckDBPyConnection, entity: Entity, settings: Settings) -> None:
     """A lead version whose stage jumps more than one step forward from the version
-    before it (moving to a terminal stage with probability 0, i.e. lost, is no skip)."""
+    before it (moving to a terminal stage with probability 0, i.e. lost, is no skip).
+
+    The history is every clean version of the ids with new rows (all of them on a first
+    build: then the filter that finds those ids is left out), ordered by the typed version.
+    Skips found in it are joined to the new rows by row id, so a file copied under another
+    path (the same row ids) reports what it always did.
+    """
     if entity.kind != "versioned" or "stage" not in entity.column_names:
         return
     falls = [f"'{v.key}'" for v in settings.enums["stage"] if v.terminal and not v.probability]
     not_fall = f"and new_rows.stage not in ({', '.join(falls)})" if falls else ""
     rid = quote(entity.record_id)
     new_rows = new_rows_table(entity.name)
+    ids = f"landed.{rid} is not null"
+    if not every_row_is_new(con, entity.name):
+        ids = f"landed.{rid} in (select {rid} from {new_rows})"
     con.execute(
         f"""
         insert into {FAILURES}
         with history as (
-            select _row_id, {rid} as record_id, stage,
-                   lag(stage) over (
-                       partition by {rid}
-                       order by {version_key(entity)}, _load_seq, _source_row
+            select landed._row_id, landed.stage,
+                   lag(landed.stage) over (
+                       partition by landed.{rid}
+                       order by {version_order(entity)}, landed._load_seq,
+                                landed._source_row
                    ) as previous_stage
-            from raw.{entity.name}
-            where {rid} in (select {rid} from {new_rows})
-              and _row_id not in (
+            from raw.{entity.name} as landed
+            where {ids}
+              and landed._row_id not in (
                   select row_id from {DQ_SCHEMA}.quarantine
                   where entity = '{entity.name}' and released_at is null
                     and row_id is not null)

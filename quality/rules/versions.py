@@ -39,6 +39,21 @@ def version_value(entity: Entity) -> str:
     return f"coalesce({', '.join(parts)})"
 
 
+def version_order(entity: Entity) -> str:
+    """SQL ordering rows by version as ``version_key`` orders them, on the typed value where
+    that gives the same order.
+
+    Both parsers keep timestamps and dates within the years 1900-2200
+    (``ingestion.parsing.YEAR_RANGE``), where the text form sorts like the value; the empty
+    text of a missing version sorts first, hence ``nulls first``. Sorting by the value saves
+    casting every row of the history to text (issue 14).
+    """
+    value = version_value(entity)
+    if value == version_key(entity):
+        return value
+    return f"{value} nulls first"
+
+
 def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     """Two different rows with the same record id and version in one load (one file): all
     of them. Across files the later file wins (sources.md), so that is no conflict."""
@@ -48,14 +63,27 @@ def uniqueness_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     rid = quote(entity.record_id)
     new_rows = new_rows_table(entity.name)
     # Only rows sharing their (file, id, version) with another row can conflict: find
-    # those first, so the content of the other ~all rows is never hashed.
+    # those first, so the content of the other ~all rows is never hashed. A repeat shows
+    # as two equal 64-bit hashes of the three next to each other once the hashes are
+    # sorted, which costs less than grouping every new row by the three values (a
+    # 64-character file hash among them) or by the hash; rows whose hash repeats are then
+    # grouped by the values themselves, so a collision only adds a candidate (issue 14).
+    key = f"hash(_file_hash, {rid}, {version_value(entity)})"
     con.execute(
         f"""
         insert into {FAILURES}
-        with repeated_versions as (
+        with sorted_hashes as (
+            select key_hash, lag(key_hash) over (order by key_hash) as previous_hash
+            from (select {key} as key_hash from {new_rows} where {rid} is not null)
+        ),
+        repeated_hashes as (
+            select distinct key_hash from sorted_hashes where key_hash = previous_hash
+        ),
+        repeated_versions as (
             select _file_hash, {rid} as record_id, {version_value(entity)} as version
             from {new_rows}
             where {rid} is not null
+              and {key} in (select key_hash from repeated_hashes)
             group by all
             having count(*) > 1
         ),
