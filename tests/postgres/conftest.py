@@ -78,6 +78,16 @@ class PgServer:
             cursor.execute(f'create database "{name}"')
         con.close()
 
+    def dbt_env(self, dbname: str) -> dict[str, str]:
+        """The variables the dbt profile's postgres target reads, for one database."""
+        return {
+            "CRM_PG_HOST": self.host,
+            "CRM_PG_PORT": str(self.port),
+            "CRM_PG_USER": SUPERUSER,
+            "CRM_PG_PASSWORD": self.password,
+            "CRM_PG_DATABASE": dbname,
+        }
+
     def execute(self, dbname: str, statement: str) -> None:
         con = self.connect(dbname)
         con.autocommit = True

@@ -76,13 +76,7 @@ def test_a_past_date_run_incrementally_on_postgresql_equals_a_full_refresh(
     pg_server.create_database(database)
     with pg_server.connect(database) as pg:
         copy_sources(warehouse / "build" / "crm.duckdb", pg)
-    env = {
-        "CRM_PG_HOST": pg_server.host,
-        "CRM_PG_PORT": str(pg_server.port),
-        "CRM_PG_USER": "postgres",
-        "CRM_PG_PASSWORD": pg_server.password,
-        "CRM_PG_DATABASE": database,
-    }
+    env = pg_server.dbt_env(database)
     dbt_run(env, LATEST, tmp_path / "latest", "--full-refresh")
     dbt_run(env, PAST, tmp_path / "past")
     with pg_server.connect(database) as pg, pg.cursor() as cursor:

@@ -43,13 +43,7 @@ def replayed(request: pytest.FixtureRequest, pg_server: PgServer,
     pg_server.create_database(database)
     with pg_server.connect(database) as pg:
         copy_sources(build_db, pg)
-    env = {
-        "CRM_PG_HOST": pg_server.host,
-        "CRM_PG_PORT": str(pg_server.port),
-        "CRM_PG_USER": "postgres",
-        "CRM_PG_PASSWORD": pg_server.password,
-        "CRM_PG_DATABASE": database,
-    }
+    env = pg_server.dbt_env(database)
     completed = run_dbt("postgres", env, AS_OF, tmp_path_factory.mktemp(f"{name}_dbt_pg"))
     assert completed.returncode == 0, completed.stdout[-4000:]
     return build_db, database

@@ -20,26 +20,15 @@ import pytest
 from core.settings import Settings
 from quality.checks import run_quality_checks
 from quality.gx_suites import GxValidator
-from tests.fixtures.quality_raw.rows import fresh_database, land
+from tests.fixtures.quality_raw.rows import CREATED_AT, fresh_database, land, valid_lead
 
 D = dt.date(2026, 3, 31)
-T = dt.datetime(2026, 3, 1, 10, 0)
+T = CREATED_AT
 
 
 def lead(lead_id: str, stage: str, **changes: Any) -> dict[str, Any]:
-    """A lead version that passes every blocking rule."""
-    base = dict(
-        lead_id=lead_id,
-        created_at=T,
-        source="website",
-        account_name="Acme",
-        contact_name="Zhang",
-        requirement="CRM",
-        budget=100_000,
-        owner="amy",
-        stage=stage,
-    )
-    return {**base, **changes}
+    """A lead version that passes every blocking rule (created at ``T``)."""
+    return valid_lead(lead_id, stage, **changes)
 
 
 def follow_up(follow_up_id: str, **changes: Any) -> dict[str, Any]:
