@@ -11,24 +11,14 @@ import duckdb
 from core.settings import Settings
 from quality.checks import run_quality_checks
 from tests.conftest import DbtHarness
-from tests.fixtures.quality_raw.rows import fresh_database, land
+from tests.fixtures.quality_raw.rows import fresh_database, land, valid_lead
 
 D = dt.date(2026, 3, 31)
 T = dt.datetime(2026, 3, 1, 10, 0)
 
 
 def lead(lead_id: str) -> dict[str, object]:
-    return dict(
-        lead_id=lead_id,
-        created_at=T,
-        source="website",
-        account_name="Acme",
-        contact_name="Zhang",
-        requirement="CRM",
-        budget=100_000,
-        owner="amy",
-        stage="lead",
-    )
+    return valid_lead(lead_id)
 
 
 def test_pending_rows_stay_out_of_staging_until_checked(tmp_path: Path) -> None:

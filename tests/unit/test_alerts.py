@@ -28,24 +28,14 @@ from core.settings import AlertChannel, AlertsConfig, Settings
 from delivery.alerts import AlertOutcome, report_and_alert, resolve_url, send_alert
 from delivery.publish import record_publish
 from quality.checks import run_quality_checks
-from tests.fixtures.quality_raw.rows import fresh_database, land
+from tests.fixtures.quality_raw.rows import fresh_database, land, valid_lead
 
 D = dt.date(2026, 3, 31)
 T = dt.datetime(2026, 3, 1, 10, 0)
 PHONE = "13912345678"
 EMAIL = "li.na@example.com"
 TOKEN = "tok-9f8e7d6c5b4a"
-LEAD = dict(
-    lead_id="L1",
-    created_at=T,
-    source="website",
-    account_name="Acme",
-    contact_name="Li",
-    requirement="CRM",
-    budget=100_000,
-    owner="amy",
-    stage="lead",
-)
+LEAD = valid_lead("L1", contact_name="Li")
 
 LEADS = [
     LEAD,

@@ -19,21 +19,11 @@ from ingestion.loader import load_landing
 from quality.checks import run_quality_checks
 from quality.dbt_results import record_dbt_results
 from quality.gate import NothingToAccept, accept_file, evaluate_gate, pending_loads
-from tests.fixtures.quality_raw.rows import fresh_database, land, reject
+from tests.fixtures.quality_raw.rows import fresh_database, land, reject, valid_lead
 
 D = dt.date(2026, 3, 31)
 T = dt.datetime(2026, 3, 1, 10, 0)
-LEAD = dict(
-    lead_id="L1",
-    created_at=T,
-    source="website",
-    account_name="Acme",
-    contact_name="Zhang",
-    requirement="CRM",
-    budget=100_000,
-    owner="amy",
-    stage="lead",
-)
+LEAD = valid_lead("L1")
 DBT_PASS = {"results": [{"unique_id": "test.crm.not_null_x.a", "status": "pass"}]}
 
 

@@ -21,24 +21,14 @@ from delivery.report import collect_summary
 from quality.checks import QualityOutcome, examples_by_rule, run_quality_checks
 from quality.gate import evaluate_gate
 from quality.gx_suites import GxValidator, contract_checks, suite_columns
-from tests.fixtures.quality_raw.rows import fresh_database, land, reject
+from tests.fixtures.quality_raw.rows import fresh_database, land, reject, valid_lead
 
 D = dt.date(2026, 3, 31)
 T = dt.datetime(2026, 3, 1, 10, 0)
 PHONE = "13812345678"
 EMAIL = "zhang.wei@example.com"
 
-LEAD = dict(
-    lead_id="L1",
-    created_at=T,
-    source="website",
-    account_name="Acme",
-    contact_name="Zhang",
-    requirement="CRM",
-    budget=100_000,
-    owner="amy",
-    stage="lead",
-)
+LEAD = valid_lead("L1")
 FOLLOW_UP = dict(follow_up_id="F1", lead_id="L1", occurred_at=T, owner="amy", channel="call")
 SERVICE = dict(service_id="S1", account_name="Acme", opened_at=T, type="repair", agent="gina")
 

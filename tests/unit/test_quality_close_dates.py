@@ -10,19 +10,10 @@ import duckdb
 
 from core.settings import Settings
 from quality.checks import run_quality_checks
-from tests.fixtures.quality_raw.rows import fresh_database, land
+from tests.fixtures.quality_raw.rows import fresh_database, land, valid_lead
 
-CREATED = dt.datetime(2026, 3, 1, 10, 0)
-BASE = dict(
-    created_at=CREATED,
-    source="website",
-    account_name="Acme",
-    contact_name="Zhang",
-    requirement="CRM",
-    budget=100_000,
-    owner="amy",
-    stage="won",
-)
+# every row below sets its own lead_id
+BASE = valid_lead("", "won")
 
 
 def test_future_close_is_quarantined_and_same_time_close_is_not(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from core.masking import mask_identifier
 from core.settings import Settings
 from quality.checks import run_quality_checks
 from quality.gx_suites import GxValidator
-from tests.fixtures.quality_raw.rows import fresh_database, land
+from tests.fixtures.quality_raw.rows import fresh_database, land, valid_lead
 
 D = dt.date(2026, 3, 31)
 T = dt.datetime(2026, 3, 1, 10, 0)
@@ -24,17 +24,7 @@ OWNER_A, OWNER_B = "13811115678", "13822225678"  # both mask to 138****5678
 LEAD_ID = "139-1111-0002"
 MAIL = "wang.fang@example.com"
 
-LEAD = dict(
-    lead_id=LEAD_ID,
-    created_at=T,
-    source="website",
-    account_name="Acme",
-    contact_name="Zhang",
-    requirement="CRM",
-    budget=100_000,
-    owner=OWNER_A,
-    stage="lead",
-)
+LEAD = valid_lead(LEAD_ID, owner=OWNER_A)
 LEADS = [
     {**LEAD, "requirement": "ERP"},  # uniqueness with the next row: detail names the id
     {**LEAD, "requirement": "MES"},
