@@ -37,6 +37,7 @@ Python and SQL identically. Unchanged ids stay as they are.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sys
@@ -209,9 +210,11 @@ def mask_email(value: str) -> str:
     return masked if "***@" in masked else "***"
 
 
+@functools.lru_cache(maxsize=65_536)
 def scrub(text: str | None) -> str | None:
     """:func:`mask_text` under the name the quality, report and alert code use for whole
-    messages."""
+    messages. Remembered per text: the same few sentences recur on thousands of rows (a
+    parser's detail, an unknown enum value), and each is masked once (issue 14)."""
     return mask_text(text)
 
 

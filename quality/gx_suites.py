@@ -14,7 +14,6 @@ publish) and never counted as failing data.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
 import logging
 import threading
@@ -376,18 +375,13 @@ def _expectation(check: ContractCheck) -> Any:
     raise ValueError(f"unknown check kind {check.kind!r}")
 
 
-# Failing values recur (the same unknown enum value on thousands of rows): each distinct
-# text is masked once.
-_masked = functools.lru_cache(maxsize=65_536)(scrub)
-
-
 def _echo(value: Any) -> str:
     """A value as a detail may show it: masked, at most 40 characters."""
     if isinstance(value, pd.Timestamp):
         return value.isoformat(sep=" ")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _masked(str(value)) or ""
+    text = scrub(str(value)) or ""
     return repr(text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…")
 
 

@@ -9,7 +9,6 @@ reported once.
 
 from __future__ import annotations
 
-import functools
 import json
 
 import duckdb
@@ -18,10 +17,6 @@ from core.contract import Entity
 from core.masking import scrub
 from core.rules import Rule
 from quality.rules.new_rows import Failure, add_failures, new_rows_table
-
-# A parser's detail names the column and echoes the value: the same few sentences recur
-# on thousands of rows (five per entity at 10^6 leads), so each is masked once.
-_masked = functools.lru_cache(maxsize=65_536)(scrub)
 
 
 def parse_problem_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
@@ -42,7 +37,7 @@ def parse_problem_failures(con: duckdb.DuckDBPyConnection, entity: Entity) -> No
                         row_id,
                         rule,
                         problem.get("column"),
-                        _masked(str(problem.get("detail") or f"{rule} problem")) or "",
+                        scrub(str(problem.get("detail") or f"{rule} problem")) or "",
                         source,
                         "block",
                     )
