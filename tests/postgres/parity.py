@@ -68,26 +68,34 @@ def copy_sources(build_db: Path, pg: Any) -> None:
     pg.commit()
 
 
-def run_dbt(
-    target: str, env: dict[str, str], as_of: dt.date, work_dir: Path
-) -> subprocess.CompletedProcess[str]:
-    """``dbt build --target <target> --full-refresh`` with the default configuration's vars.
+# the parity build: every model and data test, from scratch
+FULL_BUILD = ("build", "--full-refresh", "--exclude-resource-type", "unit_test")
 
-    dbt unit tests are left out here: dbt diffs a unit test's rows as text, so a
-    DECIMAL(18,2) result prints ``105.00`` on PostgreSQL against the fixture's ``105``. The
-    hand-worked unit tests run on DuckDB (tests/dbt); this build compares the marts value
-    by value, and every data test still runs on the target.
+
+def run_dbt(
+    target: str,
+    env: dict[str, str],
+    as_of: dt.date,
+    work_dir: Path,
+    command: Sequence[str] = FULL_BUILD,
+) -> subprocess.CompletedProcess[str]:
+    """A dbt ``command`` (``dbt build --full-refresh`` by default) on ``target`` with the
+    default configuration's vars.
+
+    dbt unit tests are left out of the default build: dbt diffs a unit test's rows as text,
+    so a DECIMAL(18,2) result prints ``105.00`` on PostgreSQL against the fixture's ``105``.
+    The hand-worked unit tests run on DuckDB (tests/dbt); this build compares the marts
+    value by value, and every data test still runs on the target.
     """
     dbt = Path(sys.executable).parent / "dbt"
-    command = [
-        str(dbt), "build", "--target", target, "--full-refresh",
-        "--exclude-resource-type", "unit_test",
+    arguments = [
+        str(dbt), *command, "--target", target,
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
         "--vars", json.dumps(Settings().dbt_vars(as_of)),
     ]  # fmt: skip
     return subprocess.run(
-        command, env={**os.environ, **env}, capture_output=True, text=True, check=False
+        arguments, env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
 
 

@@ -7,19 +7,14 @@ builds are incremental"). The parity test only runs full refreshes."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.settings import Settings
 from crm_pipeline.cli import main
 from tests.postgres.conftest import PgServer
-from tests.postgres.parity import DBT_PROJECT_DIR, MART_SCHEMAS, copy_sources
+from tests.postgres.parity import MART_SCHEMAS, copy_sources, run_dbt
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
@@ -29,15 +24,7 @@ LATEST, PAST = dt.date(2026, 4, 3), dt.date(2026, 3, 15)
 
 def dbt_run(env: dict[str, str], as_of: dt.date, work_dir: Path, *extra: str) -> None:
     """``dbt run --target postgres`` with the default configuration's vars."""
-    command = [
-        str(Path(sys.executable).parent / "dbt"), "run", "--target", "postgres", *extra,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-        "--vars", json.dumps(Settings().dbt_vars(as_of)),
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, env={**os.environ, **env}, capture_output=True, text=True, check=False
-    )
+    completed = run_dbt("postgres", env, as_of, work_dir, command=("run", *extra))
     assert completed.returncode == 0, completed.stdout[-4000:]
 
 
