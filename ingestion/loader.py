@@ -56,6 +56,7 @@ from ingestion.csv_engine import (
     plain_csv,
     stage_csv,
 )
+from ingestion.file_hashes import FileHashes
 from ingestion.landing import IgnoredEntry, LandedFile, landing_entries
 from ingestion.parsing import ColumnParser, account_name_key, column_parser, parse_column
 from ingestion.readers import (
@@ -836,6 +837,7 @@ def _load_landing(
         if progress is not None:
             progress(result.error or result.file_path)
     batch: list[_Candidate] = []
+    hashes = FileHashes(con)
 
     def load_one(landed: LandedFile, file_hash: str) -> None:
         result = load_file(
@@ -868,7 +870,7 @@ def _load_landing(
         batch.clear()
 
     for landed in files:
-        file_hash = file_sha256(landed.path)
+        file_hash = hashes.hash_of(landed.path, landed.relative_path)
         candidate = _engine_candidate(
             con, landed, file_hash, settings, states.get(landed.relative_path)
         )
@@ -879,4 +881,5 @@ def _load_landing(
         else:
             batch.append(candidate)
     flush()
+    hashes.save()
     return results

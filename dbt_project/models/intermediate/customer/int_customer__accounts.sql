@@ -13,57 +13,28 @@ service_records as (
     select * from {{ ref('int_service__records_as_of') }}
 ),
 
-ranked_won_deals as (
-    select
-        account_key,
-        account_name,
-        owner,
-        team,
-        row_number() over (
-            partition by account_key order by closed_at desc, {{ text_sort_key('lead_id') }} desc
-        ) as deal_rank
-    from won_deals
-),
-
 latest_won_deal as (
-    select account_key, account_name, owner, team
-    from ranked_won_deals
-    where deal_rank = 1
-),
-
-ranked_lead_versions as (
-    select
-        account_key,
-        industry,
-        region,
-        row_number() over (
-            partition by account_key
-            order by updated_at desc, {{ text_sort_key('lead_id') }} desc
-        ) as version_rank
-    from {{ ref('int_leads__as_of') }}
+    {{ latest_row_per_group(
+        'won_deals', 'account_key',
+        order_by=['closed_at', text_sort_key('lead_id')],
+        columns=['account_name', 'owner', 'team'],
+    ) }}
 ),
 
 latest_lead_version as (
-    select account_key, industry, region
-    from ranked_lead_versions
-    where version_rank = 1
-),
-
-ranked_service_records as (
-    select
-        account_key,
-        account_name,
-        row_number() over (
-            partition by account_key
-            order by opened_at desc, {{ text_sort_key('service_id') }} desc
-        ) as record_rank
-    from service_records
+    {{ latest_row_per_group(
+        ref('int_leads__as_of'), 'account_key',
+        order_by=['updated_at', text_sort_key('lead_id')],
+        columns=['industry', 'region'],
+    ) }}
 ),
 
 latest_service_record as (
-    select account_key, account_name
-    from ranked_service_records
-    where record_rank = 1
+    {{ latest_row_per_group(
+        'service_records', 'account_key',
+        order_by=['opened_at', text_sort_key('service_id')],
+        columns=['account_name'],
+    ) }}
 ),
 
 purchases as (

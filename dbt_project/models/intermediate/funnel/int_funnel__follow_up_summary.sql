@@ -7,16 +7,6 @@ with follow_ups_until_d as (
     where occurred_at < {{ as_of_end() }}
 ),
 
-follow_ups_by_recency as (
-    select
-        *,
-        row_number() over (
-            partition by lead_id
-            order by occurred_at desc, {{ text_sort_key('follow_up_id') }} desc
-        ) as recency_rank
-    from follow_ups_until_d
-),
-
 activity_per_lead as (
     select
         lead_id,
@@ -27,9 +17,11 @@ activity_per_lead as (
 ),
 
 latest_follow_up as (
-    select lead_id, follow_up_id, next_follow_up_at
-    from follow_ups_by_recency
-    where recency_rank = 1
+    {{ latest_row_per_group(
+        'follow_ups_until_d', 'lead_id',
+        order_by=['occurred_at', text_sort_key('follow_up_id')],
+        columns=['follow_up_id', 'next_follow_up_at'],
+    ) }}
 )
 
 select

@@ -22,20 +22,12 @@ current_entries as (
     where is_current
 ),
 
-entries_by_recency_per_stage as (
-    select
-        lead_id,
-        stage,
-        entered_at,
-        row_number() over (partition by lead_id, stage order by entry_number desc)
-            as recency_rank
-    from stage_entries
-),
-
 latest_entries_per_stage as (
-    select lead_id, stage, entered_at
-    from entries_by_recency_per_stage
-    where recency_rank = 1
+    {{ latest_row_per_group(
+        'stage_entries', ['lead_id', 'stage'],
+        order_by=['entry_number'],
+        columns=['entered_at'],
+    ) }}
 ),
 
 furthest_reach as (

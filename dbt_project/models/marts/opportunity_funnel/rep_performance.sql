@@ -70,20 +70,12 @@ owner_months as (
     select {{ month_of(as_of_date()) }} as month, owner from opportunities
 ),
 
-owner_teams_by_recency as (
-    select
-        owner,
-        team,
-        row_number() over (
-            partition by owner order by created_at desc, {{ text_sort_key('lead_id') }} desc
-        ) as recency_rank
-    from opportunities
-),
-
 owner_teams as (
-    select owner, team
-    from owner_teams_by_recency
-    where recency_rank = 1
+    {{ latest_row_per_group(
+        'opportunities', 'owner',
+        order_by=['created_at', text_sort_key('lead_id')],
+        columns=['team'],
+    ) }}
 )
 
 select
