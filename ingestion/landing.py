@@ -5,8 +5,8 @@ with its reason (:class:`IgnoredEntry`), which the loader records in ``file_load
 Listing is cheap (names, sizes, modification times; no file is opened), so the Dagster
 landing sensor can call :func:`landed_files` every few seconds and start
 a build only when something changed. Whether a file is *new* in the content sense (its
-SHA-256 not yet loaded) is decided by the loader, which hashes only files it has not seen
-with the same size and modification time.
+SHA-256 not yet loaded) is decided by the loader, which reads only files it has not hashed
+with the same size, modification and change time and inode (ingestion/file_hashes.py).
 """
 
 from __future__ import annotations
