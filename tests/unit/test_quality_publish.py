@@ -49,6 +49,11 @@ def served_value(paths: WarehousePaths) -> int:
         )
 
 
+def parquet_value(paths: WarehousePaths) -> int:
+    parquet = paths.parquet_dir / "opportunity_funnel" / "funnel_summary.parquet"
+    return int(duckdb.sql(f"select opportunities from '{parquet}'").fetchall()[0][0])
+
+
 @pytest.fixture
 def paths(tmp_path: Path) -> WarehousePaths:
     warehouse = WarehousePaths(tmp_path / "warehouse").ensure()
@@ -124,6 +129,10 @@ def test_failure_mid_publish_leaves_serving_intact(
     monkeypatch.undo()
     assert digest(paths.serving_db) == before
     assert served_value(paths) == 1
+    # the Parquet files, written beside the serving copy, stay the old ones, and nothing
+    # half-placed is left behind
+    assert parquet_value(paths) == 1
+    assert not list(paths.parquet_dir.rglob("*.tmp"))
 
 
 def test_next_publish_cleans_up_after_a_killed_build(paths: WarehousePaths) -> None:
@@ -157,6 +166,19 @@ def test_published_is_recorded_after_the_swap_and_inside_the_new_copy(
     publish_serving(paths, run_id="run-2", record=RECORD)
     assert logged(paths.build_db) == [("run-2", "published")]
     assert logged(paths.serving_db) == [("run-2", "published")]
+    # the Parquet copy of publish_log is written after the row, with it
+    parquet = paths.parquet_dir / "data_quality" / "publish_log.parquet"
+    assert duckdb.sql(f"select run_id, status from '{parquet}'").fetchall() == [
+        ("run-2", "published")
+    ]
+    assert set_and_publish_again(paths) == 3
+
+
+def set_and_publish_again(paths: WarehousePaths) -> int:
+    """Publish a build whose mart holds 3; the value its Parquet file then holds."""
+    set_marts(paths, 3)
+    publish_serving(paths, run_id="run-3")
+    return parquet_value(paths)
 
 
 def test_a_failure_before_the_swap_records_no_published_row(
