@@ -136,9 +136,8 @@ def publish_serving(
             _log_published(con, record, "data_quality")
         parquet.put_in_place()
         if _LOG_TABLE in tables:
-            final, temporary_log = _parquet_paths(paths, *_LOG_TABLE)
             _write_parquet(con, paths, *_LOG_TABLE)
-            os.replace(temporary_log, final)
+            _place_parquet(paths, *_LOG_TABLE)
     finally:
         if parquet is not None:
             parquet.abandon()
@@ -169,6 +168,12 @@ def _write_parquet(
     )
 
 
+def _place_parquet(paths: WarehousePaths, schema: str, table: str) -> None:
+    """Move one table's written Parquet file onto its final name (atomic)."""
+    final, temporary = _parquet_paths(paths, schema, table)
+    os.replace(temporary, final)
+
+
 class _ParquetCopies:
     """The Parquet files of ``tables``, written in a thread on their own connection while
     the serving file is written (DuckDB writes that file on one core: 10.3–11.3 s against
@@ -185,7 +190,6 @@ class _ParquetCopies:
         self._con = con
         self._paths = paths
         self._tables = tables
-        self._written: list[tuple[str, str]] = []
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._write, name="parquet-copies", daemon=True)
         self._thread.start()
@@ -194,7 +198,6 @@ class _ParquetCopies:
         try:
             for schema, table in self._tables:
                 _write_parquet(self._con, self._paths, schema, table)
-                self._written.append((schema, table))
         except BaseException as error:  # re-raised in the publishing thread
             self._error = error
         finally:
@@ -205,13 +208,11 @@ class _ParquetCopies:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        for schema, table in self._written:
-            final, temporary = _parquet_paths(self._paths, schema, table)
-            os.replace(temporary, final)
-        self._written.clear()
+        for schema, table in self._tables:
+            _place_parquet(self._paths, schema, table)
 
     def abandon(self) -> None:
-        """After a failure: wait for the thread and remove what it wrote and did not place."""
+        """At the end, failed or not: wait for the thread, remove what it left unplaced."""
         self._thread.join()
         for schema, table in self._tables:
             _parquet_paths(self._paths, schema, table)[1].unlink(missing_ok=True)
