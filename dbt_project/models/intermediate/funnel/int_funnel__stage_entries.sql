@@ -6,13 +6,6 @@ with stage_events as (
     select * from {{ ref('int_funnel__stage_events') }}
 ),
 
-events_with_held_stage as (
-    select
-        *,
-        lag(stage) over (partition by lead_id order by event_seq) as held_stage
-    from stage_events
-),
-
 entry_events as (
     select
         lead_id,
@@ -20,7 +13,7 @@ entry_events as (
         stage,
         event_at as entered_at,
         event_source as entered_via
-    from events_with_held_stage
+    from stage_events
     where held_stage is null or held_stage <> stage
 ),
 

@@ -4,7 +4,10 @@
 -- stage_after at occurred_at, (3) each version's stage at its updated_at, or at closed_at
 -- for won and lost when given. Events after the end of D are ignored. event_seq orders a
 -- lead's events by time; at equal times (1) before (2) before (3), then within a kind by
--- the follow-up id, or by the version's updated_at, file and row.
+-- the follow-up id, or by the version's updated_at, file and row. held_stage is the stage
+-- the lead held before the event (NULL for its first): the entries are the events that
+-- change it. Both come from one sort of the lead's events, which carries the event's kind
+-- rather than its source text (named after the sort).
 -- Ephemeral: its one reader, int_funnel__stage_entries, inlines it as a CTE. As a table it
 -- cost more to write (8.3 M rows at 10^6 leads: 5.8 s, plus 3.0 s to read back) than
 -- stage_entries spends computing the events itself (6.2 s), docs/operations.md.
@@ -19,7 +22,6 @@ creation_events as (
         '{{ funnel_entry_stage() }}' as stage,
         created_at as event_at,
         1 as event_kind,
-        'created' as event_source,
         cast(null as {{ dbt.type_timestamp() }}) as version_updated_at,
         cast(null as {{ dbt.type_bigint() }}) as version_load_seq,
         cast(null as {{ dbt.type_int() }}) as version_source_row,
@@ -33,7 +35,6 @@ follow_up_events as (
         follow_ups.stage_after as stage,
         follow_ups.occurred_at as event_at,
         2 as event_kind,
-        'follow_up' as event_source,
         cast(null as {{ dbt.type_timestamp() }}) as version_updated_at,
         cast(null as {{ dbt.type_bigint() }}) as version_load_seq,
         cast(null as {{ dbt.type_int() }}) as version_source_row,
@@ -54,7 +55,6 @@ version_events as (
             else versions.updated_at
         end as event_at,
         3 as event_kind,
-        'version' as event_source,
         versions.updated_at as version_updated_at,
         versions._load_seq as version_load_seq,
         versions._source_row as version_source_row,
@@ -77,11 +77,19 @@ events_until_d as (
     select *
     from all_events
     where event_at < {{ as_of_end() }}
-)
+),
 
-select
-    lead_id,
-    row_number() over (
+events_in_order as (
+    -- one sort of the lead's events gives both its order and the stage held before each
+    select
+        lead_id,
+        row_number() over lead_events as event_seq,
+        lag(stage) over lead_events as held_stage,
+        stage,
+        event_at,
+        event_kind
+    from events_until_d
+    window lead_events as (
         partition by lead_id
         order by
             event_at,
@@ -90,9 +98,19 @@ select
             version_updated_at,
             version_load_seq,
             version_source_row
-    ) as event_seq,
+    )
+)
+
+select
+    lead_id,
+    event_seq,
     stage,
+    held_stage,
     event_at,
     event_kind,
-    event_source
-from events_until_d
+    case event_kind
+        when 1 then 'created'
+        when 2 then 'follow_up'
+        else 'version'
+    end as event_source
+from events_in_order
