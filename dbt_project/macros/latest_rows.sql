@@ -6,20 +6,33 @@
 
     `order_by` holds expressions and must tell the rows of a group apart (end it with an
     id): the pick is then the same on every engine. Pass a text column through
-    text_sort_key, so that it compares in code-point order on every engine. -#}
-{% macro latest_row_per_group(relation, group_by, order_by, columns) -%}
+    text_sort_key, so that it compares in code-point order on every engine.
+
+    `aggregates` ({name: aggregate expression over the group's rows}) adds columns computed
+    over the whole group in the same pass — a count, a sum, the first date — where a model
+    would otherwise group the relation a second time and join the two. -#}
+{% macro latest_row_per_group(relation, group_by, order_by, columns, aggregates={}) -%}
     {%- set group_columns = [group_by] if group_by is string else group_by -%}
     {{ return(adapter.dispatch('latest_row_per_group')(
-        relation, group_columns | join(', '), order_by, columns)) }}
+        relation, group_columns | join(', '), order_by, columns, aggregates)) }}
 {%- endmacro %}
 
-{#- A window: number the rows of each group, latest first, keep the first. -#}
-{% macro default__latest_row_per_group(relation, group_by, order_by, columns) -%}
-    select {{ group_by }}, {{ columns | join(', ') }}
+{#- A window: number the rows of each group, latest first, keep the first; the aggregates
+    as window aggregates over the group. -#}
+{% macro default__latest_row_per_group(relation, group_by, order_by, columns, aggregates={}) -%}
+    select
+        {{ group_by }},
+        {{ columns | join(', ') }}
+        {%- for name in aggregates %},
+        {{ name }}
+        {%- endfor %}
     from (
         select
             {{ group_by }},
             {{ columns | join(', ') }},
+            {%- for name, expression in aggregates.items() %}
+            {{ expression }} over (partition by {{ group_by }}) as {{ name }},
+            {%- endfor %}
             row_number() over (
                 partition by {{ group_by }}
                 order by
@@ -38,15 +51,21 @@
     (docs/benchmarks.md). Inside a struct DuckDB orders NULL above every value; each order
     column is therefore preceded by whether it is set, so that NULL ranks lowest, as
     `desc nulls last` does in the window. -#}
-{% macro duckdb__latest_row_per_group(relation, group_by, order_by, columns) -%}
+{% macro duckdb__latest_row_per_group(relation, group_by, order_by, columns, aggregates={}) -%}
     select
         {{ group_by }},
         {%- for column in columns %}
-        latest.{{ column }} as {{ column }}{{ ',' if not loop.last }}
+        latest.{{ column }} as {{ column }}{{ ',' if not loop.last or aggregates }}
+        {%- endfor %}
+        {%- for name in aggregates %}
+        {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
         select
             {{ group_by }},
+            {%- for name, expression in aggregates.items() %}
+            {{ expression }} as {{ name }},
+            {%- endfor %}
             arg_max(
                 { {%- for column in columns -%}
                     '{{ column }}': {{ column }}{{ ', ' if not loop.last }}

@@ -13,11 +13,18 @@ service_records as (
     select * from {{ ref('int_service__records_as_of') }}
 ),
 
-latest_won_deal as (
+-- the latest won deal of each account and, in the same pass, its purchase figures
+purchases as (
     {{ latest_row_per_group(
         'won_deals', 'account_key',
         order_by=['closed_at', text_sort_key('lead_id')],
         columns=['account_name', 'owner', 'team'],
+        aggregates={
+            'first_purchase_at': 'min(closed_at)',
+            'last_purchase_at': 'max(closed_at)',
+            'won_deals': 'count(*)',
+            'won_amount': 'sum(amount)',
+        },
     ) }}
 ),
 
@@ -29,36 +36,21 @@ latest_lead_version as (
     ) }}
 ),
 
-latest_service_record as (
+-- the latest service record of each account and, in the same pass, its service figures
+services as (
     {{ latest_row_per_group(
         'service_records', 'account_key',
         order_by=['opened_at', text_sort_key('service_id')],
         columns=['account_name'],
+        aggregates={
+            'first_service_at': 'min(opened_at)',
+            'service_requests': 'count(*)',
+            'complaints': "count(case when type = 'complaint' then 1 end)",
+            'renewal_amount': 'sum(renewal_amount)',
+            'rated_requests': 'count(satisfaction)',
+            'avg_satisfaction': 'avg(' ~ as_double('satisfaction') ~ ')',
+        },
     ) }}
-),
-
-purchases as (
-    select
-        account_key,
-        min(closed_at) as first_purchase_at,
-        max(closed_at) as last_purchase_at,
-        count(*) as won_deals,
-        sum(amount) as won_amount
-    from won_deals
-    group by account_key
-),
-
-services as (
-    select
-        account_key,
-        min(opened_at) as first_service_at,
-        count(*) as service_requests,
-        count(case when type = 'complaint' then 1 end) as complaints,
-        sum(renewal_amount) as renewal_amount,
-        count(satisfaction) as rated_requests,
-        avg({{ as_double('satisfaction') }}) as avg_satisfaction
-    from service_records
-    group by account_key
 ),
 
 last_activities as (
@@ -75,7 +67,7 @@ customer_keys as (
 
 select
     customer_keys.account_key,
-    coalesce(latest_won_deal.account_name, latest_service_record.account_name) as account_name,
+    coalesce(purchases.account_name, services.account_name) as account_name,
     case
         when purchases.first_purchase_at is null then services.first_service_at
         when services.first_service_at is null then purchases.first_purchase_at
@@ -95,14 +87,11 @@ select
     coalesce(services.rated_requests, 0) as rated_requests,
     services.avg_satisfaction,
     last_activities.last_activity_at,
-    latest_won_deal.owner,
-    latest_won_deal.team,
+    purchases.owner,
+    purchases.team,
     latest_lead_version.industry,
     latest_lead_version.region
 from customer_keys
-left join latest_won_deal on customer_keys.account_key = latest_won_deal.account_key
-left join latest_service_record
-    on customer_keys.account_key = latest_service_record.account_key
 left join latest_lead_version
     on customer_keys.account_key = latest_lead_version.account_key
 left join purchases on customer_keys.account_key = purchases.account_key

@@ -7,29 +7,23 @@ with follow_ups_until_d as (
     where occurred_at < {{ as_of_end() }}
 ),
 
-activity_per_lead as (
-    select
-        lead_id,
-        count(*) as follow_up_count,
-        max(occurred_at) as last_follow_up_at
-    from follow_ups_until_d
-    group by lead_id
-),
-
+-- the latest follow-up of each lead and, in the same pass over the lead's follow-ups, their
+-- count and latest time (one aggregate: a second grouping of 5 M follow-ups and a join
+-- cost ~0.6 CPU s at 10^6 leads). The time is an aggregate of its own, not a column of the
+-- latest row: a third column in DuckDB's arg_max struct made the pass 2.5 times slower.
 latest_follow_up as (
     {{ latest_row_per_group(
         'follow_ups_until_d', 'lead_id',
         order_by=['occurred_at', text_sort_key('follow_up_id')],
         columns=['follow_up_id', 'next_follow_up_at'],
+        aggregates={'follow_up_count': 'count(*)', 'last_follow_up_at': 'max(occurred_at)'},
     ) }}
 )
 
 select
-    activity_per_lead.lead_id,
-    activity_per_lead.follow_up_count,
-    activity_per_lead.last_follow_up_at,
-    latest_follow_up.follow_up_id as last_follow_up_id,
-    latest_follow_up.next_follow_up_at
-from activity_per_lead
-inner join latest_follow_up
-    on activity_per_lead.lead_id = latest_follow_up.lead_id
+    lead_id,
+    follow_up_count,
+    last_follow_up_at,
+    follow_up_id as last_follow_up_id,
+    next_follow_up_at
+from latest_follow_up
