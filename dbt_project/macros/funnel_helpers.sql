@@ -159,21 +159,3 @@
     ) as won_cycle
         on {{ spine }}.{{ spine_key }} = won_cycle.period_start
 {%- endmacro %}
-
-{#- Until when a lead version is the lead's current one (a column over stg_crm__leads cut
-    at the end of D): the updated_at of the version that follows it — in the order of
-    int_leads__as_of (lead_version_order: updated_at, then the later file, then the later
-    row), as lag over that same descending order so that ties and NULLs sort as there on
-    every engine — or the end of D for the latest version known by then. The version a lead
-    stood at, at an instant T no later than the end of D, is the one with
-    updated_at < T <= superseded_at: one range join, where ranking every version again
-    per period (a join of every period with every earlier version, then a window) grew with
-    periods × versions (docs/benchmarks.md). -#}
-{% macro lead_version_superseded_at() -%}
-    coalesce(
-        lag(updated_at) over (
-            partition by lead_id order by {{ lead_version_order() }}
-        ),
-        {{ as_of_end() }}
-    )
-{%- endmacro %}

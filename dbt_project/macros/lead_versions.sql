@@ -58,3 +58,12 @@
         group by lead_id
     ) as picked_versions
 {%- endmacro %}
+
+
+{#- The pick of int_leads__version_spans (macros/changed_records.sql): the row key and
+    updated_at of every version of every lead known by the end of D. -#}
+{% macro lead_version_keys() -%}
+    select lead_id, _load_seq, _loaded_at, _source_row, updated_at
+    from {{ ref('stg_crm__leads') }}
+    where updated_at < {{ as_of_end() }}
+{%- endmacro %}

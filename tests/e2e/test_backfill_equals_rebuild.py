@@ -164,6 +164,7 @@ KEPT_BY_ID = {
     "stg_crm__follow_ups": ("staging", "follow_up_id"),
     "stg_crm__service_records": ("staging", "service_id"),
     "int_leads__as_of": ("intermediate", "lead_id"),
+    "int_leads__version_spans": ("intermediate", "lead_id"),
 }
 
 
@@ -274,6 +275,19 @@ def test_the_day_by_day_builds_rebuild_lead_versions_lead_by_lead(day_by_day: Da
     # 04-03: L08's version updated 04-03 10:00, and L09
     assert rebuilt[DATES[-1]] == {"L08", "L09"}
     assert len(day_by_day.rebuilt[DATES[-1]]["int_leads__as_of"][1]) == 13
+
+
+def test_the_day_by_day_builds_rebuild_version_spans_lead_by_lead(day_by_day: DayByDay) -> None:
+    # guards the premise: int_leads__version_spans is rebuilt only for the leads whose set of
+    # versions known by the end of D changed — in this fixture the leads whose version as of
+    # D moved, since every version landed is that lead's latest when it becomes known
+    spans = {as_of: day_by_day.rebuilt[as_of]["int_leads__version_spans"] for as_of in DATES}
+    assert spans[DATES[0]][0] == set()  # the first build makes the table
+    assert spans[dt.date(2026, 3, 15)][0] == set()
+    assert spans[DATES[2]][0] == {"L02", "L03", "L05", "L06", "L08", "L11", "L12"}
+    assert spans[dt.date(2026, 4, 2)][0] == {"L07", "L13"}
+    assert spans[DATES[-1]][0] == {"L08", "L09"}
+    assert len(spans[DATES[-1]][1]) == 13
 
 
 @pytest.mark.parametrize("as_of", DATES[1:], ids=str)

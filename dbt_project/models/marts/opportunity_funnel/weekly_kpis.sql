@@ -15,9 +15,8 @@ versions_until_d as (
         amount,
         probability,
         updated_at,
-        {{ lead_version_superseded_at() }} as superseded_at
-    from {{ ref('stg_crm__leads') }}
-    where updated_at < {{ as_of_end() }}
+        coalesce(superseded_at, {{ as_of_end() }}) as superseded_at
+    from {{ ref('int_leads__version_spans') }}
 ),
 
 weeks as (
