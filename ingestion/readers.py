@@ -30,8 +30,10 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -393,10 +395,37 @@ def excel_serial_text(text: str | None) -> str | None:
 def read_xlsx(path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     """Stream the configured sheet (first by default) of a workbook, every cell as text.
 
-    ``sheet`` is a sheet name or a 1-based position; ``header_row`` is the 1-based row
-    holding the headers. Row numbers are the sheet's own.
+    ``sheet`` is a sheet name or a 1-based position among the worksheets; ``header_row`` is
+    the 1-based row holding the headers. Row numbers are the sheet's own.
+
+    The sheet is read by calamine (Rust, about 10 times openpyxl's per-cell Python reading);
+    :func:`_openpyxl_value` turns its values into the ones openpyxl gives, so headers,
+    :func:`cell_text`, rejections and counts are the reference reader's
+    (:func:`read_xlsx_reference`, openpyxl). That reader still reads the workbooks calamine
+    cannot read the same way: one calamine cannot open or parse (so a damaged workbook gets
+    the same sentence and ``rows_read``, counting the rows before the damage) and one with an
+    error cell (``#N/A``, which calamine reads as empty; openpyxl gives its text).
+
+    Deliberate differences from openpyxl, all in calamine's favour (docs/sources.md):
+    ``_xHHHH_`` escapes in text are decoded (Excel stores a carriage return as ``_x000D_``);
+    a cell holding empty text reads as empty; a whole number of more than 15 digits stored as
+    a number is read as Excel holds it (a double), not as the digits a non-Excel writer put
+    in the file; a sheet whose declared size is too small is read whole (openpyxl stopped at
+    the declared last row); only worksheets count as sheets (a chart sheet is not one).
     """
-    import openpyxl  # imported here: only xlsx files need it
+    rows = _calamine_rows(path, folder.sheet)
+    if rows is None:
+        yield from read_xlsx_reference(path, folder, chunk_rows)
+        return
+    rows = itertools.islice(rows, folder.header_row - 1, None)
+    yield from _xlsx_chunks(rows, folder.header_row, chunk_rows)
+
+
+def read_xlsx_reference(
+    path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[Chunk]:
+    """:func:`read_xlsx` with openpyxl (read-only, every cell in Python): the reference."""
+    import openpyxl  # imported here: only this path needs it
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -420,6 +449,93 @@ def _pick_sheet(workbook: Any, sheet: str | int | None) -> Any:
     if sheet not in workbook.sheetnames:
         raise FileRejected(f"the workbook has no sheet named {sheet!r}")
     return workbook[sheet]
+
+
+def _calamine_rows(path: Path, sheet: str | int | None) -> Iterator[list[Any]] | None:
+    """Every row of the chosen sheet from row 1 and column A, values as openpyxl gives
+    them; None when the reference reader must read the file (see :func:`read_xlsx`)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum  # only xlsx files need it
+
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except Exception:  # noqa: BLE001 - openpyxl decides, and words, what is wrong
+        return None
+    with workbook:
+        names = [s.name for s in workbook.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+        name = _sheet_name(names, sheet)
+        try:
+            if _has_error_cells(path):
+                return None
+            found = workbook.get_sheet_by_name(name)
+        except Exception:  # noqa: BLE001 - a damaged sheet: openpyxl counts the rows before it
+            return None
+    return _openpyxl_rows(found)
+
+
+def _sheet_name(names: list[str], sheet: str | int | None) -> str:
+    """The worksheet ``sheet`` names (a name or 1-based position; first when None)."""
+    if sheet is None:
+        if not names:
+            raise FileRejected("the workbook has no sheet number 1")
+        return names[0]
+    if isinstance(sheet, int):
+        if not 1 <= sheet <= len(names):
+            raise FileRejected(f"the workbook has no sheet number {sheet}")
+        return names[sheet - 1]
+    if sheet not in names:
+        raise FileRejected(f"the workbook has no sheet named {sheet!r}")
+    return sheet
+
+
+_ERROR_CELL = (b' t="e"', b" t='e'")
+_SCAN_BLOCK = 1 << 22
+
+
+def _has_error_cells(path: Path) -> bool:
+    """Whether any worksheet part may hold an error cell (``t="e"``; false alarms, such
+    as that text inside an inline string, only cost the slower reader)."""
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not member.endswith(".xml") or member.endswith("sharedStrings.xml"):
+                continue
+            with archive.open(member) as part:
+                tail = b""
+                while block := part.read(_SCAN_BLOCK):
+                    window = tail + block
+                    if any(marker in window for marker in _ERROR_CELL):
+                        return True
+                    tail = window[-8:]
+    return False
+
+
+def _openpyxl_rows(sheet: Any) -> Iterator[list[Any]]:
+    """The sheet's rows from A1: calamine's ``iter_rows`` starts at row 1 but at the first
+    used column, so the columns left of it are put back as empty cells."""
+    if sheet.start is None:
+        return  # no cell at all (calamine's iterator needs a first cell)
+    lead = [None] * sheet.start[1]
+    for values in sheet.iter_rows():
+        yield lead + [_openpyxl_value(v) for v in values]
+
+
+def _openpyxl_value(value: Any) -> Any:
+    """A calamine cell value as openpyxl gives it, so :func:`cell_text` has one input.
+
+    Empty cells are None (calamine: ``""``); whole numbers below 10^16 are int (openpyxl
+    gives int when the stored text has no point or exponent, which is how Excel and openpyxl
+    write them); a date-formatted whole day is a datetime at midnight (calamine: a date).
+    Times, durations, other datetimes, floats, booleans and text are the same already.
+    """
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        if value.is_integer() and -1e16 < value < 1e16:
+            return int(value)
+        return value
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return value
 
 
 def _xlsx_chunks(
