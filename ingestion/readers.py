@@ -609,12 +609,15 @@ def json_text(value: Any) -> str | None:
     return clean_text(json.dumps(value, ensure_ascii=False))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
     """Text as the database can store it: NUL removed, a lone surrogate (``"\\ud800"`` in
     JSON) replaced by U+FFFD. Surrogate pairs written as two escapes are joined."""
     if "\x00" in text:
         text = text.replace("\x00", "")
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    if _SURROGATE.search(text):
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
 
