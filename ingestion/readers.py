@@ -352,6 +352,8 @@ def _width_reason(lines: _Lines, found: int, expected: int) -> str:
 # --------------------------------------------------------------------------- xlsx
 def cell_text(value: Any) -> str | None:
     """An Excel cell as text: ints without ``.0``, dates as ISO text, booleans as words."""
+    if type(value) is str:  # most cells: checked first, it is none of the types below
+        return clean_text(value)
     if value is None:
         return None
     if isinstance(value, bool):
