@@ -400,7 +400,8 @@ def read_xlsx(path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS) ->
     ``sheet`` is a sheet name or a 1-based position among the worksheets; ``header_row`` is
     the 1-based row holding the headers. Row numbers are the sheet's own.
 
-    The sheet is read by calamine (Rust, about 10 times openpyxl's per-cell Python reading);
+    The sheet is read by calamine (Rust; about 7 times as fast as openpyxl, which parsed
+    every cell in Python: docs/benchmarks.md);
     :func:`_openpyxl_value` turns its values into the ones openpyxl gives, so headers,
     :func:`cell_text`, rejections and counts are the reference reader's
     (:func:`read_xlsx_reference`, openpyxl). That reader still reads the workbooks calamine
@@ -413,7 +414,11 @@ def read_xlsx(path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS) ->
     a cell holding empty text reads as empty; a whole number of more than 15 digits stored as
     a number is read as Excel holds it (a double), not as the digits a non-Excel writer put
     in the file; a sheet whose declared size is too small is read whole (openpyxl stopped at
-    the declared last row); only worksheets count as sheets (a chart sheet is not one).
+    the declared last row); only worksheets count as sheets (a chart sheet is not one). A
+    date-formatted number outside Excel's dates (below 0 or after 9999-12-31, which Excel
+    shows as ``####``) reads as calamine gives it: a time of day, or the number (openpyxl:
+    a date before 1900, or ``#VALUE!``); so does a time within half a millisecond of
+    midnight (``00:00:00``; openpyxl: ``1900-01-01 00:00:00``).
     """
     rows = _calamine_rows(path, folder.sheet)
     if rows is None:
@@ -494,8 +499,9 @@ _SCAN_BLOCK = 1 << 22
 
 
 def _has_error_cells(path: Path) -> bool:
-    """Whether any worksheet part may hold an error cell (``t="e"``; false alarms, such
-    as that text inside an inline string, only cost the slower reader)."""
+    """Whether an XML part of the workbook (but the shared strings) may hold an error
+    cell, ``t="e"``: the chosen sheet or not, or that text inside an inline string. A false
+    alarm only costs the slower reader; a missed error cell would read as empty."""
     with zipfile.ZipFile(path) as archive:
         for member in archive.namelist():
             if not member.endswith(".xml") or member.endswith("sharedStrings.xml"):
@@ -541,7 +547,7 @@ def _openpyxl_value(value: Any) -> Any:
 
 
 def _xlsx_chunks(
-    rows: Iterator[tuple[Any, ...]], header_row: int, chunk_rows: int
+    rows: Iterator[tuple[Any, ...] | list[Any]], header_row: int, chunk_rows: int
 ) -> Iterator[Chunk]:
     headers: list[str] | None = None
     chunk: Chunk | None = None

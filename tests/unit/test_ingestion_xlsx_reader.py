@@ -73,8 +73,16 @@ FORMATS = [
     "mm:ss",
     "[h]:mm:ss",
 ]
+
+
+def _not_near_1(number: float) -> bool:
+    """A time within half a millisecond of midnight, 1 - 1e-8 < x < 1, reads 00:00:00 where
+    openpyxl gives 1900-01-01 00:00:00: a documented difference, left out here."""
+    return not 1 - 1e-8 < number < 1
+
+
 FORMATTED = st.tuples(
-    st.one_of(st.floats(0, 80_000), st.integers(0, 80_000), st.floats(0, 1)),
+    st.one_of(st.floats(0, 80_000), st.integers(0, 80_000), st.floats(0, 1)).filter(_not_near_1),
     st.sampled_from(FORMATS),
 )
 CELL = st.one_of(PLAIN_VALUES, FORMATTED)
