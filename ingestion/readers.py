@@ -407,7 +407,9 @@ def read_xlsx(path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS) ->
     (:func:`read_xlsx_reference`, openpyxl). That reader still reads the workbooks calamine
     cannot read the same way: one calamine cannot open or parse (so a damaged workbook gets
     the same sentence and ``rows_read``, counting the rows before the damage) and one with an
-    error cell (``#N/A``, which calamine reads as empty; openpyxl gives its text).
+    error cell (``#N/A``, which calamine reads as empty; openpyxl gives its text). Unlike
+    openpyxl's streaming, calamine holds the whole sheet in memory while it is read: about
+    1.4 MB per 1,000 rows of 24 text columns, 1.5 GB at Excel's limit of 1,048,576 rows.
 
     Deliberate differences from openpyxl, all in calamine's favour (docs/sources.md):
     ``_xHHHH_`` escapes in text are decoded (Excel stores a carriage return as ``_x000D_``);
