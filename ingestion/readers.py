@@ -30,8 +30,10 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -350,6 +352,8 @@ def _width_reason(lines: _Lines, found: int, expected: int) -> str:
 # --------------------------------------------------------------------------- xlsx
 def cell_text(value: Any) -> str | None:
     """An Excel cell as text: ints without ``.0``, dates as ISO text, booleans as words."""
+    if type(value) is str:  # most cells: checked first, it is none of the types below
+        return clean_text(value)
     if value is None:
         return None
     if isinstance(value, bool):
@@ -393,10 +397,44 @@ def excel_serial_text(text: str | None) -> str | None:
 def read_xlsx(path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     """Stream the configured sheet (first by default) of a workbook, every cell as text.
 
-    ``sheet`` is a sheet name or a 1-based position; ``header_row`` is the 1-based row
-    holding the headers. Row numbers are the sheet's own.
+    ``sheet`` is a sheet name or a 1-based position among the worksheets; ``header_row`` is
+    the 1-based row holding the headers. Row numbers are the sheet's own.
+
+    The sheet is read by calamine (Rust; about 7 times as fast as openpyxl, which parsed
+    every cell in Python: docs/benchmarks.md);
+    :func:`_openpyxl_value` turns its values into the ones openpyxl gives, so headers,
+    :func:`cell_text`, rejections and counts are the reference reader's
+    (:func:`read_xlsx_reference`, openpyxl). That reader still reads the workbooks calamine
+    cannot read the same way: one calamine cannot open or parse (so a damaged workbook gets
+    the same sentence and ``rows_read``, counting the rows before the damage) and one with an
+    error cell (``#N/A``, which calamine reads as empty; openpyxl gives its text). Unlike
+    openpyxl's streaming, calamine holds the whole sheet in memory while it is read: about
+    1.4 MB per 1,000 rows of 24 text columns, 1.5 GB at Excel's limit of 1,048,576 rows.
+
+    Deliberate differences from openpyxl, all in calamine's favour (docs/sources.md):
+    ``_xHHHH_`` escapes in text are decoded (Excel stores a carriage return as ``_x000D_``);
+    a cell holding empty text reads as empty; a whole number of more than 15 digits stored as
+    a number is read as Excel holds it (a double), not as the digits a non-Excel writer put
+    in the file; a sheet whose declared size is too small is read whole (openpyxl stopped at
+    the declared last row); only worksheets count as sheets (a chart sheet is not one). A
+    date-formatted number outside Excel's dates (below 0 or after 9999-12-31, which Excel
+    shows as ``####``) reads as calamine gives it: a time of day, or the number (openpyxl:
+    a date before 1900, or ``#VALUE!``); so does a time within half a millisecond of
+    midnight (``00:00:00``; openpyxl: ``1900-01-01 00:00:00``).
     """
-    import openpyxl  # imported here: only xlsx files need it
+    rows = _calamine_rows(path, folder.sheet)
+    if rows is None:
+        yield from read_xlsx_reference(path, folder, chunk_rows)
+        return
+    rows = itertools.islice(rows, folder.header_row - 1, None)
+    yield from _xlsx_chunks(rows, folder.header_row, chunk_rows)
+
+
+def read_xlsx_reference(
+    path: Path, folder: FolderConfig, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[Chunk]:
+    """:func:`read_xlsx` with openpyxl (read-only, every cell in Python): the reference."""
+    import openpyxl  # imported here: only this path needs it
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -422,8 +460,96 @@ def _pick_sheet(workbook: Any, sheet: str | int | None) -> Any:
     return workbook[sheet]
 
 
+def _calamine_rows(path: Path, sheet: str | int | None) -> Iterator[list[Any]] | None:
+    """Every row of the chosen sheet from row 1 and column A, values as openpyxl gives
+    them; None when the reference reader must read the file (see :func:`read_xlsx`)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum  # only xlsx files need it
+
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except Exception:  # noqa: BLE001 - openpyxl decides, and words, what is wrong
+        return None
+    with workbook:
+        names = [s.name for s in workbook.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+        name = _sheet_name(names, sheet)
+        try:
+            if _has_error_cells(path):
+                return None
+            found = workbook.get_sheet_by_name(name)
+        except Exception:  # noqa: BLE001 - a damaged sheet: openpyxl counts the rows before it
+            return None
+    return _openpyxl_rows(found)
+
+
+def _sheet_name(names: list[str], sheet: str | int | None) -> str:
+    """The worksheet ``sheet`` names (a name or 1-based position; first when None)."""
+    if sheet is None:
+        if not names:
+            raise FileRejected("the workbook has no sheet number 1")
+        return names[0]
+    if isinstance(sheet, int):
+        if not 1 <= sheet <= len(names):
+            raise FileRejected(f"the workbook has no sheet number {sheet}")
+        return names[sheet - 1]
+    if sheet not in names:
+        raise FileRejected(f"the workbook has no sheet named {sheet!r}")
+    return sheet
+
+
+_ERROR_CELL = (b' t="e"', b" t='e'")
+_SCAN_BLOCK = 1 << 22
+
+
+def _has_error_cells(path: Path) -> bool:
+    """Whether an XML part of the workbook (but the shared strings) may hold an error
+    cell, ``t="e"``: the chosen sheet or not, or that text inside an inline string. A false
+    alarm only costs the slower reader; a missed error cell would read as empty."""
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not member.endswith(".xml") or member.endswith("sharedStrings.xml"):
+                continue
+            with archive.open(member) as part:
+                tail = b""
+                while block := part.read(_SCAN_BLOCK):
+                    window = tail + block
+                    if any(marker in window for marker in _ERROR_CELL):
+                        return True
+                    tail = window[-8:]
+    return False
+
+
+def _openpyxl_rows(sheet: Any) -> Iterator[list[Any]]:
+    """The sheet's rows from A1: calamine's ``iter_rows`` starts at row 1 but at the first
+    used column, so the columns left of it are put back as empty cells."""
+    if sheet.start is None:
+        return  # no cell at all (calamine's iterator needs a first cell)
+    lead = [None] * sheet.start[1]
+    for values in sheet.iter_rows():
+        yield lead + [_openpyxl_value(v) for v in values]
+
+
+def _openpyxl_value(value: Any) -> Any:
+    """A calamine cell value as openpyxl gives it, so :func:`cell_text` has one input.
+
+    Empty cells are None (calamine: ``""``); whole numbers below 10^16 are int (openpyxl
+    gives int when the stored text has no point or exponent, which is how Excel and openpyxl
+    write them); a date-formatted whole day is a datetime at midnight (calamine: a date).
+    Times, durations, other datetimes, floats, booleans and text are the same already.
+    """
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        if value.is_integer() and -1e16 < value < 1e16:
+            return int(value)
+        return value
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
 def _xlsx_chunks(
-    rows: Iterator[tuple[Any, ...]], header_row: int, chunk_rows: int
+    rows: Iterator[tuple[Any, ...] | list[Any]], header_row: int, chunk_rows: int
 ) -> Iterator[Chunk]:
     headers: list[str] | None = None
     chunk: Chunk | None = None
@@ -493,12 +619,15 @@ def json_text(value: Any) -> str | None:
     return clean_text(json.dumps(value, ensure_ascii=False))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
     """Text as the database can store it: NUL removed, a lone surrogate (``"\\ud800"`` in
     JSON) replaced by U+FFFD. Surrogate pairs written as two escapes are joined."""
     if "\x00" in text:
         text = text.replace("\x00", "")
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    if _SURROGATE.search(text):
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
 
