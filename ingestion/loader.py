@@ -653,7 +653,7 @@ def _engine_candidate(
         return None
     if _seen_before(latest, file_hash):
         return None
-    if any(status == "loaded" for _, status in _prior_loads(con, file_hash)):
+    if _loaded_before(con, file_hash):
         return None
     folder = settings.folders.get(landed.entity, FolderConfig())
     plain = plain_csv(
@@ -665,6 +665,11 @@ def _engine_candidate(
     if missing_required(entity, set(map_headers(entity, header_names(plain.cells)))):
         return None
     return _Candidate(landed, file_hash, plain, landed.path.stat().st_size)
+
+
+def _loaded_before(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
+    """Whether a file of this content was loaded (under any path): a copy is a duplicate."""
+    return any(status == "loaded" for _, status in _prior_loads(con, file_hash))
 
 
 def _joins(candidate: _Candidate, batch: list[_Candidate]) -> bool:
@@ -876,6 +881,8 @@ def _load_landing(
         )
         if candidate is None or not _joins(candidate, batch):
             flush()
+            if candidate is not None and _loaded_before(con, file_hash):
+                candidate = None  # the run just loaded holds the same content: a duplicate
         if candidate is None:
             load_one(landed, file_hash)
         else:

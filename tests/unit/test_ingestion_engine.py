@@ -228,6 +228,22 @@ def test_several_files_in_one_statement_equal_loading_them_one_by_one(
     assert _batch_sizes(landing, monkeypatch) == [2, 1, 1, 1, 1]
 
 
+def test_a_copy_of_a_file_in_the_run_before_is_a_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # b.csv cannot join a's run (same content): that run is loaded first, so b is a
+    # duplicate, never the first file of the next run (which would load it again)
+    landing = tmp_path / "landing"
+    good = HOSTILE["padded_and_odd_values.csv"][0]
+    _write(landing, "a.csv", good)
+    _write(landing, "b.csv", good)
+    _write(landing, "c.csv", good.replace(b"L1,", b"L3,"))
+    python, _ = _load(landing, False, monkeypatch)
+    engine, _ = _load(landing, True, monkeypatch)
+    assert engine == python
+    assert [row[1] for row in engine["file_loads"]] == ["loaded", "duplicate", "loaded"]
+
+
 def test_a_batch_holds_files_of_one_header_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
