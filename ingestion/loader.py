@@ -520,6 +520,7 @@ def load_file(
     file_hash: str | None = None,
     plain: PlainCsv | None = None,
     engine: bool = True,
+    encoding: str | None = None,
 ) -> FileLoadResult | None:
     """Load one landed file; ``None`` when this path with this content was seen before.
 
@@ -529,7 +530,9 @@ def load_file(
     withdrawn and has landed again, in which case it is looked at afresh (a rejected file
     is rejected again). ``file_hash`` is the file's hash when the caller already has it;
     ``plain`` its DuckDB pre-check (``csv_engine.engine_csv``; a UTF-8 copy it names must
-    outlive this call); ``engine=False`` when that pre-check failed (the Python reader's).
+    outlive this call); ``engine=False`` when that pre-check failed (the Python reader's);
+    ``encoding`` the file's, when the caller already detected it (a GBK file's detection
+    decodes it line by line: once is enough).
     """
     file_hash = file_hash or file_sha256(landed.path)
     if latest is None and not latest_known:
@@ -557,8 +560,10 @@ def load_file(
         loaded_at=loaded_at,
         parsers={c.name: column_parser(c, settings) for c in entity.columns},
     )
-    encoding = folder.encoding or (
-        detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8"
+    encoding = (
+        encoding
+        or folder.encoding
+        or (detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8")
     )
     try:
         rows = None
@@ -881,7 +886,10 @@ def _load_landing(
     hashes = FileHashes(con)
 
     def load_one(
-        landed: LandedFile, file_hash: str, plain: PlainCsv | None = None, engine: bool = True
+        landed: LandedFile,
+        file_hash: str,
+        candidate: _Candidate | None = None,
+        engine: bool = True,
     ) -> None:
         result = load_file(
             con,
@@ -893,8 +901,9 @@ def _load_landing(
             latest=states.get(landed.relative_path),
             latest_known=True,
             file_hash=file_hash,
-            plain=plain,
+            plain=candidate.plain if candidate is not None else None,
             engine=engine,
+            encoding=candidate.encoding if candidate is not None else None,
         )
         if result is not None:
             results.append(result)
@@ -906,7 +915,7 @@ def _load_landing(
             done = _load_batch(con, run, settings, run_id, as_of_date)
         if done is None:  # one file, too little text, or a file DuckDB must not read
             for candidate in run:
-                load_one(candidate.landed, candidate.file_hash, candidate.plain)
+                load_one(candidate.landed, candidate.file_hash, candidate)
         else:
             results.extend(done)
             for result in done:
@@ -929,7 +938,7 @@ def _load_landing(
                 if checked is None:
                     load_run(run)
                     run = []
-                    load_one(candidate.landed, candidate.file_hash, engine=False)
+                    load_one(candidate.landed, candidate.file_hash, candidate, engine=False)
                 else:
                     run.append(checked)
             load_run(run)
