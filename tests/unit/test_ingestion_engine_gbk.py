@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from core.contract import load_contract
-from core.settings import Settings
+from core.settings import FolderConfig, Settings
 from ingestion import csv_engine, loader
 from ingestion.csv_engine import TRANSCODED, utf8_copy
 from ingestion.loader import load_landing
@@ -77,7 +77,11 @@ def _gbk_landing(root: Path) -> Path:
 
 
 def _load(
-    landing: Path, database: Path, engine: bool, monkeypatch: pytest.MonkeyPatch
+    landing: Path,
+    database: Path,
+    engine: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings | None = None,
 ) -> list[int]:
     """Load and check ``landing`` into ``database``, with or without the DuckDB path; the
     number of files each INSERT of the DuckDB path wrote."""
@@ -95,8 +99,8 @@ def _load(
         if not engine:
             patch.setattr(loader, "stage_csv", lambda *args, **kwargs: None)
         with duckdb.connect(str(database)) as con:
-            load_landing(con, landing, Settings(), run_id="r1", as_of_date=AS_OF)
-            run_quality_checks(con, Settings(), run_id="r1", as_of_date=AS_OF)
+            load_landing(con, landing, settings or Settings(), run_id="r1", as_of_date=AS_OF)
+            run_quality_checks(con, settings or Settings(), run_id="r1", as_of_date=AS_OF)
     return written
 
 
@@ -151,6 +155,26 @@ def test_gbk_files_load_the_same_through_duckdb_as_through_the_python_reader(
     assert ("leads/2026-03-06a.csv",) in sources and ("leads/2026-03-06b.csv",) in sources
     # hand-checked against sources.md: ￥12.5万 is 125,000; 2026年3月4日 is that midnight
     assert row == [(125000, dt.datetime(2026, 3, 4), 5, "[]")]
+
+
+@pytest.mark.parametrize("configured", ["gbk", "cp936", "GB2312"])
+def test_an_encoding_configured_for_the_folder_takes_the_duckdb_path_too(
+    configured: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = tmp_path / "landing"
+    for name, renumber in (("a.csv", 0), ("b.csv", 10)):
+        path = landing / "leads" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_leads(ROWS[2:3], renumber).encode("gb2312"))
+    settings = Settings(folders={"leads": FolderConfig(encoding=configured)})
+    python_db, engine_db = tmp_path / "python.duckdb", tmp_path / "engine.duckdb"
+    assert _load(landing, python_db, False, monkeypatch, settings) == []
+    assert _load(landing, engine_db, True, monkeypatch, settings) == [2]
+    columns = "lead_id, account_name, budget, _source_file, _source_row, _raw, _errors"
+    assert _differences(python_db, engine_db, "raw.leads", columns) == (0, 0)
+    with duckdb.connect(str(engine_db), read_only=True) as con:
+        names = con.execute("select distinct account_name, budget from raw.leads").fetchall()
+    assert names == [("星辰贸易", 120000000)]  # 1.2亿
 
 
 def test_the_engine_reads_the_gbk_text_it_was_given(
