@@ -4,14 +4,15 @@ For each file under ``LANDING/<entity>/`` (``ingestion.landing``), in entity the
 
 1. hash it; the same hash as the path's latest record was seen before: skip it silently;
    a hash already *loaded* under another path is a re-landed copy: record ``duplicate``;
-2. otherwise load it: a plainly structured UTF-8 CSV file in DuckDB (``ingestion.csv_engine``:
-   read as text, headers mapped by name, canonical values typed by SQL generated from the
-   contract, the rest by the reference parser, one INSERT ... SELECT for a run of
-   consecutive files of one entity and one header, recorded in the same transaction); any
-   other file is streamed in chunks (``ingestion.readers``), headers mapped by name through
-   the contract, every value parsed (``ingestion.parsing``) and appended to
-   ``raw.<entity>``. Both write
-   the same rows; the Python reader alone decides and words structure rejections;
+2. otherwise load it: a plainly structured CSV file in DuckDB (``ingestion.csv_engine``:
+   UTF-8 as it is, GBK/GB18030 and the other stateless multi-byte encodings from a UTF-8
+   copy in a temporary folder beside the database; read as text, headers mapped by name,
+   canonical values typed by SQL generated from the contract, the rest by the reference
+   parser, one INSERT ... SELECT for a run of consecutive files of one entity and one
+   header, recorded in the same transaction); any other file is streamed in chunks
+   (``ingestion.readers``), headers mapped by name through the contract, every value
+   parsed (``ingestion.parsing``) and appended to ``raw.<entity>``. Both write the same
+   rows; the Python reader alone decides and words structure rejections;
 3. record one ``data_quality.file_loads`` row.
 
 Nothing in the landing folder vanishes silently: entries that are not loaded (``.xls``,
@@ -31,6 +32,7 @@ layer is append-only. Landed files are only ever read.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -52,8 +54,11 @@ from ingestion.csv_engine import (
     PlainCsv,
     StagedCsv,
     drop_stage,
+    engine_csv,
     insert_raw,
+    legacy_header,
     plain_csv,
+    scratch_folder,
     stage_csv,
 )
 from ingestion.file_hashes import FileHashes
@@ -513,6 +518,9 @@ def load_file(
     latest: FileState | None = None,
     latest_known: bool = False,
     file_hash: str | None = None,
+    plain: PlainCsv | None = None,
+    engine: bool = True,
+    encoding: str | None = None,
 ) -> FileLoadResult | None:
     """Load one landed file; ``None`` when this path with this content was seen before.
 
@@ -520,7 +528,11 @@ def load_file(
     says the caller already did (``None`` then means a path never seen: one query per
     file saved, issue 14): the same content under the same path is skipped, unless it was
     withdrawn and has landed again, in which case it is looked at afresh (a rejected file
-    is rejected again). ``file_hash`` is the file's hash when the caller already has it.
+    is rejected again). ``file_hash`` is the file's hash when the caller already has it;
+    ``plain`` its DuckDB pre-check (``csv_engine.engine_csv``; a UTF-8 copy it names must
+    outlive this call); ``engine=False`` when that pre-check failed (the Python reader's);
+    ``encoding`` the file's, when the caller already detected it (a GBK file's detection
+    decodes it line by line: once is enough).
     """
     file_hash = file_hash or file_sha256(landed.path)
     if latest is None and not latest_known:
@@ -548,11 +560,15 @@ def load_file(
         loaded_at=loaded_at,
         parsers={c.name: column_parser(c, settings) for c in entity.columns},
     )
-    encoding = folder.encoding or (
-        detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8"
+    encoding = (
+        encoding
+        or folder.encoding
+        or (detect_encoding(landed.path) if landed.path.suffix.lower() != ".xlsx" else "utf-8")
     )
     try:
-        rows = _load_in_engine(con, ctx, landed.path, encoding, folder, settings)
+        rows = None
+        if engine:
+            rows = _load_in_engine(con, ctx, landed.path, encoding, folder, settings, plain)
         if rows is None:
             chunks = read_file(landed.path, encoding, folder, chunk_rows)
             rows = _load_rows(con, ctx, chunks, progress)
@@ -584,16 +600,23 @@ def _load_in_engine(
     encoding: str,
     folder: FolderConfig,
     settings: Settings,
+    plain: PlainCsv | None = None,
 ) -> int | None:
     """Load a CSV file with DuckDB's reader and the contract's SQL (``ingestion.csv_engine``);
     rows loaded, or ``None`` when the Python reader must read it: the file is small (see
     ``ENGINE_MIN_BYTES``), not plainly structured, lacks a required column, or holds a
     value that cannot be stored. Those paths
-    write the rejection sentences; nothing was appended when this returns ``None``."""
+    write the rejection sentences; nothing was appended when this returns ``None``. A file
+    in a legacy encoding is staged from a UTF-8 copy (``csv_engine.engine_csv``), removed
+    as soon as it is staged."""
     if path.suffix.lower() != ".csv" or path.stat().st_size < ENGINE_MIN_BYTES:
         return None
-    plain = plain_csv(path, encoding, folder.header_row)
-    staged = stage_csv(con, [plain]) if plain is not None else None
+    if plain is not None:  # pre-checked by the caller
+        staged = stage_csv(con, [plain])
+    else:
+        with scratch_folder(con) as scratch:  # a legacy-encoded file's copy, once staged
+            plain = engine_csv(path, encoding, folder.header_row, scratch)
+            staged = stage_csv(con, [plain]) if plain is not None else None
     if staged is None:
         return None
     try:
@@ -635,7 +658,9 @@ class _Candidate:
 
     landed: LandedFile
     file_hash: str
-    plain: PlainCsv
+    cells: list[str]  # its header record
+    plain: PlainCsv | None  # a UTF-8 file's pre-check; None: legacy-encoded, checked later
+    encoding: str
     size: int
 
 
@@ -648,23 +673,33 @@ def _engine_candidate(
 ) -> _Candidate | None:
     """The file when it can go to DuckDB with others: a CSV file not seen under this path
     nor loaded under another (those get their skip or ``duplicate`` from ``load_file``),
-    plainly structured UTF-8 (``csv_engine.plain_csv``), with every required column."""
+    plainly structured UTF-8 (``csv_engine.plain_csv``) or in a legacy encoding DuckDB
+    reads from a UTF-8 copy (``csv_engine.legacy_header``; its bytes are checked when its
+    run is loaded, not copied for nothing when it ends up alone and small), with every
+    required column."""
     if landed.path.suffix.lower() != ".csv":
         return None
     if _seen_before(latest, file_hash):
         return None
-    if any(status == "loaded" for _, status in _prior_loads(con, file_hash)):
+    if _loaded_before(con, file_hash):
         return None
     folder = settings.folders.get(landed.entity, FolderConfig())
-    plain = plain_csv(
-        landed.path, folder.encoding or detect_encoding(landed.path), folder.header_row
-    )
+    encoding = folder.encoding or detect_encoding(landed.path)
+    plain = plain_csv(landed.path, encoding, folder.header_row)
+    cells = plain.cells if plain is not None else None
     if plain is None:
+        cells = legacy_header(landed.path, encoding, folder.header_row)
+    if cells is None:
         return None
     entity = load_contract().entity(landed.entity)
-    if missing_required(entity, set(map_headers(entity, header_names(plain.cells)))):
+    if missing_required(entity, set(map_headers(entity, header_names(cells)))):
         return None
-    return _Candidate(landed, file_hash, plain, landed.path.stat().st_size)
+    return _Candidate(landed, file_hash, cells, plain, encoding, landed.path.stat().st_size)
+
+
+def _loaded_before(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
+    """Whether a file of this content was loaded (under any path): a copy is a duplicate."""
+    return any(status == "loaded" for _, status in _prior_loads(con, file_hash))
 
 
 def _joins(candidate: _Candidate, batch: list[_Candidate]) -> bool:
@@ -675,7 +710,7 @@ def _joins(candidate: _Candidate, batch: list[_Candidate]) -> bool:
     first = batch[0]
     return (
         candidate.landed.entity == first.landed.entity
-        and candidate.plain.cells == first.plain.cells
+        and candidate.cells == first.cells
         and all(c.file_hash != candidate.file_hash for c in batch)
         and sum(c.size for c in batch) + candidate.size <= BATCH_MAX_BYTES
     )
@@ -690,7 +725,8 @@ def _load_batch(
 ) -> list[FileLoadResult] | None:
     """Load several files in one statement and record them, all in one transaction;
     ``None`` (nothing written) when any of them must be loaded on its own."""
-    staged = stage_csv(con, [c.plain for c in batch])
+    plains = [c.plain for c in batch if c.plain is not None]
+    staged = stage_csv(con, plains) if len(plains) == len(batch) else None
     if staged is None:
         return None
     entity = load_contract().entity(batch[0].landed.entity)
@@ -729,6 +765,16 @@ def _load_batch(
     finally:
         drop_stage(con)
     return results
+
+
+def _checked(candidate: _Candidate, settings: Settings, scratch: Path) -> _Candidate | None:
+    """The candidate with its pre-check (a legacy-encoded file's, on its UTF-8 copy written
+    in ``scratch``); ``None`` when the Python reader must read it."""
+    if candidate.plain is not None:
+        return candidate
+    folder = settings.folders.get(candidate.landed.entity, FolderConfig())
+    plain = engine_csv(candidate.landed.path, candidate.encoding, folder.header_row, scratch)
+    return None if plain is None else dataclasses.replace(candidate, plain=plain)
 
 
 def _undo(con: duckdb.DuckDBPyConnection, ctx: _FileContext) -> None:
@@ -839,7 +885,12 @@ def _load_landing(
     batch: list[_Candidate] = []
     hashes = FileHashes(con)
 
-    def load_one(landed: LandedFile, file_hash: str) -> None:
+    def load_one(
+        landed: LandedFile,
+        file_hash: str,
+        candidate: _Candidate | None = None,
+        engine: bool = True,
+    ) -> None:
         result = load_file(
             con,
             landed,
@@ -850,23 +901,47 @@ def _load_landing(
             latest=states.get(landed.relative_path),
             latest_known=True,
             file_hash=file_hash,
+            plain=candidate.plain if candidate is not None else None,
+            engine=engine,
+            encoding=candidate.encoding if candidate is not None else None,
         )
         if result is not None:
             results.append(result)
 
-    def flush() -> None:
+    def load_run(run: list[_Candidate]) -> None:
+        """Pre-checked files: in one statement when there are several and text enough."""
         done = None
-        if len(batch) > 1 and sum(c.size for c in batch) >= ENGINE_MIN_BYTES:
-            done = _load_batch(con, batch, settings, run_id, as_of_date)
+        if len(run) > 1 and sum(c.size for c in run) >= ENGINE_MIN_BYTES:
+            done = _load_batch(con, run, settings, run_id, as_of_date)
         if done is None:  # one file, too little text, or a file DuckDB must not read
-            for candidate in batch:
-                load_one(candidate.landed, candidate.file_hash)
+            for candidate in run:
+                load_one(candidate.landed, candidate.file_hash, candidate)
         else:
             results.extend(done)
             for result in done:
                 if progress is not None:
                     progress(f"{result.file_path}: {result.rows_read:,} rows")
                     progress(_summary(result))
+
+    def flush() -> None:
+        if len(batch) < 2 or sum(c.size for c in batch) < ENGINE_MIN_BYTES:
+            load_run(batch)  # one by one; a legacy-encoded file is copied only if large
+            batch.clear()
+            return
+        # legacy-encoded files are checked on their UTF-8 copies now that the run is
+        # known to be large enough; one that fails splits the run (the same order, the
+        # same runs as checking every file up front would give)
+        with scratch_folder(con) as scratch:
+            run: list[_Candidate] = []
+            for candidate in batch:
+                checked = _checked(candidate, settings, scratch)
+                if checked is None:
+                    load_run(run)
+                    run = []
+                    load_one(candidate.landed, candidate.file_hash, candidate, engine=False)
+                else:
+                    run.append(checked)
+            load_run(run)
         batch.clear()
 
     for landed in files:
@@ -876,6 +951,8 @@ def _load_landing(
         )
         if candidate is None or not _joins(candidate, batch):
             flush()
+            if candidate is not None and _loaded_before(con, file_hash):
+                candidate = None  # the run just loaded holds the same content: a duplicate
         if candidate is None:
             load_one(landed, file_hash)
         else:

@@ -129,7 +129,29 @@ HOSTILE = {
         (LEADS_HEADER + "\n" + _GOOD.replace(",CRM,", ',"CR\nM",')).encode(),
         False,
     ),
-    "gbk.csv": ((LEADS_HEADER + "\n" + _GOOD.replace("Ann", "张三")).encode("gbk"), False),
+    # a GBK file is read from a UTF-8 copy; its broken variants go to the Python reader,
+    # which names the line: a UTF-8 line in it, bytes GB18030 cannot decode, a lead byte
+    # before a line break, and GB18030's own byte-order mark (kept by the Python reader)
+    "gbk.csv": ((LEADS_HEADER + "\n" + _GOOD.replace("Ann", "张三")).encode("gbk"), True),
+    "gbk_with_a_utf8_line.csv": (
+        (LEADS_HEADER + "\n" + _GOOD.replace("Ann", "张三")).encode("gbk")
+        + _GOOD.replace("L1,", "L2,").replace("Ann", "李四").encode(),
+        False,
+    ),
+    "gbk_undecodable.csv": (
+        (LEADS_HEADER + "\n" + _GOOD.replace("Ann", "张三")).encode("gbk")
+        + _GOOD.replace("L1,", "L2,").encode().replace(b"Ann", b"A\x81\x7fnn"),
+        False,
+    ),
+    "gbk_lead_byte_at_line_end.csv": (
+        (LEADS_HEADER + "\n" + _GOOD.replace("Ann", "张三")).encode("gbk")
+        + _GOOD.replace("L1,", "L2,").encode().replace(b"2026-04-01\n", b"2026-04-01\x81\n"),
+        False,
+    ),
+    "gb18030_bom.csv": (
+        ("\ufeff" + LEADS_HEADER + "\n" + _GOOD.replace("Ann", "张三")).encode("gb18030"),
+        False,
+    ),
     "missing_required.csv": (
         (LEADS_HEADER.replace("budget", "other") + "\n" + _GOOD).encode(),
         False,
@@ -223,9 +245,26 @@ def test_several_files_in_one_statement_equal_loading_them_one_by_one(
     python, _ = _load(landing, False, monkeypatch)
     engine, _ = _load(landing, True, monkeypatch)
     assert engine == python
-    # 01+02 (one header: 02's is plain, BOM aside), then 04 alone (05 is a copy),
-    # 06 alone, 08..11 refused as a run and loaded one by one (08 and 11 by DuckDB)
-    assert _batch_sizes(landing, monkeypatch) == [2, 1, 1, 1, 1]
+    # 01..04 (one header: 02's is plain, BOM aside; 03 is GBK, read from its UTF-8 copy),
+    # 05 is a copy of 01 (a duplicate), 06 alone, 08..11 refused as a run and loaded one
+    # by one (08 and 11 by DuckDB)
+    assert _batch_sizes(landing, monkeypatch) == [4, 1, 1, 1]
+
+
+def test_a_copy_of_a_file_in_the_run_before_is_a_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # b.csv cannot join a's run (same content): that run is loaded first, so b is a
+    # duplicate, never the first file of the next run (which would load it again)
+    landing = tmp_path / "landing"
+    good = HOSTILE["padded_and_odd_values.csv"][0]
+    _write(landing, "a.csv", good)
+    _write(landing, "b.csv", good)
+    _write(landing, "c.csv", good.replace(b"L1,", b"L3,"))
+    python, _ = _load(landing, False, monkeypatch)
+    engine, _ = _load(landing, True, monkeypatch)
+    assert engine == python
+    assert [row[1] for row in engine["file_loads"]] == ["loaded", "duplicate", "loaded"]
 
 
 def test_a_batch_holds_files_of_one_header_only(
