@@ -47,10 +47,10 @@ from core.raw_schema import RAW_SCHEMA, SQL_TYPES
 from ingestion.parsing import ColumnParser
 from ingestion.readers import (
     GB_FAMILY,
-    _is_utf8_text,
-    _physical_lines,
     header_names,
     is_blank,
+    is_utf8_text,
+    physical_lines,
 )
 from ingestion.sql_parsing import (
     ColumnSql,
@@ -255,8 +255,8 @@ def _has_utf8_line(data: bytes) -> bool:
     reader rejects such a line in a GB-family file. Its own line splitting and test, so
     the two cannot differ (about 5 ms per MB: a regular expression over the bytes was
     ten times slower)."""
-    lines = _physical_lines(io.BytesIO(data))
-    return any(not raw.isascii() and _is_utf8_text(raw) for raw in lines)
+    lines = physical_lines(io.BytesIO(data))
+    return any(not raw.isascii() and is_utf8_text(raw) for raw in lines)
 
 
 @contextlib.contextmanager

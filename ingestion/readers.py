@@ -95,7 +95,7 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def _is_utf8_text(raw: bytes) -> bool:
+def is_utf8_text(raw: bytes) -> bool:
     """True when a line is UTF-8 holding at least one character of three or more bytes (CJK).
 
     GBK bytes are rarely valid UTF-8 and almost never form such characters, so a line that
@@ -135,7 +135,7 @@ def detect_encoding(path: Path) -> str:
             return "utf-8"
         handle.seek(0)
         utf8_lines, other_lines, sample = 0, 0, bytearray()
-        for raw in _physical_lines(handle):
+        for raw in physical_lines(handle):
             if raw.isascii():
                 continue
             if _decodes(raw, "utf-8"):
@@ -215,7 +215,7 @@ class _Lines:
                 _count_rows(handle, encoding),
             )
         self._codec = "utf-8" if codec == "utf-8-sig" else codec
-        self._raw_lines = _physical_lines(handle)
+        self._raw_lines = physical_lines(handle)
 
     def __iter__(self) -> Iterator[str]:
         for raw in self._raw_lines:
@@ -227,7 +227,7 @@ class _Lines:
             yield text.replace("\x00", "") if "\x00" in text else text
 
     def _decode(self, raw: bytes) -> str:
-        if self._codec in GB_FAMILY and not raw.isascii() and _is_utf8_text(raw):
+        if self._codec in GB_FAMILY and not raw.isascii() and is_utf8_text(raw):
             raise FileRejected(
                 f"line {self.line} is UTF-8 text while the rest of the file is "
                 f"{self.encoding.upper()}: the file mixes two encodings; save it in one"
@@ -262,7 +262,7 @@ def _count_rows(handle: BinaryIO, encoding: str) -> int:
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def _physical_lines(handle: BinaryIO) -> Iterator[bytes]:
+def physical_lines(handle: BinaryIO) -> Iterator[bytes]:
     """Lines of a binary file, each ending in ``\\n``, ``\\r\\n`` or a lone ``\\r``."""
     for raw in handle:
         if b"\r" not in raw[:-2]:
