@@ -7,8 +7,9 @@
 ) }}
 -- 预测快照: the open pipeline by expected close month as the build of D saw it, kept
 -- across builds like pipeline_snapshot (one set of rows per snapshot_date = D; a rebuild of
--- D replaces only D's rows). forecast_accuracy reads the snapshot taken on a month's first
--- day. Open deals without an expected close date go to expected_close_month NULL.
+-- D replaces only D's rows), for audit: forecast_accuracy reconstructs each month's
+-- forecast from the lead versions instead. Open deals without an expected close date go
+-- to expected_close_month NULL.
 with open_opportunities as (
     select
         {{ month_of('expected_close_date') }} as expected_close_month,
