@@ -414,6 +414,19 @@ def _format_error(exc: ValidationError) -> str:
     return f"invalid configuration: {key}: {reason}"
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """The parser's complaint as one line: where (1-based line and column) and what.
+
+    PyYAML's own text spans several lines with the offending source and a caret; a
+    configuration error is one sentence (the file is named by the caller).
+    """
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}" + (f" ({context})" if context else "")
+
+
 def load_config(path: Path | None = None, warehouse: Path | None = None) -> Settings:
     """Load and validate the configuration; raise :class:`ConfigError` naming key and reason."""
     candidate = path
@@ -426,7 +439,9 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Sett
     try:
         data = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"configuration file {candidate} is not valid YAML: {exc}") from exc
+        raise ConfigError(
+            f"configuration file {candidate} is not valid YAML: {_yaml_problem(exc)}"
+        ) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"configuration file {candidate} must hold a mapping of keys")
     try:

@@ -175,3 +175,22 @@ def test_dbt_vars_carry_the_configured_values(tmp_path: Path) -> None:
     assert dbt_vars["currency_rates"] == {"USD": 7.1}
     assert dbt_vars["tiers"] == {"a_share": 0.1, "b_share": 0.2}
     assert [s["key"] for s in dbt_vars["stages"]][0] == "lead"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("foo: [unclosed\n", "line 2, column 1: expected ',' or ']'"),
+        ("a: 1\n  b: 2\n", "line 2, column 4: mapping values are not allowed here"),
+    ],
+)
+def test_yaml_syntax_error_is_one_sentence_with_its_place(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    """A malformed file names its line and column in one line, without PyYAML's dump."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"configuration file {tmp_path / 'config.yaml'} is not valid YAML")
+    assert where in message
