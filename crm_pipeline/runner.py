@@ -181,13 +181,21 @@ def build_details(paths: WarehousePaths, run_id: str | None) -> BuildDetails:
 
 
 def _check_in_history(partitions_def: object, as_of_date: dt.date) -> None:
-    """Refuse, in one sentence, a date before the history's first business date."""
+    """Refuse, in one sentence, a date before the history's first business date or after
+    today (the last day the job's partitions hold, in their time zone)."""
     start = getattr(partitions_def, "start", None)
     if start is not None and as_of_date < start.date():
         raise ValueError(
             f"as of {as_of_date} is before the history's first business date "
             f"{start.date()} (the earliest landed file's date, or history_start in the "
             "configuration): set history_start to build earlier dates"
+        )
+    last_key = getattr(partitions_def, "get_last_partition_key", lambda: None)()
+    if last_key is not None and as_of_date > dt.date.fromisoformat(last_key):
+        timezone = getattr(partitions_def, "timezone", None) or "UTC"
+        raise ValueError(
+            f"as of {as_of_date} is after today ({last_key} in {timezone}): a business "
+            "date can be today at the latest"
         )
 
 
