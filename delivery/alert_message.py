@@ -31,6 +31,10 @@ from quality.scorecard import NO_OWNER
 if TYPE_CHECKING:
     from delivery.report import BuildSummary, RecordLine
 
+# The data_quality tables an alert points to: each quarantined row, each check's result,
+# each file's counts (the report lists every table).
+ALERT_TABLES = ("data_quality.quarantine", "data_quality.check_results", "data_quality.file_loads")
+
 # ------------------------------------------------------------------------------ channels
 
 
@@ -281,7 +285,9 @@ def _record_line(record: RecordLine, language: Language) -> str:
 
 def _where(s: BuildSummary, language: Language) -> tuple[list[str], list[tuple[str, str]]]:
     url, path = s.report_url, s.report_path
-    lines: list[str] = []
+    # the rows behind every number, for whoever fixes the data; the report link stays last
+    database = f" ({s.serving_db})" if s.serving_db is not None else ""
+    lines: list[str] = [f"{t('tables', language)}{database}: {', '.join(ALERT_TABLES)}"]
     links: list[tuple[str, str]] = []
     if url:
         links.append((t("report", language), url))

@@ -289,7 +289,8 @@ def _records(con: duckdb.DuckDBPyConnection, run_id: str) -> list[RecordLine]:
             owner=scrub(str(owner)) or "",
             entity=str(entity),
             record_id=scrub(str(record)) if record is not None else None,
-            source_file=Path(str(source_file or "")).name,
+            # the landing-relative path: leads/ and follow_ups/ may hold files of one name
+            source_file=str(source_file or ""),
             source_row=int(row) if row is not None else None,
             column=str(column) if column else None,
             rule=str(rule),

@@ -345,7 +345,10 @@ def test_alerts_reach_the_webhook(builds: dict[str, Any]) -> None:
     (alert_a,) = builds["alerts_A"]
     assert "已发布（有警告）" in alert_a["title"] and alert_a["type"] == "warning"
     assert "李雷：1 条记录" in alert_a["message"]
-    assert "F5（2026-03-29.csv 第 6 行）：「商机编号」找不到对应的记录" in alert_a["message"]
+    assert (
+        "F5（follow_ups/2026-03-29.csv 第 6 行）：「商机编号」找不到对应的记录"
+        in alert_a["message"]
+    )
     (alert_b,) = builds["alerts_B"]
     assert "已阻止发布" in alert_b["title"] and alert_b["type"] == "failure"
     assert "无负责人：2 条记录" in alert_b["message"]

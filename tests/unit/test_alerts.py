@@ -207,8 +207,15 @@ def test_email_reaches_the_smtp_server(
     # bob owns L3 (required) and L4 (range): two records to fix, each with file, row,
     # the column by its Chinese header, what is wrong and how to fix it.
     assert "bob：2 条记录" in body
-    assert "L3（2026-03-31.csv 第 4 行）：「来源」缺失，在客户管理系统中补填后重新导出" in body
-    assert "L4（2026-03-31.csv 第 5 行）：「预算」超出允许范围" in body
+    assert (
+        "L3（leads/2026-03-31.csv 第 4 行）：「来源」缺失，在客户管理系统中补填后重新导出" in body
+    )
+    assert "L4（leads/2026-03-31.csv 第 5 行）：「预算」超出允许范围" in body
+    # where the rows are: the data_quality tables, besides the report
+    assert (
+        "数据表: data_quality.quarantine, data_quality.check_results, data_quality.file_loads"
+        in body
+    )
     assert "cai：1 条记录" in body and "「商机编号」找不到对应的记录" in body
     # why it was blocked, in Chinese
     assert "商机 / 线索 隔离率超过上限，文件 2026-03-31.csv 需改正、撤回或人工接受" in body
