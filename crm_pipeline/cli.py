@@ -179,7 +179,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from crm_pipeline.validate import run_validate
 
     landing = _require(args.landing or _env_path("CRM_LANDING_DIR"), "--landing", "CRM_LANDING_DIR")
-    return run_validate(landing, args.config or _env_path("CRM_PIPELINE_CONFIG"))
+    return run_validate(landing, validate_config(args.config))
+
+
+def validate_config(config: Path | None) -> Path | None:
+    """The configuration ``validate`` judges by, as a build would find it: ``--config``,
+    else ``CRM_PIPELINE_CONFIG``, else the ``config.yaml`` of the warehouse that
+    ``CRM_WAREHOUSE_DIR`` names (validate writes no warehouse, but a build there reads
+    that file: judging by the defaults instead could say "would publish" where the build
+    blocks), else None (the defaults)."""
+    config = config or _env_path("CRM_PIPELINE_CONFIG")
+    warehouse = _env_path("CRM_WAREHOUSE_DIR")
+    if config is None and warehouse is not None and (warehouse / "config.yaml").is_file():
+        return warehouse / "config.yaml"
+    return config
 
 
 def cmd_accept(args: argparse.Namespace) -> int:

@@ -194,3 +194,22 @@ def test_yaml_syntax_error_is_one_sentence_with_its_place(
     assert "\n" not in message
     assert message.startswith(f"configuration file {tmp_path / 'config.yaml'} is not valid YAML")
     assert where in message
+
+
+def test_validate_reads_the_config_a_build_in_the_named_warehouse_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate has no warehouse of its own, but with CRM_WAREHOUSE_DIR set it judges by
+    that warehouse's config.yaml, as `build` there would; --config still wins."""
+    from crm_pipeline.cli import validate_config
+
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    monkeypatch.delenv("CRM_PIPELINE_CONFIG", raising=False)
+    monkeypatch.setenv("CRM_WAREHOUSE_DIR", str(warehouse))
+    assert validate_config(None) is None  # no config.yaml there: the defaults
+    (warehouse / "config.yaml").write_text("quality:\n  max_quarantine_rate: 0.005\n")
+    assert validate_config(None) == warehouse / "config.yaml"
+    assert load_config(validate_config(None)).quality.max_quarantine_rate == 0.005
+    explicit = _write(tmp_path, "currency: USD\n")
+    assert validate_config(explicit) == explicit
