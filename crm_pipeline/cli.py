@@ -201,7 +201,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
     from core import database
     from core.build_lock import build_db_lock
-    from quality.gate import accept_file
+    from quality.gate import accept_file, blocking_files
 
     warehouse = _warehouse_arg(args)
     check_warehouse(warehouse)
@@ -212,7 +212,8 @@ def cmd_accept(args: argparse.Namespace) -> int:
     with build_db_lock(paths.lock_file, f"crm-pipeline accept {file_path}", notify=_say):
         con = database.connect(paths.build_db)
         try:
-            accepted = accept_file(con, file_path, args.reason)
+            holding = [state.file_path for state in blocking_files(con)]
+            accepted = accept_file(con, holding_file(file_path, holding), args.reason)
         except duckdb.Error as exc:
             raise UsageError(f"the build database could not record the acceptance: {exc}") from exc
         finally:
@@ -223,6 +224,17 @@ def cmd_accept(args: argparse.Namespace) -> int:
         "the next build no longer holds on it"
     )
     return 0
+
+
+def holding_file(file_path: str, holding: list[str]) -> str:
+    """The file holding the gate that FILE names: itself, or the one holding file whose
+    landing-relative path ends FILE's path (``landing/leads/x.csv`` or an absolute path
+    names ``leads/x.csv`` without --landing). Anything else is returned as given, and the
+    acceptance then says which files hold the gate."""
+    if file_path in holding:
+        return file_path
+    ends = [h for h in holding if file_path.endswith("/" + h)]
+    return ends[0] if len(ends) == 1 else file_path
 
 
 def _landing_relative(file: Path, landing: Path | None) -> str:
