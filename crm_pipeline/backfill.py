@@ -26,7 +26,13 @@ import duckdb
 from core.build_lock import build_db_lock
 from core.paths import WarehousePaths
 from crm_pipeline.late_files import LateRebuild, describe, late_rebuild
-from crm_pipeline.runner import EXIT_BLOCKED, EXIT_ERROR, EXIT_PUBLISHED, run_build
+from crm_pipeline.runner import (
+    EXIT_BLOCKED,
+    EXIT_ERROR,
+    EXIT_PUBLISHED,
+    require_landing_folder,
+    run_build,
+)
 from delivery import publish_history
 
 
@@ -117,8 +123,7 @@ def run_backfill(
     ``step_retry_delay_seconds`` overrides the job's retry back-off (tests pass 0).
     """
     dates = dates_between(start, end)
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing folder {landing} does not exist")
+    require_landing_folder(landing)
     published = set() if force else published_dates(WarehousePaths(warehouse.resolve()), progress)
     total = len(dates)
     progress(f"backfill {start} → {end}: {total} daily build(s), in order")

@@ -180,6 +180,18 @@ def build_details(paths: WarehousePaths, run_id: str | None) -> BuildDetails:
     return BuildDetails(quarantined, deliveries)
 
 
+def require_landing_folder(landing: Path) -> None:
+    """Refuse, in one sentence, a landing path that is missing or is not a folder."""
+    if landing.is_dir():
+        return
+    if landing.exists():
+        raise NotADirectoryError(
+            f"landing folder {landing} is a file, not a folder: pass the folder that holds "
+            "the entity folders (leads/, follow_ups/, service_records/)"
+        )
+    raise FileNotFoundError(f"landing folder {landing} does not exist")
+
+
 def _check_in_history(partitions_def: object, as_of_date: dt.date) -> None:
     """Refuse, in one sentence, a date before the history's first business date or after
     today (the last day the job's partitions hold, in their time zone)."""
@@ -216,8 +228,7 @@ def run_build(
     ``CRM_BUILD_LOCK_TIMEOUT`` seconds, then it ends as ``failed`` with that reason).
     ``step_retry_delay_seconds`` overrides the job's retry back-off (tests pass 0).
     """
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing folder {landing} does not exist")
+    require_landing_folder(landing)
     # fail fast, with key and reason, before anything is created or run
     settings = load_config(config, warehouse if warehouse.is_dir() else None)
     paths = WarehousePaths(warehouse.resolve()).ensure()

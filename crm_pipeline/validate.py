@@ -22,12 +22,12 @@ def run_validate(landing: Path, config: Path | None) -> int:
     """The command: print the report, return 0 (would publish) or 2 (would block)."""
     import dagster as dg
 
+    from crm_pipeline.runner import require_landing_folder
     from orchestration.resources import PipelineResource
     from orchestration.validation import VALIDATE_OP, validate_landing_job
 
     load_config(config)  # fail fast, with key and reason, before anything runs
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing folder {landing} does not exist")
+    require_landing_folder(landing)
     # The resource wants a warehouse folder; validation reads none (an empty one adds no
     # config.yaml) and writes none.
     with tempfile.TemporaryDirectory(prefix="crm-validate-") as nowhere:
