@@ -248,7 +248,23 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"  sent to {result.channel}: {result.status}"
             + (f" ({result.error})" if result.error else "")
         )
+    note = unsent_note(settings, send=bool(args.send))
+    if note:
+        print(f"  {note}")
     return EXIT_ERROR if failed else 0
+
+
+def unsent_note(settings: Settings, *, send: bool) -> str | None:
+    """The line ``report --send`` prints when the decks go nowhere (exit stays 0: they were
+    written): decks go only to ``reports.channels``, never to ``alerts.channels``."""
+    if not send or settings.reports.channels:
+        return None
+    where = "only the owners' digests were sent (owners)" if settings.owners else "nothing was sent"
+    return (
+        f"decks not sent: no report channel is configured, {where}; list them under "
+        "reports.channels in the configuration (--config, else WAREHOUSE/config.yaml; "
+        'README "Manager decks")'
+    )
 
 
 def _dbt_context(args: argparse.Namespace) -> tuple[WarehousePaths, Settings]:
