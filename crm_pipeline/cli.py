@@ -273,7 +273,23 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"  sent to {result.channel}: {result.status}"
             + (f" ({result.error})" if result.error else "")
         )
+    note = unsent_note(settings, send=bool(args.send))
+    if note:
+        print(f"  {note}")
     return EXIT_ERROR if failed else 0
+
+
+def unsent_note(settings: Settings, *, send: bool) -> str | None:
+    """The line ``report --send`` prints when the decks go nowhere (exit stays 0: they were
+    written): decks go only to ``reports.channels``, never to ``alerts.channels``."""
+    if not send or settings.reports.channels:
+        return None
+    where = "only the owners' digests were sent (owners)" if settings.owners else "nothing was sent"
+    return (
+        f"decks not sent: no report channel is configured, {where}; list them under "
+        "reports.channels in the configuration (--config, else WAREHOUSE/config.yaml; "
+        'README "Manager decks")'
+    )
 
 
 def _dbt_context(args: argparse.Namespace) -> tuple[WarehousePaths, Settings]:
@@ -337,103 +353,240 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------ parsing
+EXITS_BUILD = "exit codes: 0 published, 2 blocked by the quality gate, 1 error"
+DATE = "YYYY-MM-DD"
+
+
 def _add_locations(parser: argparse.ArgumentParser, landing: bool = True) -> None:
     if landing:
-        parser.add_argument("--landing", type=Path, help="landing folder (or CRM_LANDING_DIR)")
-    parser.add_argument("--warehouse", type=Path, help="warehouse folder (or CRM_WAREHOUSE_DIR)")
-    parser.add_argument("--config", type=Path, help="configuration YAML (or CRM_PIPELINE_CONFIG)")
+        parser.add_argument(
+            "--landing", type=Path, help="landing folder (default: $CRM_LANDING_DIR)"
+        )
+    parser.add_argument(
+        "--warehouse", type=Path, help="warehouse folder (default: $CRM_WAREHOUSE_DIR)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="configuration YAML (default: $CRM_PIPELINE_CONFIG, else WAREHOUSE/config.yaml, "
+        "else built-in defaults)",
+    )
+
+
+def _command(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    summary: str,
+    epilog: str | None = None,
+    **kwargs: object,
+) -> argparse.ArgumentParser:
+    """A subcommand whose one-line summary is both its entry in ``crm-pipeline --help``
+    and the description at the top of its own ``--help``."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=summary + ".", epilog=epilog, **kwargs
+    )
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="crm-pipeline", description="Daily CRM analytics warehouse (Dagster + dbt + DuckDB)."
+        prog="crm-pipeline",
+        description="Daily CRM analytics warehouse (Dagster + dbt + DuckDB).",
+        epilog="build and backfill: " + EXITS_BUILD + "; dates are " + DATE,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    gen = sub.add_parser("generate", help="write a synthetic landing folder")
-    gen.add_argument("--out", required=True, type=Path)
-    gen.add_argument("--leads", type=int, default=2000)
-    gen.add_argument("--start", type=_date, default=dt.date(2026, 1, 1))
-    gen.add_argument("--end", type=_date, default=dt.date(2026, 3, 31))
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--headers", choices=["en", "zh"], default="en")
-    gen.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8")
-    gen.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default="csv")
-    gen.add_argument("--dirty-rate", type=float, default=0.0)
+    gen = _command(
+        sub,
+        "generate",
+        "write a synthetic landing folder, a file per entity and day "
+        "(the same options and seed give identical files)",
+    )
+    gen.add_argument("--out", required=True, type=Path, help="landing folder to write (required)")
+    gen.add_argument(
+        "--leads", type=int, default=2000, help="number of leads to create (default: %(default)s)"
+    )
+    gen.add_argument(
+        "--start",
+        type=_date,
+        default=dt.date(2026, 1, 1),
+        help=f"first day of the data, {DATE} (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--end",
+        type=_date,
+        default=dt.date(2026, 3, 31),
+        help=f"last day of the data, {DATE}, not before --start (default: %(default)s)",
+    )
+    gen.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
+    gen.add_argument(
+        "--headers",
+        choices=["en", "zh"],
+        default="en",
+        help="column headers: contract names (en) or Chinese aliases (zh) (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--encoding",
+        choices=["utf-8", "gbk"],
+        default="utf-8",
+        help="text encoding of csv and jsonl files (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--format",
+        choices=["csv", "xlsx", "jsonl"],
+        default="csv",
+        help="file format (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--dirty-rate",
+        type=float,
+        default=0.0,
+        help="share of rows made deliberately dirty, 0 to 1 (default: %(default)s)",
+    )
     gen.add_argument(
         "--service-ratio",
         type=float,
         default=None,
-        help="service records per lead to reach (the spec's volume is 1.0)",
+        help="service records per lead to reach, topped up with legacy customers; the spec's "
+        "volume is 1.0 (default: the simulated ratio, about 0.2)",
     )
     gen.set_defaults(func=cmd_generate)
 
-    build = sub.add_parser("build", help="one daily build as of a date (a Dagster job run)")
+    build = _command(
+        sub,
+        "build",
+        "one daily build as of a date (a Dagster job run): ingest, checks, dbt, gate, "
+        "publish, report, alerts",
+        epilog=EXITS_BUILD,
+    )
     _add_locations(build)
-    build.add_argument("--as-of", required=True, type=_date)
-    build.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+    build.add_argument(
+        "--as-of", required=True, type=_date, help=f"business date to build, {DATE} (required)"
+    )
+    build.add_argument(
+        "--verbose", action="store_true", help="show Dagster's step logs (default: off)"
+    )
     build.set_defaults(func=cmd_build)
 
-    backfill = sub.add_parser("backfill", help="one build per date, in order")
+    backfill = _command(
+        sub,
+        "backfill",
+        "one build per date, oldest first; stops at the first error",
+        epilog=EXITS_BUILD + " (2 if any date was blocked)",
+    )
     _add_locations(backfill)
-    backfill.add_argument("--start", type=_date)
-    backfill.add_argument("--end", type=_date)
+    backfill.add_argument(
+        "--start", type=_date, help=f"first date, {DATE} (required unless --late)"
+    )
+    backfill.add_argument(
+        "--end", type=_date, help=f"last date, {DATE}, inclusive (required unless --late)"
+    )
     backfill.add_argument(
         "--force", action="store_true", help="rebuild dates already published (default: skip)"
     )
     backfill.add_argument(
         "--late",
         action="store_true",
-        help="rebuild the published dates that files landed late made stale, through the "
-        "latest published date (docs/operations.md, late files)",
+        help="instead of --start/--end: rebuild the published dates that files landed late "
+        "made stale, through the latest published date (docs/operations.md, late files)",
     )
     backfill.set_defaults(func=cmd_backfill)
 
-    validate = sub.add_parser("validate", help="quality checks only; publishes nothing")
-    validate.add_argument("--landing", type=Path, help="landing folder (or CRM_LANDING_DIR)")
-    validate.add_argument("--config", type=Path, help="configuration YAML")
+    validate = _command(
+        sub,
+        "validate",
+        "run the quality checks on a landing folder only; publishes nothing",
+        epilog="exit codes: 0 would publish, 2 would be blocked by the gate, 1 error",
+    )
+    validate.add_argument("--landing", type=Path, help="landing folder (default: $CRM_LANDING_DIR)")
+    validate.add_argument(
+        "--config",
+        type=Path,
+        help="configuration YAML (default: $CRM_PIPELINE_CONFIG, else built-in defaults)",
+    )
     validate.set_defaults(func=cmd_validate)
 
-    accept = sub.add_parser(
-        "accept", help="let later builds publish despite a file that holds the gate"
+    accept = _command(
+        sub, "accept", "let later builds publish despite a file that holds the gate (recorded)"
     )
     accept.add_argument("file", help="the landing file, e.g. leads/2026-03-30.csv")
-    accept.add_argument("--reason", required=True, help="why it is accepted (recorded)")
-    accept.add_argument("--warehouse", type=Path, help="warehouse folder (or CRM_WAREHOUSE_DIR)")
-    accept.add_argument("--landing", type=Path, help="landing folder (or CRM_LANDING_DIR)")
+    accept.add_argument("--reason", required=True, help="why it is accepted (required, recorded)")
+    accept.add_argument(
+        "--warehouse", type=Path, help="warehouse folder (default: $CRM_WAREHOUSE_DIR)"
+    )
+    accept.add_argument(
+        "--landing",
+        type=Path,
+        help="landing folder, to record FILE relative to it (default: $CRM_LANDING_DIR)",
+    )
     accept.set_defaults(func=cmd_accept)
-    report = sub.add_parser(
-        "report", help="the managers' decks (商机周报, 客户月报) from the serving database"
+
+    report = _command(
+        sub,
+        "report",
+        "write the managers' decks (商机周报, 客户月报) from the serving database",
+        epilog="exit codes: 0 written (and sent), 1 error or a channel failed. --send uses "
+        "reports.channels (not alerts.channels) and the owners' digests",
     )
     _add_locations(report, landing=False)
-    report.add_argument("--as-of", type=_date, help="default: the published build's date")
-    report.add_argument("--lang", choices=["zh", "en"], help="default: reports.language")
-    report.add_argument("--send", action="store_true", help="deliver to the report channels")
+    report.add_argument(
+        "--as-of",
+        type=_date,
+        help=f"{DATE}; must be the date the serving database holds (default: that date)",
+    )
+    report.add_argument(
+        "--lang", choices=["zh", "en"], help="deck language (default: reports.language)"
+    )
+    report.add_argument(
+        "--send",
+        action="store_true",
+        help="also deliver to the report channels, reports.channels (default: off)",
+    )
     report.set_defaults(func=cmd_report)
 
-    dbt = sub.add_parser(
+    dbt = _command(
+        sub,
         "dbt",
-        help="dbt with the configured settings as vars, on the build database (locked)",
-        description="Run dbt on the build database with the configuration's vars, e.g. "
-        "crm-pipeline dbt --as-of 2026-03-31 -- build -s funnel_conversion",
+        "run dbt on the build database with the configuration's vars, holding the build lock",
+        epilog="e.g. crm-pipeline dbt --as-of 2026-03-31 -- build -s funnel_conversion. "
+        "exit codes: 0 and 1 as dbt's; any other dbt exit code (2 is a dbt usage error) "
+        "becomes 1, since 2 means blocked by the gate here",
     )
     _add_locations(dbt, landing=False)
-    dbt.add_argument("--as-of", type=_date, help="default: the published build's date")
     dbt.add_argument(
-        "--private", action="store_true", help="run on a copy (WAREHOUSE/dev/crm.duckdb)"
+        "--as-of",
+        type=_date,
+        help=f"business date the models compute as of, {DATE} "
+        "(default: the published build's date)",
+    )
+    dbt.add_argument(
+        "--private",
+        action="store_true",
+        help="run on a copy, WAREHOUSE/dev/crm.duckdb (default: the build database)",
     )
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="-- then dbt's arguments")
     dbt.set_defaults(func=cmd_dbt)
 
-    docs = sub.add_parser("docs", help="dbt docs with the build database's real columns")
+    docs = _command(sub, "docs", "generate dbt docs against the build database (its real columns)")
     _add_locations(docs, landing=False)
-    docs.add_argument("--as-of", type=_date, help="default: the published build's date")
-    docs.add_argument("--serve", action="store_true", help="serve the docs on --port")
-    docs.add_argument("--port", type=int, default=8080)
+    docs.add_argument(
+        "--as-of",
+        type=_date,
+        help=f"business date the models compute as of, {DATE} "
+        "(default: the published build's date)",
+    )
+    docs.add_argument(
+        "--serve", action="store_true", help="serve the docs on --port (default: off)"
+    )
+    docs.add_argument(
+        "--port", type=int, default=8080, help="port for --serve (default: %(default)s)"
+    )
     docs.set_defaults(func=cmd_docs)
 
-    serve = sub.add_parser(
-        "serve-setup", help="create or check the read-only PostgreSQL role of `serving`"
+    serve = _command(
+        sub,
+        "serve-setup",
+        "create or check the read-only PostgreSQL role of the serving section (docs/scaling.md)",
     )
     _add_locations(serve, landing=False)
     serve.set_defaults(func=cmd_serve_setup)

@@ -36,6 +36,22 @@ PRIVATE_DIR = "dev"
 DOCS_DIR = "dbt_docs"
 
 
+def exit_code(dbt_code: int) -> int:
+    """crm-pipeline's exit code for dbt's: 0 and 1 as they are, anything else 1.
+
+    dbt exits 2 on a usage error (and a killed process has a negative code), but in this
+    CLI 2 means "blocked by the quality gate"; scripts must not mistake one for the other.
+    """
+    return dbt_code if dbt_code in (0, 1) else 1
+
+
+def _run(command: list[str], notify: Callable[[str], None]) -> int:
+    code = subprocess.run(command, check=False).returncode
+    if code not in (0, 1):
+        notify(f"dbt exited with code {code}: crm-pipeline exits 1 (2 means blocked by the gate)")
+    return exit_code(code)
+
+
 def latest_published_date(paths: WarehousePaths) -> dt.date | None:
     """The business date of the newest published build, read from ``publish_log``."""
     if not paths.serving_db.exists():
@@ -119,7 +135,8 @@ def run_dbt(
     private: bool = False,
     notify: Callable[[str], None] = print,
 ) -> int:
-    """Run dbt ARGS on the build database (or a private copy); dbt's exit code."""
+    """Run dbt ARGS on the build database (or a private copy); dbt's exit code, except
+    that a code other than 0 and 1 becomes 1 (``exit_code``)."""
     from orchestration.dbt import run_target_path
 
     if not args:
@@ -135,12 +152,12 @@ def run_dbt(
         notify(f"dbt on a private copy {database}, as of {date}")
         command = dbt_command(args, settings=settings, as_of=date, database=database,
                               target_path=target)  # fmt: skip
-        return subprocess.run(command, check=False).returncode
+        return _run(command, notify)
     with build_db_lock(paths.lock_file, purpose, notify=notify):
         notify(f"dbt on the build database {paths.build_db}, as of {date} (lock held)")
         command = dbt_command(args, settings=settings, as_of=date, database=paths.build_db,
                               target_path=target)  # fmt: skip
-        return subprocess.run(command, check=False).returncode
+        return _run(command, notify)
 
 
 def generate_docs(
