@@ -502,14 +502,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--config",
         type=Path,
-        help="configuration YAML (default: $CRM_PIPELINE_CONFIG, else built-in defaults)",
+        help="configuration YAML (default: $CRM_PIPELINE_CONFIG, else the config.yaml of the "
+        "warehouse $CRM_WAREHOUSE_DIR names, else built-in defaults)",
     )
     validate.set_defaults(func=cmd_validate)
 
     accept = _command(
         sub, "accept", "let later builds publish despite a file that holds the gate (recorded)"
     )
-    accept.add_argument("file", help="the landing file, e.g. leads/2026-03-30.csv")
+    accept.add_argument(
+        "file",
+        help="the landing file as recorded, e.g. leads/2026-03-30.csv, or any path ending in it",
+    )
     accept.add_argument("--reason", required=True, help="why it is accepted (required, recorded)")
     accept.add_argument(
         "--warehouse", type=Path, help="warehouse folder (default: $CRM_WAREHOUSE_DIR)"
