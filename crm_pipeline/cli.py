@@ -347,9 +347,14 @@ def cmd_serve_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crm_pipeline.demo import run_demo
+    from crm_pipeline.demo import DemoFolderError, run_demo
 
-    return run_demo(Path(args.landing), Path(args.warehouse))
+    try:
+        return run_demo(Path(args.landing), Path(args.warehouse))
+    except DemoFolderError as exc:
+        # one sentence and no trace log: a trace log would be written into the very
+        # warehouse folder the demo just refused to touch
+        raise UsageError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -595,9 +600,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_locations(serve, landing=False)
     serve.set_defaults(func=cmd_serve_setup)
 
-    demo = sub.add_parser("demo", help="generate demo data, run the daily builds, summarise")
-    demo.add_argument("--landing", default="demo_landing")
-    demo.add_argument("--warehouse", default="demo_warehouse")
+    demo = sub.add_parser(
+        "demo",
+        help="generate demo data, run the daily builds, summarise",
+        description="Generate three months of demo data, land it day by day, run the daily "
+        "builds and summarise. Every run deletes and recreates its folders (--landing, the "
+        "LANDING_export folder beside it, --warehouse), so it only accepts folders it created "
+        "itself (they hold a .crm-demo marker), empty or new ones: a folder with other files "
+        "is refused and left untouched.",
+    )
+    demo.add_argument(
+        "--landing",
+        default="demo_landing",
+        help="the demo's landing folder, deleted and recreated (default: demo_landing)",
+    )
+    demo.add_argument(
+        "--warehouse",
+        default="demo_warehouse",
+        help="the demo's warehouse folder, deleted and recreated (default: demo_warehouse)",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

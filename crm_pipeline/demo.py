@@ -4,6 +4,11 @@ Generates three months of realistic CRM exports (a few deliberately dirty rows),
 them day by day the way a CRM export job would, runs the daily build through Dagster on
 the first of each month and on the last day (so the forecast-accuracy snapshots exist),
 and prints where everything is and a few headline numbers of each mart.
+
+The demo deletes and recreates its folders on every run, so it only ever deletes folders
+it created itself (:func:`prepare_demo_folders`): each holds a ``.crm-demo`` marker, and a
+folder that holds files but no marker (a real landing folder, a real warehouse) is refused
+before anything is touched. "The pipeline never modifies or deletes a landed file."
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.contract import load_contract
 from core.paths import WarehousePaths
 from crm_pipeline.generator import GeneratorOptions, generate
 from crm_pipeline.runner import run_build
@@ -23,6 +29,112 @@ DEMO_START = dt.date(2026, 7, 1)
 DEMO_END = dt.date(2026, 9, 30)
 DEMO_LEADS = 3000
 DEMO_DIRTY_RATE = 0.01
+
+MARKER_NAME = ".crm-demo"
+MARKER_TEXT = (
+    "written by `crm-pipeline demo`: the demo created this folder, and its next run deletes "
+    "and recreates it with everything in it\n"
+)
+# The folders `make demo` uses (the CLI's defaults). Demo folders written before the marker
+# existed are recognised under these names only, and only when their contents are a demo's.
+DEFAULT_LANDING = "demo_landing"
+DEFAULT_WAREHOUSE = "demo_warehouse"
+_LEGACY_WAREHOUSE_ENTRIES = {"build", "serving", "reports", "dagster"}
+
+
+class DemoFolderError(ValueError):
+    """A folder the demo would delete is not one it created; nothing was touched."""
+
+
+def export_dir_for(landing: Path) -> Path:
+    """Where the demo generates its exports before landing them day by day."""
+    return landing.parent / f"{landing.name}_export"
+
+
+def _looks_like_old_demo_landing(folder: Path) -> bool:
+    """Only entity folders of files named by a date of the demo's period (the generator's
+    ``<entity>/<YYYY-MM-DD>.csv``), plus the generator's spill folders: an older demo's
+    landing or export folder, written before the marker existed."""
+    entities = set(load_contract().entities)
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink() and entry.name.startswith(".generate-spill-"):
+            continue
+        if entry.name not in entities or entry.is_symlink() or not entry.is_dir():
+            return False
+        for path in entry.iterdir():
+            stem, _, suffix = path.name.partition(".")
+            try:
+                day = dt.date.fromisoformat(stem)
+            except ValueError:
+                return False
+            if suffix != "csv" or not path.is_file() or not DEMO_START <= day <= DEMO_END:
+                return False
+    return True
+
+
+def _looks_like_old_demo_warehouse(folder: Path) -> bool:
+    """Only the folders a build writes (build/, serving/, reports/, dagster/), no file of
+    one's own such as a config.yaml: an older demo's warehouse, written before the marker."""
+    return all(
+        entry.name in _LEGACY_WAREHOUSE_ENTRIES and entry.is_dir() and not entry.is_symlink()
+        for entry in folder.iterdir()
+    )
+
+
+def _is_old_demo_folder(folder: Path, default_name: str, warehouse: bool) -> bool:
+    if folder.name != default_name:
+        return False
+    return (_looks_like_old_demo_warehouse if warehouse else _looks_like_old_demo_landing)(folder)
+
+
+def check_demo_folder(folder: Path, default_name: str = "", warehouse: bool = False) -> None:
+    """Raise :class:`DemoFolderError` unless the demo may delete and recreate ``folder``:
+    it is missing, empty, holds the demo's marker, or is an older demo folder under its
+    default name (``default_name``; ``warehouse`` says which kind of contents to expect)."""
+    shown = folder.absolute()
+    if folder.is_symlink():
+        raise DemoFolderError(
+            f"demo: {shown} is a symbolic link, not a folder the demo created; "
+            "pass an empty or new folder"
+        )
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise DemoFolderError(
+            f"demo: {shown} is a file, not a folder the demo created; "
+            "pass an empty or new folder, or delete it yourself"
+        )
+    if (folder / MARKER_NAME).is_file() or not any(folder.iterdir()):
+        return
+    if _is_old_demo_folder(folder, default_name, warehouse):
+        return
+    raise DemoFolderError(
+        f"demo: {shown} is not a folder the demo created (it holds files and no {MARKER_NAME} "
+        "marker); pass an empty or new folder, or delete it yourself"
+    )
+
+
+def prepare_demo_folders(landing: Path, warehouse: Path) -> Path:
+    """Check the demo's three folders (landing, its export folder beside it, warehouse),
+    all of them before touching any; then delete and recreate each with the marker.
+
+    Returns the export folder. A folder that is not the demo's raises
+    :class:`DemoFolderError` and nothing is deleted.
+    """
+    export_dir = export_dir_for(landing)
+    folders = [
+        (export_dir, f"{DEFAULT_LANDING}_export", False),
+        (landing, DEFAULT_LANDING, False),
+        (warehouse, DEFAULT_WAREHOUSE, True),
+    ]
+    for folder, default_name, is_warehouse in folders:
+        check_demo_folder(folder, default_name, is_warehouse)
+    for folder, _, _ in folders:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        (folder / MARKER_NAME).write_text(MARKER_TEXT, encoding="utf-8")
+    return export_dir
 
 
 def build_dates(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -59,12 +171,11 @@ def _say(message: str) -> None:
 
 
 def run_demo(landing: Path, warehouse: Path) -> int:
-    """Generate, land, build and summarise; returns the exit code of the last build."""
-    export_dir = landing.parent / f"{landing.name}_export"
-    for folder in (export_dir, landing, warehouse):
-        if folder.exists():
-            shutil.rmtree(folder)
-    landing.mkdir(parents=True)
+    """Generate, land, build and summarise; returns the exit code of the last build.
+
+    Refuses (:class:`DemoFolderError`, nothing touched) a folder the demo did not create.
+    """
+    export_dir = prepare_demo_folders(landing, warehouse)
     _say(f"Generating {DEMO_LEADS:,} leads from {DEMO_START} to {DEMO_END} into {export_dir} …")
     summary = generate(
         export_dir,
