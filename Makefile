@@ -61,4 +61,4 @@ dagster-ui: install
 	DAGSTER_HOME='$(UI_DAGSTER_HOME)' CRM_WAREHOUSE_DIR='$(UI_WAREHOUSE)' CRM_LANDING_DIR='$(UI_LANDING)' VIRTUAL_ENV='$(CURDIR)/$(VENV)' $(BIN)/dg dev --port 3000
 
 clean:
-	rm -rf $(VENV) $(SPARK_VENV) demo_warehouse demo_landing dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(SPARK_VENV) demo_warehouse demo_landing demo_landing_export dbt_project/target dbt_project/logs
