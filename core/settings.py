@@ -427,11 +427,17 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"{where}{problem}" + (f" ({context})" if context else "")
 
 
+def config_file(path: Path | None, warehouse: Path | None) -> Path | None:
+    """The configuration file a build reads: ``path``, else the warehouse's
+    ``config.yaml`` when there is one, else None (the built-in defaults)."""
+    if path is None and warehouse is not None and (warehouse / "config.yaml").exists():
+        return warehouse / "config.yaml"
+    return path
+
+
 def load_config(path: Path | None = None, warehouse: Path | None = None) -> Settings:
     """Load and validate the configuration; raise :class:`ConfigError` naming key and reason."""
-    candidate = path
-    if candidate is None and warehouse is not None and (warehouse / "config.yaml").exists():
-        candidate = warehouse / "config.yaml"
+    candidate = config_file(path, warehouse)
     if candidate is None:
         return Settings()
     if not candidate.exists():

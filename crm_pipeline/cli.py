@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.paths import WarehousePaths
-from core.settings import ConfigError, Settings
+from core.settings import ConfigError, Settings, config_file
 
 EXIT_ERROR = 1
 
@@ -188,11 +188,7 @@ def validate_config(config: Path | None) -> Path | None:
     ``CRM_WAREHOUSE_DIR`` names (validate writes no warehouse, but a build there reads
     that file: judging by the defaults instead could say "would publish" where the build
     blocks), else None (the defaults)."""
-    config = config or _env_path("CRM_PIPELINE_CONFIG")
-    warehouse = _env_path("CRM_WAREHOUSE_DIR")
-    if config is None and warehouse is not None and (warehouse / "config.yaml").is_file():
-        return warehouse / "config.yaml"
-    return config
+    return config_file(config or _env_path("CRM_PIPELINE_CONFIG"), _env_path("CRM_WAREHOUSE_DIR"))
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
