@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from core.contract import load_contract
 from core.labels import Language, label
 from core.masking import scrub
+from core.quality_tables import DQ_SCHEMA
 from quality.scorecard import NO_OWNER
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 
 # The data_quality tables an alert points to: each quarantined row, each check's result,
 # each file's counts (the report lists every table).
-ALERT_TABLES = ("data_quality.quarantine", "data_quality.check_results", "data_quality.file_loads")
+ALERT_TABLES = tuple(
+    f"{DQ_SCHEMA}.{table}" for table in ("quarantine", "check_results", "file_loads")
+)
 
 # ------------------------------------------------------------------------------ channels
 
